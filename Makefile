@@ -1,0 +1,95 @@
+# stamp — see README.md. `make` builds build/stamp; `make test` runs every suite twice,
+# plainly and under AddressSanitizer + UndefinedBehaviorSanitizer.
+VERSION := $(shell cat VERSION)
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+SANITIZE ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+PKGS := yaml-0.1 libgit2 libxxhash libpcre2-8
+STAMP_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DSTAMP_VERSION='"$(VERSION)"' -Irenderer $(PKG_CFLAGS) $(SANITIZE) -pthread -MMD -MP
+STAMP_LDFLAGS = $(SANITIZE) -pthread
+STAMP_LIBS = $(PKG_LIBS) -lm
+
+SRC := $(filter-out renderer/main.c,$(wildcard renderer/*.c))
+OBJ := $(SRC:renderer/%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libstamp.a
+BIN := $(BUILD)/stamp
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+SPEC_BIN := $(BUILD)/tests/spec_runner
+BENCH_BIN := $(BUILD)/bench/bench_engine
+
+.PHONY: all deps test test-build bench install render clean
+all: $(BIN)
+
+# Flags come from pkg-config once the dependencies are there; make builds this file
+# (installing what is missing, see scripts/deps.sh) before anything else.
+include $(BUILD)/config.mk
+$(BUILD)/config.mk: scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@sh scripts/deps.sh
+	@printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s\n' \
+		"$$(pkg-config --cflags $(PKGS))" "$$(pkg-config --libs $(PKGS))" > $@
+
+deps:
+	@sh scripts/deps.sh --test
+
+$(BUILD)/obj/%.o: renderer/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -c $< -o $@
+
+$(LIB): $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -Itests/unit -c $< -o $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIB)
+	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+
+$(BUILD)/tests/spec_runner.o: tests/spec/spec_runner.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -Itests/unit -c $< -o $@
+
+$(SPEC_BIN): $(BUILD)/tests/spec_runner.o $(LIB)
+	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+
+$(BUILD)/bench/%.o: bench/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -c $< -o $@
+
+$(BENCH_BIN): $(BUILD)/bench/bench_engine.o $(LIB)
+	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+
+test-build: $(BIN) $(UNIT_BIN) $(SPEC_BIN)
+
+# Two passes over the same suites; the last line of output is the total.
+test:
+	@sh scripts/deps.sh --test
+	@$(MAKE) --no-print-directory test-build BUILD=build
+	@$(MAKE) --no-print-directory test-build BUILD=build/asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
+		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all'
+	@sh tests/run.sh build build/asan
+
+bench: $(BENCH_BIN)
+	@$(BENCH_BIN)
+
+render: $(BIN)
+	@$(BIN) render
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stamp
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(BUILD)/obj/main.d $(UNIT_BIN:=.d) $(BUILD)/tests/spec_runner.d $(BUILD)/bench/bench_engine.d

@@ -1,0 +1,2 @@
+PKG_CFLAGS := 
+PKG_LIBS := -lyaml -lgit2 -lxxhash -lpcre2-8 

@@ -1,0 +1,2 @@
+build/obj/arena.o: renderer/arena.c renderer/arena.h
+renderer/arena.h:

@@ -1,0 +1,5 @@
+build/obj/error.o: renderer/error.c renderer/error.h renderer/buf.h \
+ renderer/utf8.h
+renderer/error.h:
+renderer/buf.h:
+renderer/utf8.h:

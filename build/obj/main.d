@@ -1,0 +1,3 @@
+build/obj/main.o: renderer/main.c renderer/cli.h renderer/suggest.h
+renderer/cli.h:
+renderer/suggest.h:

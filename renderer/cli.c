@@ -1,0 +1,113 @@
+/* Shared command-line plumbing. Commands never exit the process themselves: they
+ * return one of the cli_exit codes and main() exits with it. */
+#include "cli.h"
+
+#include "buf.h"
+#include "error.h"
+#include "suggest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_use_color(const struct cli *cli, int fd)
+{
+	if (cli->color == CLI_COLOR_ALWAYS)
+		return 1;
+	if (cli->color == CLI_COLOR_NEVER)
+		return 0;
+	const char *no_color = getenv("NO_COLOR");
+	if (no_color && *no_color)
+		return 0;
+	const char *term = getenv("TERM");
+	if (term && strcmp(term, "dumb") == 0)
+		return 0;
+	return isatty(fd);
+}
+
+void cli_print_error(const struct cli *cli, const struct error *err)
+{
+	struct buf line = BUF_INIT;
+	error_format(err, &line, cli_use_color(cli, 2));
+	buf_add_char(&line, '\n');
+	fwrite(line.ptr, 1, line.len, stderr);
+	buf_release(&line);
+}
+
+void cli_usage_error(const struct cli *cli, const char *fmt, ...)
+{
+	(void)cli;
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("stamp: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_option *options,
+		      size_t option_count, const char **positional, size_t max_positional,
+		      size_t *positional_count)
+{
+	*positional_count = 0;
+	int only_positional = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
+			if (*positional_count >= max_positional) {
+				cli_usage_error(cli, "'%s' takes at most %zu argument%s; unexpected '%s' "
+						"(see 'stamp help %s')", cli->command, max_positional,
+						max_positional == 1 ? "" : "s", arg, cli->command);
+				return -1;
+			}
+			positional[(*positional_count)++] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_positional = 1;
+			continue;
+		}
+		const char *eq = strchr(arg, '=');
+		size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+		struct cli_option *found = NULL;
+		for (size_t k = 0; k < option_count; k++) {
+			if (strlen(options[k].name) == name_len &&
+			    memcmp(options[k].name, arg, name_len) == 0)
+				found = &options[k];
+		}
+		if (!found) {
+			const char *names[32];
+			size_t n = option_count < 32 ? option_count : 32;
+			for (size_t k = 0; k < n; k++)
+				names[k] = options[k].name;
+			const char *hint = suggest_closest(arg, name_len, names, n);
+			if (hint)
+				cli_usage_error(cli, "unknown option '%.*s' for '%s'; did you mean '%s'?",
+						(int)name_len, arg, cli->command, hint);
+			else
+				cli_usage_error(cli, "unknown option '%.*s' for '%s' (see 'stamp help %s')",
+						(int)name_len, arg, cli->command, cli->command);
+			return -1;
+		}
+		found->seen = 1;
+		if (!found->takes_value) {
+			if (eq) {
+				cli_usage_error(cli, "option '%s' takes no value", found->name);
+				return -1;
+			}
+			continue;
+		}
+		if (eq) {
+			found->value = eq + 1;
+		} else if (i + 1 < argc) {
+			found->value = argv[++i];
+		} else {
+			cli_usage_error(cli, "option '%s' needs a value (see 'stamp help %s')", found->name,
+					cli->command);
+			return -1;
+		}
+	}
+	return 0;
+}

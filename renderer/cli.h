@@ -1,0 +1,47 @@
+/* cli: what every command shares: the global options, the exit codes of PRODUCT.md,
+ * printing diagnostics (coloured when stderr is a terminal, NO_COLOR and --color
+ * respected), and a small long-option parser that answers typos with a hint. */
+#ifndef STAMP_CLI_H
+#define STAMP_CLI_H
+
+#include <stddef.h>
+
+struct error;
+struct error_list;
+
+enum cli_exit {
+	CLI_OK = 0,
+	CLI_INVALID = 1, /* invalid input, or "different" where a command says so */
+	CLI_USAGE = 2,   /* usage error or environment failure */
+};
+
+enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+
+struct cli {
+	const char *command;
+	int jobs;  /* 0: all cores */
+	int quiet;
+	enum cli_color color;
+};
+
+struct cli_option {
+	const char *name;  /* "--data" */
+	int takes_value;
+	const char *value; /* set by cli_parse_options */
+	int seen;
+};
+
+/* Parses argv[0..argc) against options; plain words go to positional (at most
+ * max_positional). Prints the one-line reason and returns -1 on a usage error. */
+int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_option *options,
+		      size_t option_count, const char **positional, size_t max_positional,
+		      size_t *positional_count);
+int cli_use_color(const struct cli *cli, int fd);
+/* "file:line:col: error: message" on stderr. */
+void cli_print_error(const struct cli *cli, const struct error *err);
+/* "stamp: <message>" on stderr, for usage and environment failures. */
+void cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int cmd_mustache(const struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,380 @@
+/* YAML/JSON loading with libyaml's event parser. The tree is built with an explicit
+ * stack instead of recursion so that the depth limit, not the C stack, decides how deep
+ * a document may go. Refusals name the node they refuse, in the input's coordinates
+ * (libyaml counts from 0; we report from 1). */
+#include "document.h"
+
+#include "arena.h"
+#include "buf.h"
+#include "error.h"
+#include "scalar.h"
+#include "value.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+const struct document_limits document_default_limits = { 4 * 1024 * 1024, 64 };
+
+struct document_frame {
+	struct value *node;
+	struct value *pending_key; /* maps: the key waiting for its value */
+	void **items;              /* list items, or key/value pairs for maps */
+	size_t count;
+	size_t cap;
+};
+
+struct document_loader {
+	struct arena *arena;
+	const char *file;
+	struct error *err;
+	struct document_frame *stack;
+	size_t depth;
+	size_t stack_cap;
+};
+
+static int document_fail(struct document_loader *l, yaml_mark_t mark, const char *fmt,
+			 const char *detail)
+{
+	return error_set(l->err, l->file, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
+			 fmt, detail);
+}
+
+static void document_frame_push_item(struct document_frame *f, void *item)
+{
+	if (f->count == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 8;
+		f->items = realloc(f->items, f->cap * sizeof *f->items);
+		if (!f->items)
+			abort();
+	}
+	f->items[f->count++] = item;
+}
+
+static int document_check_tag(struct document_loader *l, const yaml_char_t *tag,
+			      yaml_mark_t mark, const char *expected)
+{
+	if (!tag)
+		return 0;
+	const char *t = (const char *)tag;
+	if (strcmp(t, "!") == 0)
+		return 0;
+	if (expected && strcmp(t, expected) == 0)
+		return 0;
+	return document_fail(l, mark,
+			     "tag '%s' is not allowed here; only the YAML core schema's tags are "
+			     "accepted (remove the tag, or quote the value)", t);
+}
+
+/* Attaches a finished node to the frame on top of the stack (or makes it the root). */
+static int document_attach(struct document_loader *l, struct value *node, struct value **root,
+			   yaml_mark_t mark)
+{
+	if (l->depth == 0) {
+		*root = node;
+		return 0;
+	}
+	struct document_frame *top = &l->stack[l->depth - 1];
+	if (top->node->type == VALUE_LIST) {
+		document_frame_push_item(top, node);
+		return 0;
+	}
+	if (!top->pending_key) {
+		if (node->type != VALUE_STRING)
+			return document_fail(l, mark, "%s", "a map key must be a scalar, not a list or map");
+		for (size_t i = 0; i < top->count; i += 2) {
+			struct value *k = top->items[i];
+			if (k->as.string.len == node->as.string.len &&
+			    memcmp(k->as.string.ptr, node->as.string.ptr, k->as.string.len) == 0) {
+				struct buf msg = BUF_INIT;
+				error_quote_value(&msg, k->as.string.ptr, k->as.string.len, 80);
+				error_set(l->err, l->file, node->line, node->col,
+					  "duplicate key \"%s\" (first defined at line %u); remove one of them",
+					  msg.ptr, k->line);
+				buf_release(&msg);
+				return -1;
+			}
+		}
+		top->pending_key = node;
+		return 0;
+	}
+	document_frame_push_item(top, top->pending_key);
+	document_frame_push_item(top, node);
+	top->pending_key = NULL;
+	return 0;
+}
+
+static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev, int is_key)
+{
+	const char *text = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	unsigned line = (unsigned)ev->start_mark.line + 1;
+	unsigned col = (unsigned)ev->start_mark.column + 1;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	int plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+
+	if (is_key || !plain || (tag && (strcmp(tag, "!") == 0 || strcmp(tag, YAML_STR_TAG) == 0))) {
+		if (tag && strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0) {
+			document_check_tag(l, ev->data.scalar.tag, ev->start_mark, NULL);
+			return NULL;
+		}
+		if (is_key && plain && !tag && len == 2 && memcmp(text, "<<", 2) == 0) {
+			error_set(l->err, l->file, line, col,
+				  "merge keys ('<<') are YAML 1.1 and not supported; write the keys out");
+			return NULL;
+		}
+		return value_new_string(l->arena, text, len, l->file, line, col);
+	}
+	struct scalar_resolved r;
+	if (scalar_resolve_core(text, len, &r) < 0) {
+		struct buf msg = BUF_INIT;
+		error_quote_value(&msg, text, len, 80);
+		error_set(l->err, l->file, line, col,
+			  "number \"%s\" is out of range; quote it to keep it as a string", msg.ptr);
+		buf_release(&msg);
+		return NULL;
+	}
+	static const char *const kind_tags[] = {
+		[SCALAR_STRING] = YAML_STR_TAG, [SCALAR_NULL] = YAML_NULL_TAG,
+		[SCALAR_BOOL] = YAML_BOOL_TAG, [SCALAR_INT] = YAML_INT_TAG,
+		[SCALAR_FLOAT] = YAML_FLOAT_TAG,
+	};
+	if (tag && strcmp(tag, kind_tags[r.kind]) != 0 &&
+	    !(r.kind == SCALAR_INT && strcmp(tag, YAML_FLOAT_TAG) == 0)) {
+		error_set(l->err, l->file, line, col,
+			  "tag '%s' does not match the value; remove the tag or fix the value", tag);
+		return NULL;
+	}
+	struct value *v;
+	switch (r.kind) {
+	case SCALAR_NULL:
+		return value_new(l->arena, VALUE_NULL, l->file, line, col);
+	case SCALAR_BOOL:
+		v = value_new(l->arena, VALUE_BOOL, l->file, line, col);
+		v->as.boolean = r.boolean;
+		return v;
+	case SCALAR_INT:
+		if (tag && strcmp(tag, YAML_FLOAT_TAG) == 0) {
+			v = value_new(l->arena, VALUE_FLOAT, l->file, line, col);
+			v->as.real = (double)r.integer;
+			return v;
+		}
+		v = value_new(l->arena, VALUE_INT, l->file, line, col);
+		v->as.integer = r.integer;
+		return v;
+	case SCALAR_FLOAT:
+		v = value_new(l->arena, VALUE_FLOAT, l->file, line, col);
+		v->as.real = r.real;
+		return v;
+	default:
+		return value_new_string(l->arena, text, len, l->file, line, col);
+	}
+}
+
+static void document_free_stack(struct document_loader *l)
+{
+	for (size_t i = 0; i < l->depth; i++)
+		free(l->stack[i].items);
+	free(l->stack);
+}
+
+static int document_open(struct document_loader *l, yaml_event_t *ev, enum value_type type,
+			 unsigned max_depth)
+{
+	if (l->depth >= max_depth)
+		return error_set(l->err, l->file, (unsigned)ev->start_mark.line + 1,
+				 (unsigned)ev->start_mark.column + 1,
+				 "nesting deeper than %u levels; flatten the document", max_depth);
+	if (l->depth == l->stack_cap) {
+		l->stack_cap = l->stack_cap ? l->stack_cap * 2 : 16;
+		l->stack = realloc(l->stack, l->stack_cap * sizeof *l->stack);
+		if (!l->stack)
+			abort();
+	}
+	struct document_frame *f = &l->stack[l->depth++];
+	memset(f, 0, sizeof *f);
+	f->node = value_new(l->arena, type, l->file, (unsigned)ev->start_mark.line + 1,
+			    (unsigned)ev->start_mark.column + 1);
+	return 0;
+}
+
+static struct value *document_close(struct document_loader *l)
+{
+	struct document_frame *f = &l->stack[--l->depth];
+	struct value *node = f->node;
+	if (node->type == VALUE_LIST) {
+		node->as.list.count = f->count;
+		node->as.list.items = arena_alloc(l->arena, (f->count ? f->count : 1) * sizeof(struct value *));
+		for (size_t i = 0; i < f->count; i++)
+			node->as.list.items[i] = f->items[i];
+	} else {
+		size_t n = f->count / 2;
+		node->as.map.count = n;
+		node->as.map.entries = arena_alloc(l->arena, (n ? n : 1) * sizeof(struct value_entry));
+		for (size_t i = 0; i < n; i++) {
+			node->as.map.entries[i].key = f->items[2 * i];
+			node->as.map.entries[i].value = f->items[2 * i + 1];
+		}
+	}
+	free(f->items);
+	return node;
+}
+
+static int document_expecting_key(struct document_loader *l)
+{
+	if (l->depth == 0)
+		return 0;
+	struct document_frame *top = &l->stack[l->depth - 1];
+	return top->node->type == VALUE_MAP && !top->pending_key;
+}
+
+int document_load_string(struct arena *arena, const char *text, size_t len,
+			 const char *file, const struct document_limits *limits,
+			 struct value **root, struct error *err)
+{
+	if (!limits)
+		limits = &document_default_limits;
+	file = arena_strdup(arena, file);
+	*root = NULL;
+	if (limits->max_bytes && len > limits->max_bytes)
+		return error_set(err, file, 0, 0, "file is larger than %zu bytes; split it",
+				 limits->max_bytes);
+
+	struct document_loader l = { arena, file, err, NULL, 0, 0 };
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return error_set(err, file, 0, 0, "cannot initialise the YAML parser");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+
+	struct value *result = NULL;
+	int documents = 0;
+	int status = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			yaml_mark_t mark = parser.problem_mark;
+			if (parser.error == YAML_READER_ERROR) {
+				/* the reader reports a byte offset, not a line */
+				unsigned line = 1, col = 1;
+				for (size_t i = 0; i < parser.problem_offset && i < len; i++) {
+					if (text[i] == '\n') {
+						line++;
+						col = 1;
+					} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+						col++;
+					}
+				}
+				error_set(err, file, line, col, "invalid YAML: %s",
+					  parser.problem ? parser.problem : "unreadable input");
+			} else {
+				struct buf msg = BUF_INIT;
+				buf_printf(&msg, "invalid YAML: %s", parser.problem ? parser.problem : "syntax error");
+				if (parser.context)
+					buf_printf(&msg, " (%s at line %zu)", parser.context,
+						   (size_t)parser.context_mark.line + 1);
+				error_set(err, file, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
+					  "%s", msg.ptr);
+				buf_release(&msg);
+			}
+			status = -1;
+			break;
+		}
+		yaml_event_type_t type = ev.type;
+		struct value *done = NULL;
+		int is_key = document_expecting_key(&l);
+		switch (type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (++documents > 1)
+				status = error_set(err, file, (unsigned)ev.start_mark.line + 1,
+						   (unsigned)ev.start_mark.column + 1,
+						   "more than one document; keep one document per file");
+			break;
+		case YAML_ALIAS_EVENT:
+			status = error_set(err, file, (unsigned)ev.start_mark.line + 1,
+					   (unsigned)ev.start_mark.column + 1,
+					   "aliases ('*%s') are not supported; write the value out",
+					   (const char *)ev.data.alias.anchor);
+			break;
+		case YAML_SCALAR_EVENT:
+			if (ev.data.scalar.anchor) {
+				status = error_set(err, file, (unsigned)ev.start_mark.line + 1,
+						   (unsigned)ev.start_mark.column + 1,
+						   "anchors ('&%s') are not supported; write the value out",
+						   (const char *)ev.data.scalar.anchor);
+				break;
+			}
+			done = document_scalar(&l, &ev, is_key);
+			if (!done)
+				status = -1;
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			yaml_char_t *anchor = type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
+										 : ev.data.mapping_start.anchor;
+			yaml_char_t *tag = type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.tag
+									      : ev.data.mapping_start.tag;
+			if (anchor) {
+				status = error_set(err, file, (unsigned)ev.start_mark.line + 1,
+						   (unsigned)ev.start_mark.column + 1,
+						   "anchors ('&%s') are not supported; write the value out",
+						   (const char *)anchor);
+				break;
+			}
+			if (is_key) {
+				status = error_set(err, file, (unsigned)ev.start_mark.line + 1,
+						   (unsigned)ev.start_mark.column + 1,
+						   "a map key must be a scalar, not a list or map");
+				break;
+			}
+			if (document_check_tag(&l, tag, ev.start_mark,
+					       type == YAML_SEQUENCE_START_EVENT ? YAML_SEQ_TAG : YAML_MAP_TAG) < 0) {
+				status = -1;
+				break;
+			}
+			status = document_open(&l, &ev, type == YAML_SEQUENCE_START_EVENT ? VALUE_LIST : VALUE_MAP,
+					       limits->max_depth);
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			done = document_close(&l);
+			break;
+		default:
+			break;
+		}
+		if (status == 0 && done)
+			status = document_attach(&l, done, &result, ev.start_mark);
+		yaml_event_delete(&ev);
+		if (status < 0 || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	document_free_stack(&l);
+	if (status < 0)
+		return -1;
+	if (!result)
+		result = value_new(arena, VALUE_NULL, file, 1, 1);
+	*root = result;
+	return 0;
+}
+
+int document_load_file(struct arena *arena, const char *path,
+		       const struct document_limits *limits, struct value **root,
+		       struct error *err)
+{
+	struct buf text = BUF_INIT;
+	if (!limits)
+		limits = &document_default_limits;
+	if (buf_read_file(&text, path, limits->max_bytes) < 0) {
+		int e = errno;
+		buf_release(&text);
+		if (e == EFBIG)
+			return error_set(err, path, 0, 0, "file is larger than %zu bytes; split it",
+					 limits->max_bytes);
+		return error_set(err, path, 0, 0, "cannot read: %s", strerror(e));
+	}
+	int rc = document_load_string(arena, text.ptr, text.len, path, limits, root, err);
+	buf_release(&text);
+	return rc;
+}

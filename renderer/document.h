@@ -1,0 +1,30 @@
+/* document: YAML and JSON text loaded into a value tree (see value.h) with libyaml.
+ *
+ * One document per input, keys unique, scalars resolved by the YAML 1.2 core schema,
+ * nothing the core schema does not know (other tags, merge keys, anchors and aliases)
+ * accepted, nesting and size bounded. Every node is allocated in the caller's arena; the
+ * `file` name is copied there too. On failure nothing is returned and err says where. */
+#ifndef STAMP_DOCUMENT_H
+#define STAMP_DOCUMENT_H
+
+#include <stddef.h>
+
+struct arena;
+struct error;
+struct value;
+
+struct document_limits {
+	size_t max_bytes; /* 0: no limit */
+	unsigned max_depth;
+};
+
+extern const struct document_limits document_default_limits;
+
+int document_load_string(struct arena *arena, const char *text, size_t len,
+			 const char *file, const struct document_limits *limits,
+			 struct value **root, struct error *err);
+int document_load_file(struct arena *arena, const char *path,
+		       const struct document_limits *limits, struct value **root,
+		       struct error *err);
+
+#endif

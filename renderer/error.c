@@ -1,0 +1,163 @@
+/* Error values and lists. Messages are built with printf formats; values quoted into
+ * them go through error_quote_value() so that hostile input cannot forge extra lines. */
+#include "error.h"
+
+#include "buf.h"
+#include "utf8.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *error_strdup(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s);
+	char *p = malloc(n + 1);
+	if (!p)
+		abort();
+	memcpy(p, s, n + 1);
+	return p;
+}
+
+int error_set(struct error *err, const char *file, unsigned line, unsigned col,
+	      const char *fmt, ...)
+{
+	if (!err)
+		return -1;
+	struct buf msg = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	char *file_copy = error_strdup(file);
+	error_clear(err);
+	err->file = file_copy;
+	err->line = line;
+	err->col = col;
+	err->message = buf_detach(&msg, NULL);
+	return -1;
+}
+
+void error_clear(struct error *err)
+{
+	free(err->file);
+	free(err->message);
+	err->file = err->message = NULL;
+	err->line = err->col = 0;
+}
+
+void error_move(struct error *dst, struct error *src)
+{
+	error_clear(dst);
+	*dst = *src;
+	src->file = src->message = NULL;
+	src->line = src->col = 0;
+}
+
+void error_format(const struct error *err, struct buf *out, int color)
+{
+	if (color)
+		buf_add_str(out, "\033[1m");
+	if (err->file) {
+		buf_add_str(out, err->file);
+		if (err->line) {
+			buf_printf(out, ":%u", err->line);
+			if (err->col)
+				buf_printf(out, ":%u", err->col);
+		}
+		buf_add_str(out, ": ");
+	}
+	buf_add_str(out, color ? "\033[1;31merror:\033[0m " : "error: ");
+	buf_add_str(out, err->message ? err->message : "unknown error");
+}
+
+void error_list_take(struct error_list *list, struct error *err)
+{
+	if (list->count == list->cap) {
+		list->cap = list->cap ? list->cap * 2 : 8;
+		list->items = realloc(list->items, list->cap * sizeof *list->items);
+		if (!list->items)
+			abort();
+	}
+	list->items[list->count] = *err;
+	list->count++;
+	err->file = err->message = NULL;
+	err->line = err->col = 0;
+}
+
+static int error_compare(const struct error *a, const struct error *b)
+{
+	int c = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	return 0;
+}
+
+void error_list_sort(struct error_list *list)
+{
+	/* insertion sort: stable, and lists are short */
+	for (size_t i = 1; i < list->count; i++) {
+		struct error e = list->items[i];
+		size_t j = i;
+		while (j > 0 && error_compare(&list->items[j - 1], &e) > 0) {
+			list->items[j] = list->items[j - 1];
+			j--;
+		}
+		list->items[j] = e;
+	}
+}
+
+void error_list_release(struct error_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		error_clear(&list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = list->cap = 0;
+}
+
+void error_quote_value(struct buf *out, const char *s, size_t len, size_t max)
+{
+	size_t i = 0;
+	while (i < len) {
+		if (i >= max) {
+			buf_add_str(out, "...");
+			return;
+		}
+		unsigned char c = (unsigned char)s[i];
+		size_t n = utf8_sequence_length(s + i, len - i);
+		if (n == 0) {
+			buf_printf(out, "\\x%02X", c);
+			i++;
+			continue;
+		}
+		if (n > 1) {
+			uint32_t cp = utf8_decode(s + i, n);
+			if (utf8_is_printable(cp))
+				buf_add(out, s + i, n);
+			else
+				buf_printf(out, "\\u%04X", (unsigned)cp);
+			i += n;
+			continue;
+		}
+		switch (c) {
+		case '\n': buf_add_str(out, "\\n"); break;
+		case '\r': buf_add_str(out, "\\r"); break;
+		case '\t': buf_add_str(out, "\\t"); break;
+		case '\\': buf_add_str(out, "\\\\"); break;
+		case '"': buf_add_str(out, "\\\""); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				buf_printf(out, "\\x%02X", c);
+			else
+				buf_add_char(out, (char)c);
+		}
+		i++;
+	}
+}

@@ -1,0 +1,199 @@
+/* stamp's entry point: global options, the command table, help and version. The only
+ * place that may end the process (die()); commands return their exit code. */
+#include "cli.h"
+#include "suggest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef STAMP_VERSION
+#define STAMP_VERSION "unknown"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(const struct cli *cli, int argc, char **argv);
+	const char *summary;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "mustache", cmd_mustache, "render one template with a data file to stdout",
+	  "usage: stamp mustache TEMPLATE [--data FILE] [--partials DIR] [--escape MODE] [--strict]\n"
+	  "\n"
+	  "Renders TEMPLATE with the values in FILE (YAML or JSON; none: an empty map) and\n"
+	  "writes the result to stdout, only if the whole render succeeded.\n"
+	  "\n"
+	  "  --data FILE      the data, a YAML or JSON document\n"
+	  "  --partials DIR   where {{>name}} is found: DIR/name or DIR/name.mustache\n"
+	  "                   (default: the template's directory)\n"
+	  "  --escape MODE    html, yaml, json, hcl or none; default by TEMPLATE's extension:\n"
+	  "                   .yaml/.yml yaml, .json json, .tf/.tfvars/.hcl hcl,\n"
+	  "                   .html/.mustache html, anything else none\n"
+	  "  --strict         a missing name or partial is an error (as in every render);\n"
+	  "                   without it they render empty, as the mustache spec says\n"
+	  "\n"
+	  "Exit: 0 rendered, 1 template or data error, 2 usage or I/O error.\n" },
+};
+
+#define COMMAND_COUNT (sizeof commands / sizeof *commands)
+
+static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("stamp: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(code);
+}
+
+static void print_overview(FILE *f)
+{
+	fprintf(f,
+		"usage: stamp [-C DIR] [-j N] [-q] [--color=auto|always|never] COMMAND [ARGS]\n"
+		"\n"
+		"stamp renders one isolated deployment per customer from a YAML spec per customer\n"
+		"and a set of mustache templates, and keeps the rendered tree in git.\n"
+		"\n"
+		"commands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+		"  %-10s %s\n"
+		"\n"
+		"options:\n"
+		"  -C DIR         run as if started in DIR\n"
+		"  -j N           threads to use (default: all cores)\n"
+		"  -q             print only errors\n"
+		"  --color=WHEN   auto (default; NO_COLOR is respected), always or never\n"
+		"  --help         this text; 'stamp help COMMAND' for one command\n"
+		"  --version      print the version\n"
+		"\n"
+		"exit codes: 0 success, 1 invalid input (or a difference where asked), 2 usage or\n"
+		"environment error\n",
+		"help", "show help for a command");
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void unknown_command(const char *name)
+{
+	const char *names[COMMAND_COUNT + 1];
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		names[i] = commands[i].name;
+	names[COMMAND_COUNT] = "help";
+	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 1);
+	if (hint)
+		die(2, "unknown command '%s'; did you mean '%s'?", name, hint);
+	die(2, "unknown command '%s' (see 'stamp --help')", name);
+}
+
+static int help_command(int argc, char **argv)
+{
+	if (argc == 0) {
+		print_overview(stdout);
+		return 0;
+	}
+	if (argc > 1)
+		die(2, "'help' takes one COMMAND");
+	if (strcmp(argv[0], "help") == 0) {
+		puts("usage: stamp help COMMAND\n\nShows the help of COMMAND.");
+		return 0;
+	}
+	const struct command *c = find_command(argv[0]);
+	if (!c)
+		unknown_command(argv[0]);
+	fputs(c->help, stdout);
+	return 0;
+}
+
+static int parse_jobs(const char *s)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (errno || *end || n < 1 || n > 1024)
+		die(2, "-j needs a number of threads from 1 to 1024, not '%s'", s);
+	return (int)n;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { NULL, 0, 0, CLI_COLOR_AUTO };
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			print_overview(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("stamp %s\n", STAMP_VERSION);
+			return 0;
+		} else if (strcmp(a, "-C") == 0) {
+			if (i + 1 >= argc)
+				die(2, "-C needs a directory");
+			const char *dir = argv[++i];
+			if (chdir(dir) < 0)
+				die(2, "cannot change to directory '%s': %s", dir, strerror(errno));
+		} else if (strcmp(a, "-j") == 0) {
+			if (i + 1 >= argc)
+				die(2, "-j needs a number");
+			cli.jobs = parse_jobs(argv[++i]);
+		} else if (strncmp(a, "-j", 2) == 0) {
+			cli.jobs = parse_jobs(a + 2);
+		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+			cli.quiet = 1;
+		} else if (strncmp(a, "--color", 7) == 0) {
+			const char *when = a[7] == '=' ? a + 8 : a[7] == 0 ? "always" : NULL;
+			if (when && strcmp(when, "auto") == 0)
+				cli.color = CLI_COLOR_AUTO;
+			else if (when && strcmp(when, "always") == 0)
+				cli.color = CLI_COLOR_ALWAYS;
+			else if (when && strcmp(when, "never") == 0)
+				cli.color = CLI_COLOR_NEVER;
+			else
+				die(2, "--color takes auto, always or never, not '%s'", a + 7);
+		} else {
+			static const char *const global[] = { "--help", "--version", "-C", "-j", "-q",
+							      "--quiet", "--color" };
+			const char *hint = suggest_closest(a, strlen(a), global, 7);
+			if (hint)
+				die(2, "unknown option '%s'; did you mean '%s'?", a, hint);
+			die(2, "unknown option '%s' (see 'stamp --help')", a);
+		}
+	}
+	if (i >= argc) {
+		print_overview(stderr);
+		return 2;
+	}
+	const char *name = argv[i];
+	if (strcmp(name, "help") == 0)
+		return help_command(argc - i - 1, argv + i + 1);
+	const struct command *c = find_command(name);
+	if (!c)
+		unknown_command(name);
+	cli.command = c->name;
+	for (int k = i + 1; k < argc; k++) {
+		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+			fputs(c->help, stdout);
+			return 0;
+		}
+		if (strcmp(argv[k], "--") == 0)
+			break;
+	}
+	return c->run(&cli, argc - i - 1, argv + i + 1);
+}

@@ -1,0 +1,64 @@
+/* template: mustache templates, compiled once and rendered many times.
+ *
+ * A tmpl_set owns everything: the compiled templates, their partials (compiled once per
+ * name and per output context they are included in) and the memory behind them; free
+ * the set and all of it goes. Compiling takes the set's lock, so a set may be shared by
+ * threads; tmpl_render() only reads a compiled template and may run in many threads at
+ * once (a dynamic partial seen for the first time is compiled under the lock).
+ *
+ * The output format decides escaping. For YAML, JSON and HCL the compiler knows the
+ * syntactic context of every tag (whole value, inside quotes, in a comment, part of a
+ * plain scalar, in a block scalar) and each value is written for its context or refused;
+ * see README.md, "Escaping". */
+#ifndef STAMP_TEMPLATE_H
+#define STAMP_TEMPLATE_H
+
+#include <stddef.h>
+
+struct buf;
+struct error;
+struct value;
+
+enum tmpl_format {
+	TMPL_FORMAT_NONE,
+	TMPL_FORMAT_HTML,
+	TMPL_FORMAT_YAML,
+	TMPL_FORMAT_JSON,
+	TMPL_FORMAT_HCL,
+};
+
+/* "html", "yaml", "json", "hcl", "none"; returns -1 for anything else. */
+int tmpl_format_parse(const char *name, enum tmpl_format *out);
+const char *tmpl_format_name(enum tmpl_format format);
+/* By extension: .yaml/.yml, .json, .tf/.tfvars/.hcl, .html/.htm/.mustache; else none. */
+enum tmpl_format tmpl_format_for_path(const char *path);
+
+/* Finds the source of partial `name`. Returns 0 and fills source and path (the name
+ * diagnostics will show), 1 when there is no such partial, -1 on error (err set). */
+typedef int (*tmpl_loader_fn)(void *data, const char *name, size_t name_len,
+			      struct buf *source, struct buf *path, struct error *err);
+
+struct tmpl_options {
+	enum tmpl_format format;
+	/* strict: a missing name or partial is an error. Otherwise they render empty, as the
+	 * mustache spec requires. */
+	int strict;
+	tmpl_loader_fn loader; /* NULL: no partials */
+	void *loader_data;
+};
+
+struct tmpl_set;
+struct tmpl;
+
+struct tmpl_set *tmpl_set_new(const struct tmpl_options *options);
+void tmpl_set_free(struct tmpl_set *set);
+
+/* Compiles source (path names it in diagnostics), with its static partials. */
+int tmpl_compile(struct tmpl_set *set, const char *path, const char *source, size_t len,
+		 const struct tmpl **out, struct error *err);
+/* Appends the rendering of t over data to out. On failure out holds a partial result
+ * the caller must discard. */
+int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
+		struct error *err);
+
+#endif
