@@ -35,7 +35,9 @@ static int mustache_load_partial(void *data, const char *name, size_t len, struc
 	static const char *const suffixes[] = { "", ".mustache" };
 	for (size_t i = 0; i < 2; i++) {
 		buf_clear(path);
-		buf_printf(path, "%s/%.*s%s", p->dir, (int)len, name, suffixes[i]);
+		if (strcmp(p->dir, ".") != 0)
+			buf_printf(path, "%s/", p->dir);
+		buf_printf(path, "%.*s%s", (int)len, name, suffixes[i]);
 		struct stat st;
 		if (stat(path->ptr, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;

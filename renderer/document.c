@@ -265,7 +265,8 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 						col++;
 					}
 				}
-				error_set(err, file, line, col, "invalid YAML: %s",
+				error_set(err, file, line, col, "invalid YAML: %s; save the file as UTF-8 "
+					  "without control characters",
 					  parser.problem ? parser.problem : "unreadable input");
 			} else {
 				struct buf msg = BUF_INIT;

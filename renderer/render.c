@@ -201,13 +201,17 @@ static int render_block_scalar(struct buf *out, const struct tmpl_op *op, const 
 			       const char *indent, size_t indent_len, const char **why)
 {
 	int folded = op->context == TMPL_CONTEXT_YAML_FOLDED;
+	if (op->block_first && len == 0) {
+		*why = "it is empty, and the first line of a block scalar decides its indentation";
+		return -1;
+	}
 	if (op->block_first && len && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n')) {
 		*why = "it begins with a blank or a line break, which would change the block's "
 		       "indentation";
 		return -1;
 	}
 	if (len && s[len - 1] == '\n') {
-		*why = "it ends with a line break, which block scalar chomping would drop";
+		*why = "it ends with a line break, which the block's chomping would drop";
 		return -1;
 	}
 	size_t i = 0;
@@ -219,13 +223,12 @@ static int render_block_scalar(struct buf *out, const struct tmpl_op *op, const 
 		}
 		uint32_t cp = utf8_decode(s + i, n);
 		if (cp == '\n' && folded) {
-			*why = "it holds a line break, which a folded (>) block turns into a space; use "
-			       "a literal (|) block";
+			*why = "it holds a line break, which a folded (>) block turns into a space";
 			return -1;
 		}
 		if (cp != '\n' && cp != '\t' && !utf8_is_printable(cp)) {
 			*why = "it holds a carriage return, control or non-printable character, which "
-			       "a block scalar cannot carry; use a double-quoted string";
+			       "a block scalar cannot carry";
 			return -1;
 		}
 		i += n;
@@ -328,7 +331,8 @@ static int render_value(struct render *r, const struct tmpl *t, const struct tmp
 	case TMPL_CONTEXT_YAML_LITERAL:
 	case TMPL_CONTEXT_YAML_FOLDED:
 		if (render_block_scalar(out, op, s, len, indent, indent_len, &why) < 0)
-			rc = render_refuse(r, t, op, v, "inside this block scalar", why, NULL);
+			rc = render_refuse(r, t, op, v, "inside this block scalar", why,
+					   "write it in a double-quoted string in the template instead");
 		break;
 	case TMPL_CONTEXT_JSON_KEY:
 		buf_add_char(out, '"');

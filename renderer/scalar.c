@@ -86,10 +86,10 @@ static pcre2_match_data *scalar_match_data(void)
 }
 
 /* Returns the number of the first group that matched, 0 for no match. */
-static int scalar_match(pcre2_code *re, const char *s, size_t len)
+static int scalar_match(pcre2_code *const *re, const char *s, size_t len)
 {
-	pcre2_match_data *md = scalar_match_data();
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+	pcre2_match_data *md = scalar_match_data(); /* compiles the regexes on first use */
+	int rc = pcre2_match(*re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
 	if (rc < 0)
 		return 0;
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -123,7 +123,7 @@ int scalar_resolve_core(const char *s, size_t len, struct scalar_resolved *out)
 		return 0; /* fast path: no core pattern starts with anything else */
 	if (memchr(s, 0, len))
 		return 0;
-	switch (scalar_match(scalar_core_regex, s, len)) {
+	switch (scalar_match(&scalar_core_regex, s, len)) {
 	case 1:
 		out->kind = SCALAR_NULL;
 		return 0;
@@ -171,7 +171,7 @@ int scalar_is_special_yaml11(const char *s, size_t len)
 		return 0;
 	if (memchr(s, 0, len))
 		return 0;
-	return scalar_match(scalar_yaml11_regex, s, len) != 0;
+	return scalar_match(&scalar_yaml11_regex, s, len) != 0;
 }
 
 static int scalar_is_core_string(const char *s, size_t len)

@@ -327,7 +327,7 @@ static int tmpl_tokenize(struct tmpl_compiler *c)
 			char s[2] = { sigil, 0 };
 			return tmpl_fail(c, line, col,
 					 "unknown tag type '%s'; a tag is {{name}}, {{{name}}}, {{&name}}, or "
-					 "starts with one of # ^ / ! = > < $ %s", s, "");
+					 "starts with one of # ^ / ! = > < $%s", s, "");
 		}
 		struct tmpl_token *t = tmpl_token_add(c, kind);
 		t->line = line;

@@ -510,8 +510,8 @@ static size_t tmpl_lookahead(const struct tmpl *t, size_t i, char *out, size_t c
 static int tmpl_forbid(const struct tmpl *t, const struct tmpl_op *op, struct error *err,
 		       const char *where, const char *fix)
 {
-	return error_set(err, t->path, op->line, op->col, "tag '%.*s' stands in %s; %s",
-			 (int)op->len, op->text, where, fix);
+	return error_set(err, t->path, op->line, op->col, "tag '%.*s' stands %s%s; %s",
+			 (int)op->len, op->text, strncmp(where, "right ", 6) == 0 ? "" : "in ", where, fix);
 }
 
 static void yaml_classify_node(struct tmpl_op *op, struct tmpl_scan_state *st, const char *next,
@@ -520,7 +520,7 @@ static void yaml_classify_node(struct tmpl_op *op, struct tmpl_scan_state *st, c
 	int flow = st->depth > 0;
 	size_t i = 0;
 	op->flow = (unsigned)flow;
-	if (!blocked && n >= 1 && next[0] == ':' && (n == 1 ? eof : yaml_is_break(next[1]) ||
+	if (n >= 1 && next[0] == ':' && (n == 1 ? eof && !blocked : yaml_is_break(next[1]) ||
 						       (flow && strchr(",[]{}", next[1])))) {
 		op->context = TMPL_CONTEXT_YAML_KEY;
 		st->mode = Y_AFTER;
@@ -529,10 +529,8 @@ static void yaml_classify_node(struct tmpl_op *op, struct tmpl_scan_state *st, c
 	while (i < n && (next[i] == ' ' || next[i] == '\t'))
 		i++;
 	int whole;
-	if (blocked)
-		whole = 0;
-	else if (i == n)
-		whole = eof;
+	if (i == n)
+		whole = eof && !blocked;
 	else
 		whole = next[i] == '\n' || (next[i] == '\r' && i + 1 < n && next[i + 1] == '\n') ||
 			(i > 0 && next[i] == '#') || (flow && strchr(",]}", next[i]));
@@ -613,7 +611,7 @@ static int json_classify(const struct tmpl *t, struct tmpl_op *op, struct tmpl_s
 	size_t i = 0;
 	while (i < n && (next[i] == ' ' || next[i] == '\t' || next[i] == '\n' || next[i] == '\r'))
 		i++;
-	char follow = blocked ? 'x' : i < n ? next[i] : eof ? 0 : 'x';
+	char follow = i < n ? next[i] : eof && !blocked ? 0 : 'x';
 	switch (st->mode) {
 	case J_STRING:
 	case J_KEY_STRING:
@@ -662,8 +660,8 @@ static int hcl_classify(const struct tmpl *t, struct tmpl_op *op, struct tmpl_sc
 		return 0;
 	case H_CODE: {
 		int after = st->last_code == 0 || strchr("=[,(:?\n", st->last_code);
-		int before = !blocked && (i == n ? eof : strchr("\r\n,])}#", next[i]) ||
-					  (next[i] == '/' && i + 1 < n && next[i + 1] == '/'));
+		int before = i == n ? eof && !blocked
+				    : strchr("\r\n,])}#", next[i]) || (next[i] == '/' && i + 1 < n && next[i + 1] == '/');
 		if (after && before) {
 			op->context = TMPL_CONTEXT_HCL_VALUE;
 			st->last_code = 'v';
@@ -702,6 +700,36 @@ static void tmpl_scan_text(struct tmpl_scan_state *st, enum tmpl_format format, 
 
 static int tmpl_resolve_range(struct tmpl *t, size_t begin, size_t end,
 			      struct tmpl_scan_state *st, struct error *err);
+
+/* At the start of a line inside a YAML block scalar, a section or partial tag cannot
+ * tell by itself whether the block goes on: the first character of the text that
+ * follows does. Settling it here keeps a section after a block scalar neutral. */
+static void yaml_settle_block(const struct tmpl *t, size_t index, struct tmpl_scan_state *st)
+{
+	if (st->mode != Y_LINE || !st->in_block)
+		return;
+	char next[64];
+	int eof, blocked;
+	size_t n = tmpl_lookahead(t, index, next, sizeof next, &eof, &blocked);
+	size_t i = 0;
+	while (i < n && next[i] == ' ')
+		i++;
+	if (i == n || next[i] == '\n' || next[i] == '\r')
+		return;
+	int32_t col = st->col + (int32_t)i;
+	if (st->block_indent < 0 ? col <= st->block_parent : col < st->block_indent)
+		st->in_block = 0;
+}
+
+static const char *tmpl_format_title(enum tmpl_format format)
+{
+	switch (format) {
+	case TMPL_FORMAT_YAML: return "YAML";
+	case TMPL_FORMAT_JSON: return "JSON";
+	case TMPL_FORMAT_HCL: return "HCL";
+	default: return "text";
+	}
+}
 
 static int tmpl_resolve_partial(struct tmpl *t, struct tmpl_op *op, struct tmpl_scan_state *st,
 				struct error *err)
@@ -761,6 +789,8 @@ static int tmpl_resolve_range(struct tmpl *t, size_t begin, size_t end,
 		case TMPL_OP_SECTION:
 		case TMPL_OP_INVERTED:
 		case TMPL_OP_BLOCK: {
+			if (format == TMPL_FORMAT_YAML)
+				yaml_settle_block(t, i, st);
 			op->scan = *st;
 			if (tmpl_resolve_range(t, i + 1, op->end, st, err) < 0)
 				return -1;
@@ -771,11 +801,13 @@ static int tmpl_resolve_range(struct tmpl *t, size_t begin, size_t end,
 						 "at the same place in the structure (for example each on a line "
 						 "of its own)", (int)op->len, op->text,
 						 tmpl_scan_describe(&op->scan, format),
-						 tmpl_scan_describe(st, format), tmpl_format_name(format));
+						 tmpl_scan_describe(st, format), tmpl_format_title(format));
 			i = op->end - 1;
 			break;
 		}
 		case TMPL_OP_PARTIAL:
+			if (format == TMPL_FORMAT_YAML)
+				yaml_settle_block(t, i, st);
 			if (tmpl_resolve_partial(t, op, st, err) < 0)
 				return -1;
 			break;
@@ -819,7 +851,7 @@ int tmpl_context_resolve(struct tmpl *t, struct error *err)
 		return error_set(err, t->path, 1, 1,
 				 "this partial includes itself but does not end in the %s context it "
 				 "starts in (%s, ends in %s); make it self-contained",
-				 tmpl_format_name(tmpl_set_format(t->set)),
+				 tmpl_format_title(tmpl_set_format(t->set)),
 				 tmpl_scan_describe(&t->entry, tmpl_set_format(t->set)),
 				 tmpl_scan_describe(&st, tmpl_set_format(t->set)));
 	return 0;

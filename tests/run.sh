@@ -1,0 +1,64 @@
+#!/bin/sh
+# Runs every suite against each build directory given (build, build/asan, ...) and ends
+# with the total: "N passed, N failed". Each suite prints its own "name: N passed, N
+# failed" line; a suite that crashes counts as one failure.
+# Usage: tests/run.sh BUILD_DIR...
+set -u
+cd "$(dirname "$0")/.."
+root=$(pwd)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# HashiCorp's HCL parser for the HCL read-back, installed once per machine into build/.
+node_dir="$root/build/node"
+if command -v node >/dev/null 2>&1 && [ ! -d "$node_dir/node_modules/@cdktf/hcl2json" ]; then
+	mkdir -p "$node_dir"
+	npm install --silent --no-audit --no-fund --prefix "$node_dir" @cdktf/hcl2json@0.21.0 \
+		>/dev/null 2>&1 || echo "note: could not install @cdktf/hcl2json; HCL read-back is skipped"
+fi
+
+suite() { # name, command...
+	name=$1
+	shift
+	out=$("$@" 2>&1)
+	status=$?
+	printf '%s\n' "$out" | grep -v ': [0-9]* passed, [0-9]* failed$' | sed 's/^/  /' | tail -n 40
+	line=$(printf '%s\n' "$out" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "[$build] $name: 0 passed, 1 failed (exit $status, no result line)"
+		echo "0 1" >>"$log"
+		return
+	fi
+	echo "[$build] $line"
+	p=$(printf '%s' "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/')
+	f=$(printf '%s' "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\2/')
+	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "  (exit status $status)"
+	fi
+	echo "$p $f" >>"$log"
+}
+
+for build in "$@"; do
+	for t in "$build"/tests/test_*; do
+		case "$t" in *.o|*.d) continue ;; esac
+		[ -x "$t" ] || continue
+		if [ "$(basename "$t")" = test_escape ]; then
+			suite escaping "$t" "$build/tests/escape-cases.txt"
+		else
+			suite "$(basename "$t")" "$t"
+		fi
+	done
+	suite "mustache spec" "$build/tests/spec_runner"
+	suite errors sh tests/errors/run.sh "$root/$build/stamp"
+	if [ -f "$build/tests/escape-cases.txt" ]; then
+		suite "escape read-back yaml/json" /usr/bin/python3 tests/escape/readback.py "$build/tests/escape-cases.txt"
+		if command -v node >/dev/null 2>&1; then
+			NODE_PATH="$node_dir/node_modules" suite "escape read-back hcl" node tests/escape/readback.js "$build/tests/escape-cases.txt"
+		else
+			echo "[$build] escape read-back (HCL): skipped (node is not installed)"
+		fi
+	fi
+done
+
+awk '{ p += $1; f += $2 } END { printf "%d passed, %d failed\n", p, f; exit (f > 0) }' "$log"
