@@ -37,37 +37,43 @@ $(BUILD)/config.mk: scripts/deps.sh
 deps:
 	@sh scripts/deps.sh --test
 
+# V=1 shows the full commands
+Q = $(if $(V),,@)
+say = $(if $(V),,@echo "  $(1)	$(2)";)
+
 $(BUILD)/obj/%.o: renderer/%.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) $(STAMP_CFLAGS) -c $< -o $@
 
 $(LIB): $(OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(BIN): $(BUILD)/obj/main.o $(LIB)
-	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+	$(call say,LINK,$@)$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
 
 $(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -Itests/unit -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) $(STAMP_CFLAGS) -Itests/unit -c $< -o $@
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIB)
-	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+	$(call say,LINK,$@)$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
 
 $(BUILD)/tests/spec_runner.o: tests/spec/spec_runner.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -Itests/unit -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) $(STAMP_CFLAGS) -Itests/unit -c $< -o $@
 
 $(SPEC_BIN): $(BUILD)/tests/spec_runner.o $(LIB)
-	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+	$(call say,LINK,$@)$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
 
 $(BUILD)/bench/%.o: bench/%.c $(BUILD)/config.mk
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(STAMP_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CFLAGS) $(STAMP_CFLAGS) -c $< -o $@
 
 $(BENCH_BIN): $(BUILD)/bench/bench_engine.o $(LIB)
-	$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+	$(call say,LINK,$@)$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
+
+.SECONDARY:
 
 test-build: $(BIN) $(UNIT_BIN) $(SPEC_BIN)
 

@@ -11,6 +11,7 @@
 #include "value.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -52,6 +53,17 @@ static void document_frame_push_item(struct document_frame *f, void *item)
 	f->items[f->count++] = item;
 }
 
+/* "!!int" for "tag:yaml.org,2002:int": the way the user wrote it. */
+static const char *document_tag_shown(const char *tag, char *tmp, size_t size)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+	if (strncmp(tag, prefix, sizeof prefix - 1) == 0) {
+		snprintf(tmp, size, "!!%s", tag + sizeof prefix - 1);
+		return tmp;
+	}
+	return tag;
+}
+
 static int document_check_tag(struct document_loader *l, const yaml_char_t *tag,
 			      yaml_mark_t mark, const char *expected)
 {
@@ -62,9 +74,11 @@ static int document_check_tag(struct document_loader *l, const yaml_char_t *tag,
 		return 0;
 	if (expected && strcmp(t, expected) == 0)
 		return 0;
+	char tmp[128];
 	return document_fail(l, mark,
 			     "tag '%s' is not allowed here; only the YAML core schema's tags are "
-			     "accepted (remove the tag, or quote the value)", t);
+			     "accepted (remove the tag, or quote the value)",
+			     document_tag_shown(t, tmp, sizeof tmp));
 }
 
 /* Attaches a finished node to the frame on top of the stack (or makes it the root). */
@@ -113,10 +127,19 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 	unsigned col = (unsigned)ev->start_mark.column + 1;
 	const char *tag = (const char *)ev->data.scalar.tag;
 	int plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	if (tag && strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0 &&
+	    strcmp(tag, YAML_NULL_TAG) != 0 && strcmp(tag, YAML_BOOL_TAG) != 0 &&
+	    strcmp(tag, YAML_INT_TAG) != 0 && strcmp(tag, YAML_FLOAT_TAG) != 0) {
+		document_check_tag(l, ev->data.scalar.tag, ev->start_mark, NULL);
+		return NULL;
+	}
 
 	if (is_key || !plain || (tag && (strcmp(tag, "!") == 0 || strcmp(tag, YAML_STR_TAG) == 0))) {
 		if (tag && strcmp(tag, "!") != 0 && strcmp(tag, YAML_STR_TAG) != 0) {
-			document_check_tag(l, ev->data.scalar.tag, ev->start_mark, NULL);
+			char tmp[128];
+			error_set(l->err, l->file, line, col,
+				  "tag '%s' on a quoted value or key; remove the tag",
+				  document_tag_shown(tag, tmp, sizeof tmp));
 			return NULL;
 		}
 		if (is_key && plain && !tag && len == 2 && memcmp(text, "<<", 2) == 0) {
@@ -142,8 +165,10 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 	};
 	if (tag && strcmp(tag, kind_tags[r.kind]) != 0 &&
 	    !(r.kind == SCALAR_INT && strcmp(tag, YAML_FLOAT_TAG) == 0)) {
+		char tmp[128];
 		error_set(l->err, l->file, line, col,
-			  "tag '%s' does not match the value; remove the tag or fix the value", tag);
+			  "tag '%s' does not match the value; remove the tag or fix the value",
+			  document_tag_shown(tag, tmp, sizeof tmp));
 		return NULL;
 	}
 	struct value *v;

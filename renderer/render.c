@@ -405,7 +405,7 @@ static int render_include(struct render *r, const struct tmpl *t, const struct t
 					 "partial '%s' (the value of '%.*s') not found; create it or fix "
 					 "the value", name->as.string.ptr, (int)op->len, op->text);
 		}
-		if (!tmpl_scan_same(&target->exit, &entry))
+		if (!tmpl_scan_same(&target->exit, &op->after) && !tmpl_scan_same(&target->exit, &entry))
 			return error_set(r->err, t->path, op->line, op->col,
 					 "dynamic partial '%s' does not end in the context it starts in, "
 					 "so it cannot be placed here; make it self-contained",
@@ -440,6 +440,13 @@ static int render_include(struct render *r, const struct tmpl *t, const struct t
 	int rc = render_range(r, target, 0, target->count, indent, indent_len, ov);
 	r->nesting--;
 	buf_release(&deeper);
+	if (rc < 0 && r->nesting == 0 && r->err->message && !strstr(r->err->message, "(included from ")) {
+		/* say where the outermost include is, once: the error itself is in the partial */
+		struct error located = ERROR_INIT;
+		error_set(&located, r->err->file, r->err->line, r->err->col, "%s (included from %s:%u:%u)",
+			  r->err->message, t->path, op->line, op->col);
+		error_move(r->err, &located);
+	}
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define TMPL_MAX_SOURCE (16u * 1024 * 1024)
+#define TMPL_MAX_NESTING 100
 
 struct tmpl_cache_entry {
 	const char *name;
@@ -635,6 +636,12 @@ static int tmpl_build_ops(struct tmpl_compiler *c, struct tmpl *t)
 			tmpl_split_name(arena, op);
 		if (tok->kind == TOKEN_SECTION || tok->kind == TOKEN_INVERTED ||
 		    tok->kind == TOKEN_PARENT || tok->kind == TOKEN_BLOCK) {
+			if (depth >= TMPL_MAX_NESTING) {
+				rc = error_set(c->err, c->path, tok->line, tok->col,
+					       "sections nest more than %d levels deep; split the template "
+					       "into partials", TMPL_MAX_NESTING);
+				goto out;
+			}
 			stack[depth].op = n;
 			stack[depth].token = tok;
 			depth++;

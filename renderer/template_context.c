@@ -714,7 +714,7 @@ static void yaml_settle_block(const struct tmpl *t, size_t index, struct tmpl_sc
 	size_t i = 0;
 	while (i < n && next[i] == ' ')
 		i++;
-	if (i == n || next[i] == '\n' || next[i] == '\r')
+	if (i == n ? !blocked : next[i] == '\n' || next[i] == '\r')
 		return;
 	int32_t col = st->col + (int32_t)i;
 	if (st->block_indent < 0 ? col <= st->block_parent : col < st->block_indent)
@@ -731,12 +731,26 @@ static const char *tmpl_format_title(enum tmpl_format format)
 	}
 }
 
+static int tmpl_classify(const struct tmpl *t, struct tmpl_op *op, struct tmpl_scan_state *st,
+			 size_t index, struct error *err);
+
 static int tmpl_resolve_partial(struct tmpl *t, struct tmpl_op *op, struct tmpl_scan_state *st,
 				struct error *err)
 {
 	op->scan = *st;
-	if (op->dynamic)
-		return 0; /* compiled when rendered, for this same state */
+	if (op->dynamic) {
+		/* Compiled when rendered, for this same state. The caller goes on as if the
+		 * partial were a value tag here; the renderer checks that it ends that way,
+		 * or where it began. */
+		size_t index = (size_t)(op - t->ops);
+		struct tmpl_op probe = *op;
+		struct error ignored = ERROR_INIT;
+		if (tmpl_classify(t, &probe, st, index, &ignored) < 0)
+			*st = op->scan;
+		error_clear(&ignored);
+		op->after = *st;
+		return 0;
+	}
 	struct tmpl_scan_state entry;
 	tmpl_scan_enter(&entry, st);
 	const struct tmpl *target = NULL;
@@ -773,19 +787,11 @@ static int tmpl_resolve_range(struct tmpl *t, size_t begin, size_t end,
 		case TMPL_OP_TEXT:
 			tmpl_scan_text(st, format, op->text, op->len, i + 1 == t->count);
 			break;
-		case TMPL_OP_VALUE: {
-			int rc = 0;
+		case TMPL_OP_VALUE:
 			op->scan = *st;
-			if (format == TMPL_FORMAT_YAML)
-				rc = yaml_classify(t, op, st, i, err);
-			else if (format == TMPL_FORMAT_JSON)
-				rc = json_classify(t, op, st, i, err);
-			else if (format == TMPL_FORMAT_HCL)
-				rc = hcl_classify(t, op, st, i, err);
-			if (rc < 0)
+			if (tmpl_classify(t, op, st, i, err) < 0)
 				return -1;
 			break;
-		}
 		case TMPL_OP_SECTION:
 		case TMPL_OP_INVERTED:
 		case TMPL_OP_BLOCK: {
@@ -839,6 +845,17 @@ static int tmpl_resolve_range(struct tmpl *t, size_t begin, size_t end,
 		}
 	}
 	return 0;
+}
+
+static int tmpl_classify(const struct tmpl *t, struct tmpl_op *op, struct tmpl_scan_state *st,
+			 size_t index, struct error *err)
+{
+	switch (tmpl_set_format(t->set)) {
+	case TMPL_FORMAT_YAML: return yaml_classify(t, op, st, index, err);
+	case TMPL_FORMAT_JSON: return json_classify(t, op, st, index, err);
+	case TMPL_FORMAT_HCL: return hcl_classify(t, op, st, index, err);
+	default: return 0;
+	}
 }
 
 int tmpl_context_resolve(struct tmpl *t, struct error *err)

@@ -86,6 +86,7 @@ struct tmpl_op {
 	enum tmpl_context context;
 	int32_t block_indent;    /* YAML block scalar: content indentation */
 	struct tmpl_scan_state scan; /* the state at this tag */
+	struct tmpl_scan_state after;/* dynamic partials: the state the caller continues in */
 	const struct tmpl *target;   /* static partial or parent */
 };
 
