@@ -78,10 +78,11 @@ int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_o
 				found = &options[k];
 		}
 		if (!found) {
-			const char *names[32];
+			const char *names[33];
 			size_t n = option_count < 32 ? option_count : 32;
 			for (size_t k = 0; k < n; k++)
 				names[k] = options[k].name;
+			names[n++] = "--help";
 			const char *hint = suggest_closest(arg, name_len, names, n);
 			if (hint)
 				cli_usage_error(cli, "unknown option '%.*s' for '%s'; did you mean '%s'?",

@@ -32,7 +32,11 @@ struct render {
 	unsigned nesting;
 	enum tmpl_format format;
 	int strict;
+	size_t plain_start;               /* output offset of a plain scalar holding a tag */
+	const struct value *plain_value;  /* the last value written into it */
 };
+
+#define RENDER_NO_PLAIN ((size_t)-1)
 
 static void render_push(struct render *r, const struct value *v)
 {
@@ -252,10 +256,14 @@ static int render_value(struct render *r, const struct tmpl *t, const struct tmp
 			const char *indent, size_t indent_len)
 {
 	const struct value *v = render_lookup(r, op);
+	if (op->plain_begin)
+		r->plain_start = r->out->len;
 	if (!v)
 		return render_missing(r, t, op);
 	struct buf *out = r->out;
 	const char *why = NULL;
+	if (op->context == TMPL_CONTEXT_YAML_FRAGMENT)
+		r->plain_value = v;
 	int collection = v->type == VALUE_LIST || v->type == VALUE_MAP;
 
 	switch (op->context) {
@@ -354,6 +362,36 @@ static int render_value(struct render *r, const struct tmpl *t, const struct tmp
 	}
 done:
 	buf_release(&text);
+	return rc;
+}
+
+/* A plain scalar that holds a value must still read as a string under YAML 1.2 and
+ * 1.1 once complete: "{{major}}.{{minor}}" with 1 and 2 is the float 1.2. */
+static int render_check_plain(struct render *r, const struct tmpl *t, uint32_t blame)
+{
+	size_t start = r->plain_start;
+	r->plain_start = RENDER_NO_PLAIN;
+	if (start == RENDER_NO_PLAIN || start > r->out->len || !r->plain_value)
+		return 0;
+	const char *s = r->out->ptr + start;
+	size_t n = r->out->len - start;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	struct scalar_resolved res;
+	if (scalar_resolve_core(s, n, &res) == 0 && res.kind == SCALAR_STRING &&
+	    !scalar_is_special_yaml11(s, n))
+		return 0;
+	struct buf shown = BUF_INIT;
+	error_quote_value(&shown, s, n, 60);
+	int rc = render_refuse(r, t, &t->ops[blame], r->plain_value, "into this plain scalar",
+			       "the scalar would read \"", NULL);
+	/* replace the tail with the scalar shown: the message is built once, here */
+	struct error located = ERROR_INIT;
+	error_set(&located, r->err->file, r->err->line, r->err->col, "%s%s\" and YAML reads that as a "
+		  "number, bool, null or date, not a string; quote the scalar in the template",
+		  r->err->message, shown.ptr);
+	error_move(r->err, &located);
+	buf_release(&shown);
 	return rc;
 }
 
@@ -485,9 +523,19 @@ static int render_range(struct render *r, const struct tmpl *t, size_t begin, si
 		if (op->line_start && indent_len)
 			buf_add(r->out, indent, indent_len);
 		switch (op->kind) {
-		case TMPL_OP_TEXT:
-			buf_add(r->out, op->text, op->len);
+		case TMPL_OP_TEXT: {
+			size_t done = 0;
+			if (op->plain_end) {
+				done = op->plain_end - 1;
+				buf_add(r->out, op->text, done);
+				if (render_check_plain(r, t, op->plain_blame) < 0)
+					return -1;
+			}
+			if (op->plain_begin && op->plain_begin - 1 >= done)
+				r->plain_start = r->out->len + (op->plain_begin - 1 - done);
+			buf_add(r->out, op->text + done, op->len - done);
 			break;
+		}
 		case TMPL_OP_VALUE:
 			if (render_value(r, t, op, indent, indent_len) < 0)
 				return -1;
@@ -546,10 +594,13 @@ static int render_range(struct render *r, const struct tmpl *t, size_t begin, si
 int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
 		struct error *err)
 {
-	struct render r = { out, err, NULL, 0, 0, 0, tmpl_set_format(t->set), tmpl_set_strict(t->set) };
+	struct render r = { out, err, NULL, 0, 0, 0, tmpl_set_format(t->set), tmpl_set_strict(t->set),
+			    RENDER_NO_PLAIN, NULL };
 	render_push(&r, data);
 	buf_grow(out, 0);
 	int rc = render_range(&r, t, 0, t->count, "", 0, NULL);
+	if (rc == 0 && t->plain_at_end)
+		rc = render_check_plain(&r, t, t->plain_blame);
 	free(r.stack);
 	return rc;
 }

@@ -27,6 +27,8 @@ enum {
 void tmpl_scan_init(struct tmpl_scan_state *st, enum tmpl_format format)
 {
 	memset(st, 0, sizeof *st);
+	st->plain_op = -1;
+	st->plain_fragment = -1;
 	st->line_indent = -1;
 	st->block_parent = -1;
 	st->block_indent = -1;
@@ -41,6 +43,9 @@ void tmpl_scan_init(struct tmpl_scan_state *st, enum tmpl_format format)
 void tmpl_scan_enter(struct tmpl_scan_state *entry, const struct tmpl_scan_state *st)
 {
 	*entry = *st;
+	entry->plain_op = -1; /* a scalar begun by the caller is not checked across the include */
+	entry->plain_offset = 0;
+	entry->plain_fragment = -1;
 	entry->col = 0;
 	entry->dash_col = 0;
 	entry->line_indent = st->mode == Y_LINE ? -1 : 0;
@@ -58,6 +63,8 @@ void tmpl_scan_leave(struct tmpl_scan_state *st, const struct tmpl_scan_state *e
 {
 	struct tmpl_scan_state keep = *st;
 	*st = *exit;
+	st->plain_op = -1;
+	st->plain_fragment = -1;
 	if (exit->mode != Y_LINE) {
 		st->col = keep.col + 1;
 		st->line_indent = keep.line_indent;
@@ -175,23 +182,25 @@ static void yaml_take_indent(struct tmpl_scan_state *st)
 		st->line_indent = st->col;
 }
 
-static void yaml_scan(struct tmpl_scan_state *st, const char *s, size_t n, int eof)
+/* Advances the scanner over the character at s[*i] (and any it consumes with it). */
+static void yaml_step(struct tmpl_scan_state *st, const char *s, size_t *index, size_t n, int eof)
 {
 	int flow;
-	for (size_t i = 0; i < n; i++) {
+	size_t i = *index;
+	{
 		char c = s[i];
 		flow = st->depth > 0;
 		if (c == '\n') {
 			yaml_newline(st);
-			continue;
+			return;
 		}
 		if (c == '\r')
-			continue;
+			return;
 		switch (st->mode) {
 		case Y_LINE:
 			if (c == ' ') {
 				st->col++;
-				continue;
+				return;
 			}
 			if (st->in_block) {
 				int first;
@@ -205,9 +214,9 @@ static void yaml_scan(struct tmpl_scan_state *st, const char *s, size_t n, int e
 							   memcmp(s + i, "...", 3) == 0) &&
 			    yaml_boundary(s, i + 2, n, 1, 0)) {
 				st->mode = s[i] == '-' ? Y_NODE : Y_AFTER;
-				i += 2;
+				*index = i + 2;
 				st->col += 3;
-				continue;
+				return;
 			}
 			st->mode = Y_NODE;
 			/* fall through */
@@ -309,6 +318,51 @@ static void yaml_scan(struct tmpl_scan_state *st, const char *s, size_t n, int e
 		}
 		st->col++;
 	}
+	*index = i;
+}
+
+/* A plain scalar that holds a value tag is checked when rendered: the whole scalar must
+ * still read as a string ("{{major}}.{{minor}}" with 1 and 2 would read as a float).
+ * The scanner marks where such a scalar begins and ends; see render.c. */
+static void yaml_plain_begin(struct tmpl *t, struct tmpl_scan_state *st, size_t op, size_t offset)
+{
+	st->plain_op = (int32_t)op;
+	st->plain_offset = (int32_t)offset;
+	st->plain_fragment = -1;
+	(void)t;
+}
+
+static void yaml_plain_mark_begin(struct tmpl *t, const struct tmpl_scan_state *st)
+{
+	struct tmpl_op *first = &t->ops[st->plain_op];
+	first->plain_begin = first->kind == TMPL_OP_TEXT ? (uint32_t)st->plain_offset + 1 : 1;
+}
+
+static void yaml_plain_end(struct tmpl *t, struct tmpl_scan_state *st, size_t op, size_t offset)
+{
+	if (st->plain_fragment >= 0 && st->plain_op >= 0) {
+		yaml_plain_mark_begin(t, st);
+		t->ops[op].plain_end = (uint32_t)offset + 1;
+		t->ops[op].plain_blame = (uint32_t)st->plain_fragment;
+	}
+	st->plain_op = -1;
+	st->plain_fragment = -1;
+}
+
+static void yaml_scan(struct tmpl *t, size_t op, struct tmpl_scan_state *st, const char *s,
+		      size_t n, int eof)
+{
+	for (size_t i = 0; i < n; i++) {
+		int was_plain = st->mode == Y_PLAIN;
+		size_t at = i;
+		yaml_step(st, s, &i, n, eof);
+		int is_plain = st->mode == Y_PLAIN;
+		if (!was_plain && is_plain)
+			yaml_plain_begin(t, st, op, at);
+		else if (was_plain && !is_plain)
+			yaml_plain_end(t, st, op, at);
+	}
+	(void)eof;
 }
 
 /* ---- JSON ----------------------------------------------------------------------- */
@@ -541,6 +595,7 @@ static void yaml_classify_node(struct tmpl_op *op, struct tmpl_scan_state *st, c
 		op->context = TMPL_CONTEXT_YAML_FRAGMENT;
 		op->at_start = 1;
 		st->mode = Y_PLAIN;
+		st->plain_op = -1;
 	}
 }
 
@@ -597,6 +652,11 @@ static int yaml_classify(const struct tmpl *t, struct tmpl_op *op, struct tmpl_s
 			break;
 		return tmpl_forbid(t, op, err, "an anchor, alias or tag",
 				   "values cannot name anchors or tags; write them in the template");
+	}
+	if (op->context == TMPL_CONTEXT_YAML_FRAGMENT && !op->raw) {
+		if (op->at_start)
+			st->plain_op = (int32_t)index;
+		st->plain_fragment = (int32_t)index;
 	}
 	st->col++;
 	return 0;
@@ -687,11 +747,11 @@ static int hcl_classify(const struct tmpl *t, struct tmpl_op *op, struct tmpl_sc
 	}
 }
 
-static void tmpl_scan_text(struct tmpl_scan_state *st, enum tmpl_format format, const char *s,
-			   size_t n, int eof)
+static void tmpl_scan_text(struct tmpl *t, size_t op, struct tmpl_scan_state *st,
+			   enum tmpl_format format, const char *s, size_t n, int eof)
 {
 	switch (format) {
-	case TMPL_FORMAT_YAML: yaml_scan(st, s, n, eof); break;
+	case TMPL_FORMAT_YAML: yaml_scan(t, op, st, s, n, eof); break;
 	case TMPL_FORMAT_JSON: json_scan(st, s, n); break;
 	case TMPL_FORMAT_HCL: hcl_scan(st, s, n); break;
 	default: break;
@@ -785,7 +845,7 @@ static int tmpl_resolve_range(struct tmpl *t, size_t begin, size_t end,
 		struct tmpl_op *op = &t->ops[i];
 		switch (op->kind) {
 		case TMPL_OP_TEXT:
-			tmpl_scan_text(st, format, op->text, op->len, i + 1 == t->count);
+			tmpl_scan_text(t, i, st, format, op->text, op->len, i + 1 == t->count);
 			break;
 		case TMPL_OP_VALUE:
 			op->scan = *st;
@@ -864,6 +924,12 @@ int tmpl_context_resolve(struct tmpl *t, struct error *err)
 	if (tmpl_resolve_range(t, 0, t->count, &st, err) < 0)
 		return -1;
 	t->exit = st;
+	if (tmpl_set_format(t->set) == TMPL_FORMAT_YAML && st.mode == Y_PLAIN &&
+	    st.plain_fragment >= 0 && st.plain_op >= 0) {
+		yaml_plain_mark_begin(t, &st);
+		t->plain_at_end = 1;
+		t->plain_blame = (uint32_t)st.plain_fragment;
+	}
 	if (t->assumed_neutral && !tmpl_scan_same(&t->entry, &st))
 		return error_set(err, t->path, 1, 1,
 				 "this partial includes itself but does not end in the %s context it "

@@ -59,6 +59,9 @@ struct tmpl_scan_state {
 	int32_t block_parent;/* YAML: indentation of the line that opened the block scalar */
 	int32_t block_indent;/* YAML: content indentation, -1 until its first line */
 	int32_t dash_col;    /* YAML: column of the last "- " on this line */
+	int32_t plain_op;    /* YAML: op where the current plain scalar began, -1 if none */
+	int32_t plain_offset;/* ... and the offset in that op's text */
+	int32_t plain_fragment; /* YAML: last value tag inside the current plain scalar, -1 */
 	uint64_t objects;    /* JSON: bit n set when level n is an object */
 	char heredoc[32];    /* HCL: the heredoc's closing marker */
 };
@@ -85,6 +88,9 @@ struct tmpl_op {
 	size_t indent_len;
 	enum tmpl_context context;
 	int32_t block_indent;    /* YAML block scalar: content indentation */
+	uint32_t plain_begin;    /* YAML: 1 + offset where a plain scalar holding a tag begins */
+	uint32_t plain_end;      /* YAML: 1 + offset where such a scalar ends (TEXT ops) */
+	uint32_t plain_blame;    /* ... the last value tag in it, for the diagnostic */
 	struct tmpl_scan_state scan; /* the state at this tag */
 	struct tmpl_scan_state after;/* dynamic partials: the state the caller continues in */
 	const struct tmpl *target;   /* static partial or parent */
@@ -99,6 +105,8 @@ struct tmpl {
 	struct tmpl_scan_state exit;
 	int compiling; /* set while its own static partials are being compiled */
 	int assumed_neutral; /* a recursive include assumed exit == entry; checked at the end */
+	int plain_at_end;    /* YAML: the template ends inside a plain scalar holding a tag */
+	uint32_t plain_blame;
 };
 
 /* template.c: the partial `name` compiled for entry state `entry` (NULL with 1 returned

@@ -128,6 +128,36 @@ static void check_sections_in_yaml(void)
 	       NULL, 1, "hosts: [a, \"yes\", last]\n");
 }
 
+/* A plain scalar holding values must still read as a string once complete. */
+static void check_composed_scalars(void)
+{
+	const char *data = "major: 1\nminor: 2\nh: 1\nm: 20\nreg: reg.io\ntag: '1.0'\na: '1'\nb: '0'\n";
+	EXPECT(TMPL_FORMAT_YAML, 1, "version: {{major}}.{{minor}}\n", data, NULL, 0,
+	       "t:1:20: error: value of 'minor' (from data.yaml:2:8) cannot be written into this plain "
+	       "scalar: the scalar would read \"1.2\" and YAML reads that as a number, bool, null or "
+	       "date, not a string; quote the scalar in the template");
+	EXPECT(TMPL_FORMAT_YAML, 1, "at: {{h}}:{{m}}\n", data, NULL, 0,
+	       "t:1:11: error: value of 'm' (from data.yaml:4:4) cannot be written into this plain "
+	       "scalar: the scalar would read \"1:20\" and YAML reads that as a number, bool, null or "
+	       "date, not a string; quote the scalar in the template");
+	EXPECT(TMPL_FORMAT_YAML, 1, "{{a}}{{b}}: x\n", data, NULL, 0,
+	       "t:1:6: error: value of 'b' (from data.yaml:8:4) cannot be written into this plain "
+	       "scalar: the scalar would read \"10\" and YAML reads that as a number, bool, null or "
+	       "date, not a string; quote the scalar in the template");
+	EXPECT(TMPL_FORMAT_YAML, 1, "l: [{{a}}{{b}}, x]\n", data, NULL, 0,
+	       "t:1:10: error: value of 'b' (from data.yaml:8:4) cannot be written into this plain "
+	       "scalar: the scalar would read \"10\" and YAML reads that as a number, bool, null or "
+	       "date, not a string; quote the scalar in the template");
+	EXPECT(TMPL_FORMAT_YAML, 1, "v: {{major}}.{{minor}}", data, NULL, 0,
+	       "t:1:14: error: value of 'minor' (from data.yaml:2:8) cannot be written into this plain "
+	       "scalar: the scalar would read \"1.2\" and YAML reads that as a number, bool, null or "
+	       "date, not a string; quote the scalar in the template");
+	EXPECT(TMPL_FORMAT_YAML, 1,
+	       "image: {{reg}}:{{tag}}\nname: app-{{major}}\nv: v{{major}}.{{minor}} # c\nk_{{a}}: x\n"
+	       "q: \"{{major}}.{{minor}}\"\n", data, NULL, 1,
+	       "image: reg.io:1.0\nname: app-1\nv: v1.2 # c\nk_1: x\nq: \"1.2\"\n");
+}
+
 static void check_strict(void)
 {
 	EXPECT(TMPL_FORMAT_NONE, 1, "{{#items}}{{name}}{{/items}}", "items: [{name: a}, {}]\n", NULL, 0,
@@ -226,6 +256,7 @@ int main(void)
 {
 	check_partial_contexts();
 	check_sections_in_yaml();
+	check_composed_scalars();
 	check_strict();
 	check_threads();
 	return test_report("template");
