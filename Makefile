@@ -22,7 +22,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/tes
 SPEC_BIN := $(BUILD)/tests/spec_runner
 BENCH_BIN := $(BUILD)/bench/bench_engine
 
-.PHONY: all deps test test-build bench install render clean
+.PHONY: all deps test test-build bench fuzz install render clean
 all: $(BIN)
 
 # Flags come from pkg-config once the dependencies are there; make builds this file
@@ -87,6 +87,16 @@ test:
 
 bench: $(BENCH_BIN)
 	@$(BENCH_BIN)
+
+# Coverage-guided fuzzing of the template compiler, renderer and loader (clang's
+# libFuzzer); FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh scripts/deps.sh
+	@mkdir -p build/fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Irenderer $(PKG_CFLAGS) -pthread \
+		tests/fuzz/fuzz_template.c $(SRC) -o build/fuzz/fuzz_template $(PKG_LIBS) -lm
+	build/fuzz/fuzz_template -max_total_time=$(FUZZ_SECONDS) -max_len=1024 build/fuzz/corpus
 
 render: $(BIN)
 	@$(BIN) render
