@@ -14,6 +14,9 @@ struct arena_block {
 	alignas(max_align_t) unsigned char data[];
 };
 
+/* Blocks start small and double up to 64 KiB, so that many small arenas (one per
+ * customer) stay small and big ones make few allocations. */
+#define ARENA_FIRST_BLOCK (4 * 1024)
 #define ARENA_BLOCK_SIZE (64 * 1024)
 
 void *arena_alloc(struct arena *a, size_t size)
@@ -24,7 +27,9 @@ void *arena_alloc(struct arena *a, size_t size)
 		size = align;
 	struct arena_block *b = a->head;
 	if (!b || b->size - b->used < size) {
-		size_t block_size = size > ARENA_BLOCK_SIZE / 4 ? size : ARENA_BLOCK_SIZE;
+		size_t normal = a->total < ARENA_FIRST_BLOCK ? ARENA_FIRST_BLOCK
+			      : a->total < ARENA_BLOCK_SIZE ? a->total : ARENA_BLOCK_SIZE;
+		size_t block_size = size > normal / 4 ? size : normal;
 		b = malloc(sizeof *b + block_size);
 		if (!b) {
 			fputs("stamp: out of memory\n", stderr);
@@ -32,7 +37,7 @@ void *arena_alloc(struct arena *a, size_t size)
 		}
 		b->used = 0;
 		b->size = block_size;
-		if (a->head && block_size != ARENA_BLOCK_SIZE) {
+		if (a->head && block_size != normal) {
 			/* keep the partly used block in front for small requests */
 			b->next = a->head->next;
 			a->head->next = b;

@@ -6,10 +6,13 @@
 #include "error.h"
 #include "suggest.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int cli_use_color(const struct cli *cli, int fd)
@@ -111,4 +114,33 @@ int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_o
 		}
 	}
 	return 0;
+}
+
+void cli_print_errors(const struct cli *cli, const struct error_list *errors)
+{
+	for (size_t i = 0; i < errors->count; i++)
+		cli_print_error(cli, &errors->items[i]);
+}
+
+int cli_enter_repository(const struct cli *cli)
+{
+	char start[PATH_MAX];
+	if (!getcwd(start, sizeof start)) {
+		cli_usage_error(cli, "cannot find the current directory: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		struct stat st;
+		if (stat("templates/stamp.yaml", &st) == 0)
+			return 0;
+		char here[PATH_MAX];
+		if (!getcwd(here, sizeof here) || strcmp(here, "/") == 0 || chdir("..") < 0)
+			break;
+	}
+	if (chdir(start) < 0) {
+		/* nothing more to do: the error below is what matters */
+	}
+	cli_usage_error(cli, "not a stamp repository (no templates/stamp.yaml here or in any parent "
+			"directory); run it in one, or use -C DIR");
+	return -1;
 }

@@ -42,6 +42,14 @@ void cli_print_error(const struct cli *cli, const struct error *err);
 /* "stamp: <message>" on stderr, for usage and environment failures. */
 void cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Moves to the repository root: the nearest directory, from here up, that holds
+ * templates/stamp.yaml. Prints the reason and returns -1 when there is none. */
+int cli_enter_repository(const struct cli *cli);
+/* Prints every error of the list, in its order. */
+void cli_print_errors(const struct cli *cli, const struct error_list *errors);
+
 int cmd_mustache(const struct cli *cli, int argc, char **argv);
+int cmd_check(const struct cli *cli, int argc, char **argv);
+int cmd_show(const struct cli *cli, int argc, char **argv);
 
 #endif

@@ -174,10 +174,13 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 	struct value *v;
 	switch (r.kind) {
 	case SCALAR_NULL:
-		return value_new(l->arena, VALUE_NULL, l->file, line, col);
+		v = value_new(l->arena, VALUE_NULL, l->file, line, col);
+		v->text = arena_strndup(l->arena, text, len);
+		return v;
 	case SCALAR_BOOL:
 		v = value_new(l->arena, VALUE_BOOL, l->file, line, col);
 		v->as.boolean = r.boolean;
+		v->text = arena_strndup(l->arena, text, len);
 		return v;
 	case SCALAR_INT:
 		if (tag && strcmp(tag, YAML_FLOAT_TAG) == 0) {
@@ -187,10 +190,12 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 		}
 		v = value_new(l->arena, VALUE_INT, l->file, line, col);
 		v->as.integer = r.integer;
+		v->text = arena_strndup(l->arena, text, len);
 		return v;
 	case SCALAR_FLOAT:
 		v = value_new(l->arena, VALUE_FLOAT, l->file, line, col);
 		v->as.real = r.real;
+		v->text = arena_strndup(l->arena, text, len);
 		return v;
 	default:
 		return value_new_string(l->arena, text, len, l->file, line, col);
@@ -235,8 +240,11 @@ static struct value *document_close(struct document_loader *l)
 			node->as.list.items[i] = f->items[i];
 	} else {
 		size_t n = f->count / 2;
+		size_t cap = 1; /* a power of two: value_map_set() grows maps by doubling */
+		while (cap < n)
+			cap *= 2;
 		node->as.map.count = n;
-		node->as.map.entries = arena_alloc(l->arena, (n ? n : 1) * sizeof(struct value_entry));
+		node->as.map.entries = arena_alloc(l->arena, cap * sizeof(struct value_entry));
 		for (size_t i = 0; i < n; i++) {
 			node->as.map.entries[i].key = f->items[2 * i];
 			node->as.map.entries[i].value = f->items[2 * i + 1];

@@ -22,6 +22,14 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "check", cmd_check, "validate the template set and every customer spec",
+	  "usage: stamp check\n"
+	  "\n"
+	  "Validates templates/stamp.yaml and every customers/<id>.yaml against the template\n"
+	  "set's schema, secret patterns and cross-customer rules, and reports every problem of\n"
+	  "every file at once, sorted by file and line. Writes nothing; made for pre-commit.\n"
+	  "\n"
+	  "Exit: 0 all valid, 1 problems found, 2 not a stamp repository or I/O error.\n" },
 	{ "mustache", cmd_mustache, "render one template with a data file to stdout",
 	  "usage: stamp mustache TEMPLATE [--data FILE] [--partials DIR] [--escape MODE] [--strict]\n"
 	  "\n"
@@ -38,6 +46,14 @@ static const struct command commands[] = {
 	  "                   without it they render empty, as the mustache spec says\n"
 	  "\n"
 	  "Exit: 0 rendered, 1 template or data error, 2 usage or I/O error.\n" },
+	{ "show", cmd_show, "print a customer's fully merged values",
+	  "usage: stamp show NAME\n"
+	  "\n"
+	  "Prints the values the templates see for customer NAME (customers/NAME.yaml) as\n"
+	  "YAML: id and platform settings, the plan, the spec with the schema's defaults, and\n"
+	  "the derived values.\n"
+	  "\n"
+	  "Exit: 0 shown, 1 unknown customer or invalid spec, 2 not a stamp repository.\n" },
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof *commands)

@@ -80,3 +80,47 @@ int value_scalar_text(const struct value *v, struct buf *out)
 	default: return -1;
 	}
 }
+
+struct value *value_new_map(struct arena *arena, const char *file, unsigned line, unsigned col)
+{
+	return value_new(arena, VALUE_MAP, file, line, col);
+}
+
+/* Map entry arrays grow by doubling: a new array whenever the count reaches a power of
+ * two (the arena cannot resize in place). */
+void value_map_set(struct arena *arena, struct value *map, struct value *key, struct value *v)
+{
+	for (size_t i = 0; i < map->as.map.count; i++) {
+		struct value *k = map->as.map.entries[i].key;
+		if (k->as.string.len == key->as.string.len &&
+		    memcmp(k->as.string.ptr, key->as.string.ptr, k->as.string.len) == 0) {
+			map->as.map.entries[i].value = v;
+			return;
+		}
+	}
+	size_t n = map->as.map.count;
+	if (n == 0 || (n & (n - 1)) == 0) {
+		struct value_entry *grown = arena_alloc(arena, (n ? 2 * n : 4) * sizeof *grown);
+		if (n)
+			memcpy(grown, map->as.map.entries, n * sizeof *grown);
+		map->as.map.entries = grown;
+	}
+	map->as.map.entries[n].key = key;
+	map->as.map.entries[n].value = v;
+	map->as.map.count = n + 1;
+}
+
+struct value *value_merge(struct arena *arena, struct value *base, struct value *over)
+{
+	if (!base || base->type != VALUE_MAP || !over || over->type != VALUE_MAP)
+		return over;
+	struct value *merged = value_new_map(arena, over->file, over->line, over->col);
+	for (size_t i = 0; i < base->as.map.count; i++)
+		value_map_set(arena, merged, base->as.map.entries[i].key, base->as.map.entries[i].value);
+	for (size_t i = 0; i < over->as.map.count; i++) {
+		struct value *k = over->as.map.entries[i].key;
+		struct value *old = value_map_get(merged, k->as.string.ptr, k->as.string.len);
+		value_map_set(arena, merged, k, value_merge(arena, old, over->as.map.entries[i].value));
+	}
+	return merged;
+}

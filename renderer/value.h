@@ -36,6 +36,7 @@ struct value {
 	unsigned line;
 	unsigned col;
 	const char *file;
+	const char *text; /* scalars read from a file: the text as written, for diagnostics */
 	union {
 		int boolean;
 		int64_t integer;
@@ -59,6 +60,14 @@ struct value *value_new(struct arena *arena, enum value_type type, const char *f
 			unsigned line, unsigned col);
 struct value *value_new_string(struct arena *arena, const char *s, size_t len,
 			       const char *file, unsigned line, unsigned col);
+
+/* Sets key in map (an existing entry is replaced), growing the map in the arena. */
+void value_map_set(struct arena *arena, struct value *map, struct value *key, struct value *v);
+/* `over` merged onto `base`: maps merge key by key (recursively), anything else is
+ * replaced by `over`. Shares nodes with both; allocates only new maps. */
+struct value *value_merge(struct arena *arena, struct value *base, struct value *over);
+/* A new, empty map. */
+struct value *value_new_map(struct arena *arena, const char *file, unsigned line, unsigned col);
 
 /* The entry's value for key, or NULL. Map keys are unique (loaders refuse duplicates). */
 struct value *value_map_get(const struct value *map, const char *key, size_t key_len);

@@ -1,0 +1,84 @@
+/* `stamp show NAME`: one customer's fully merged values, exactly what the templates
+ * see, as YAML on stdout. */
+#include "buf.h"
+#include "cli.h"
+#include "customers.h"
+#include "emit.h"
+#include "error.h"
+#include "manifest.h"
+#include "suggest.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "did you mean" among the customers that exist. */
+static void show_unknown(const struct cli *cli, const char *name)
+{
+	const char *ids[4096];
+	char *owned[4096];
+	size_t n = 0;
+	DIR *dir = opendir(CUSTOMERS_DIR);
+	struct dirent *e;
+	while (dir && (e = readdir(dir)) && n < 4096) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0 && e->d_name[0] != '.') {
+			owned[n] = strndup(e->d_name, len - 5);
+			ids[n] = owned[n];
+			n++;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	const char *hint = suggest_closest(name, strlen(name), ids, n);
+	if (hint)
+		cli_usage_error(cli, "no customer '%s' (no customers/%s.yaml); did you mean '%s'?", name, name, hint);
+	else
+		cli_usage_error(cli, "no customer '%s' (no customers/%s.yaml)", name, name);
+	for (size_t i = 0; i < n; i++)
+		free(owned[i]);
+}
+
+int cmd_show(const struct cli *cli, int argc, char **argv)
+{
+	const char *positional[1];
+	size_t count;
+	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 1, &count) < 0)
+		return CLI_USAGE;
+	if (count != 1) {
+		cli_usage_error(cli, "'show' needs a customer NAME (see 'stamp help show')");
+		return CLI_USAGE;
+	}
+	if (cli_enter_repository(cli) < 0)
+		return CLI_USAGE;
+	const char *name = positional[0];
+	struct error_list errors = ERROR_LIST_INIT;
+	struct manifest *m = manifest_load(MANIFEST_PATH, &errors);
+	if (!m) {
+		error_list_sort(&errors);
+		cli_print_errors(cli, &errors);
+		error_list_release(&errors);
+		return CLI_INVALID;
+	}
+	int status = CLI_OK;
+	struct customers customers;
+	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, 1, name) : -2;
+	if (rc == -2 || (rc == 0 && customers.count == 0)) {
+		show_unknown(cli, name);
+		status = CLI_INVALID;
+	} else if (rc != 0) {
+		cli_print_errors(cli, &customers.errors);
+		status = rc < 0 ? CLI_USAGE : CLI_INVALID;
+	} else {
+		struct buf out = BUF_INIT;
+		emit_yaml(&out, customers.items[0].values);
+		fwrite(out.ptr, 1, out.len, stdout);
+		buf_release(&out);
+	}
+	if (rc != -2)
+		customers_release(&customers);
+	manifest_free(m);
+	error_list_release(&errors);
+	return status;
+}

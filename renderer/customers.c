@@ -1,0 +1,393 @@
+/* Finding, loading and cross-checking customer specs. Files are read with a size cap
+ * and never followed blindly: symlinks are resolved and must stay inside the repository,
+ * and only regular files are read (a FIFO named acme.yaml cannot hang a run). */
+#include "customers.h"
+
+#include "buf.h"
+#include "document.h"
+#include "manifest.h"
+#include "value.h"
+#include "values.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct customers_slot {
+	struct customer customer;
+	struct error_list errors;
+};
+
+struct customers_job {
+	const struct manifest *manifest;
+	struct customers_slot *slots;
+	size_t count;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+struct customers_worker {
+	struct customers_job *job;
+	struct arena *arena;
+};
+
+int customers_valid_id(const char *s, size_t len)
+{
+	if (len == 0 || len > 63)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && !(c == '-' && i > 0 && i + 1 < len))
+			return 0;
+	}
+	return 1;
+}
+
+static void customers_report(struct error_list *errors, const char *file, const char *fmt, const char *a)
+{
+	struct error err = ERROR_INIT;
+	error_set(&err, file, 0, 0, fmt, a);
+	error_list_take(errors, &err);
+}
+
+static char *customers_strdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		abort();
+	return p;
+}
+
+/* Reads a spec with every guard: regular file only, bounded size, no blocking. */
+static int customers_read(const char *path, struct buf *text, struct error_list *errors)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		customers_report(errors, path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		customers_report(errors, path, "%s", "is not a regular file; a spec must be a plain file");
+		return -1;
+	}
+	if (st.st_size > CUSTOMERS_MAX_BYTES) {
+		close(fd);
+		customers_report(errors, path, "%s", "is larger than 256 KiB; a spec is a few lines of YAML");
+		return -1;
+	}
+	char chunk[16384];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			customers_report(errors, path, "cannot read: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		buf_add(text, chunk, (size_t)n);
+		if (text->len > CUSTOMERS_MAX_BYTES) {
+			close(fd);
+			customers_report(errors, path, "%s", "is larger than 256 KiB; a spec is a few lines of YAML");
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static void customers_process(struct customers_slot *slot, const struct manifest *m, struct arena *arena)
+{
+	struct customer *c = &slot->customer;
+	struct buf text = BUF_INIT;
+	if (customers_read(c->file, &text, &slot->errors) < 0) {
+		buf_release(&text);
+		return;
+	}
+	struct document_limits limits = { CUSTOMERS_MAX_BYTES, CUSTOMERS_MAX_DEPTH };
+	struct error err = ERROR_INIT;
+	if (document_load_string(arena, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err) < 0) {
+		error_list_take(&slot->errors, &err);
+		buf_release(&text);
+		return;
+	}
+	buf_release(&text);
+	c->values = values_build(m, c->id, c->file, c->spec, arena, &slot->errors);
+}
+
+static void *customers_worker_main(void *arg)
+{
+	struct customers_worker *w = arg;
+	struct customers_job *job = w->job;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->count)
+			break;
+		customers_process(&job->slots[i], job->manifest, w->arena);
+	}
+	return NULL;
+}
+
+static int customers_compare(const void *a, const void *b)
+{
+	return strcmp(((const struct customers_slot *)a)->customer.id,
+		      ((const struct customers_slot *)b)->customer.id);
+}
+
+/* Applies the naming rules to one directory entry; adds a slot for a spec to load. */
+static void customers_consider(const char *name, const char *root, struct customers_slot **slots,
+			       size_t *count, size_t *cap, struct error_list *errors, DIR *dir_for_twins)
+{
+	(void)dir_for_twins;
+	size_t len = strlen(name);
+	if (name[0] == '.')
+		return;
+	int yaml = len > 5 && strcmp(name + len - 5, ".yaml") == 0;
+	int yml = len > 4 && strcmp(name + len - 4, ".yml") == 0;
+	if (!yaml && !yml)
+		return;
+	struct buf path = BUF_INIT;
+	buf_printf(&path, CUSTOMERS_DIR "/%s", name);
+	struct stat st;
+	if (lstat(path.ptr, &st) < 0) {
+		customers_report(errors, path.ptr, "cannot read: %s", strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		customers_report(errors, path.ptr, "%s", "is a directory; a spec is a file customers/<id>.yaml");
+		goto out;
+	}
+	if (yml) {
+		struct buf twin = BUF_INIT;
+		buf_printf(&twin, CUSTOMERS_DIR "/%.*s.yaml", (int)(len - 4), name);
+		if (access(twin.ptr, F_OK) == 0)
+			customers_report(errors, path.ptr, "has a twin %s; keep only the .yaml file", twin.ptr);
+		else
+			customers_report(errors, path.ptr, "specs use the .yaml extension; rename it to %s", twin.ptr);
+		buf_release(&twin);
+		goto out;
+	}
+	if (!customers_valid_id(name, len - 5)) {
+		customers_report(errors, path.ptr, "the file name must be the customer id, a DNS label "
+				 "(a-z, 0-9, '-', at most 63, starting and ending with a letter or digit); "
+				 "rename it%s", "");
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		char resolved[PATH_MAX];
+		size_t root_len = strlen(root);
+		if (!realpath(path.ptr, resolved)) {
+			customers_report(errors, path.ptr, "is a symlink that leads nowhere (%s); replace it "
+					 "with the spec", strerror(errno));
+			goto out;
+		}
+		if (strncmp(resolved, root, root_len) != 0 || resolved[root_len] != '/') {
+			customers_report(errors, path.ptr, "is a symlink to %s, outside the repository; "
+					 "replace it with the spec", resolved);
+			goto out;
+		}
+	}
+	if (*count == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*slots = realloc(*slots, *cap * sizeof **slots);
+		if (!*slots)
+			abort();
+	}
+	struct customers_slot *slot = &(*slots)[(*count)++];
+	memset(slot, 0, sizeof *slot);
+	slot->customer.id = customers_strdup(name);
+	slot->customer.id[len - 5] = 0;
+	slot->customer.file = buf_detach(&path, NULL);
+out:
+	buf_release(&path);
+}
+
+/* ---- uniqueness across customers -------------------------------------------------------- */
+
+struct customers_claim {
+	const char *text; /* lowercased, owned by the table */
+	size_t len;
+	const struct value *where;
+	const struct customer *owner;
+};
+
+static uint64_t customers_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void customers_claim(struct customers_claim *table, size_t cap, const char *name,
+			    const struct value *v, const struct customer *owner, struct error_list *errors)
+{
+	char *lower = malloc(v->as.string.len + 1);
+	if (!lower)
+		abort();
+	for (size_t i = 0; i < v->as.string.len; i++) {
+		char ch = v->as.string.ptr[i];
+		lower[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	lower[v->as.string.len] = 0;
+	size_t i = (size_t)(customers_hash(lower, v->as.string.len) & (cap - 1));
+	while (table[i].text) {
+		if (table[i].len == v->as.string.len && memcmp(table[i].text, lower, table[i].len) == 0) {
+			if (table[i].owner != owner) {
+				const struct value *first = table[i].where;
+				struct error err = ERROR_INIT;
+				struct buf shown = BUF_INIT;
+				error_quote_value(&shown, v->as.string.ptr, v->as.string.len, 80);
+				error_set(&err, v->file ? v->file : owner->file, v->line, v->col,
+					  "%s: \"%s\" is already claimed by %s:%u:%u (customer %s); each must "
+					  "belong to one customer, change one of them", name, shown.ptr,
+					  first->file ? first->file : table[i].owner->file, first->line, first->col,
+					  table[i].owner->id);
+				error_list_take(errors, &err);
+				buf_release(&shown);
+			}
+			free(lower);
+			return;
+		}
+		i = (i + 1) & (cap - 1);
+	}
+	table[i].text = lower;
+	table[i].len = v->as.string.len;
+	table[i].where = v;
+	table[i].owner = owner;
+}
+
+static void customers_check_unique(struct customers *c, const struct manifest *m)
+{
+	if (!m->unique || m->unique->type != VALUE_LIST)
+		return;
+	for (size_t u = 0; u < m->unique->as.list.count; u++) {
+		const struct value *name = m->unique->as.list.items[u];
+		if (name->type != VALUE_STRING)
+			continue;
+		size_t cap = 64;
+		while (cap < c->count * 8)
+			cap *= 2;
+		struct customers_claim *table = calloc(cap, sizeof *table);
+		if (!table)
+			abort();
+		for (size_t i = 0; i < c->count; i++) {
+			const struct customer *cu = &c->items[i];
+			const struct value *v = cu->values
+				? value_map_get(cu->values, name->as.string.ptr, name->as.string.len) : NULL;
+			if (!v)
+				continue;
+			if (v->type == VALUE_STRING) {
+				customers_claim(table, cap, name->as.string.ptr, v, cu, &c->errors);
+			} else if (v->type == VALUE_LIST) {
+				for (size_t k = 0; k < v->as.list.count; k++)
+					if (v->as.list.items[k]->type == VALUE_STRING)
+						customers_claim(table, cap, name->as.string.ptr, v->as.list.items[k], cu,
+								&c->errors);
+			}
+		}
+		for (size_t i = 0; i < cap; i++)
+			free((char *)table[i].text);
+		free(table);
+	}
+}
+
+int customers_load(struct customers *out, const struct manifest *m, int jobs, const char *only)
+{
+	memset(out, 0, sizeof *out);
+	char root[PATH_MAX];
+	if (!getcwd(root, sizeof root)) {
+		customers_report(&out->errors, ".", "cannot find the current directory: %s", strerror(errno));
+		return -1;
+	}
+	DIR *dir = opendir(CUSTOMERS_DIR);
+	if (!dir) {
+		customers_report(&out->errors, CUSTOMERS_DIR, "cannot read the directory: %s", strerror(errno));
+		return -1;
+	}
+	struct customers_slot *slots = NULL;
+	size_t count = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(dir))) {
+		if (only) {
+			size_t n = strlen(only);
+			if (strncmp(e->d_name, only, n) != 0 || strcmp(e->d_name + n, ".yaml") != 0)
+				continue;
+		}
+		customers_consider(e->d_name, root, &slots, &count, &cap, &out->errors, dir);
+	}
+	closedir(dir);
+	if (count)
+		qsort(slots, count, sizeof *slots, customers_compare);
+
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t workers = jobs > 0 ? (size_t)jobs : cores > 0 ? (size_t)cores : 1;
+	if (workers > count)
+		workers = count ? count : 1;
+	out->arena_count = workers;
+	out->arenas = calloc(workers, sizeof *out->arenas);
+	struct customers_job job = { m, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct customers_worker *ws = calloc(workers, sizeof *ws);
+	pthread_t *threads = calloc(workers, sizeof *threads);
+	if (!out->arenas || !ws || !threads)
+		abort();
+	for (size_t i = 0; i < workers; i++) {
+		ws[i].job = &job;
+		ws[i].arena = &out->arenas[i];
+	}
+	if (workers == 1) {
+		customers_worker_main(&ws[0]);
+	} else {
+		for (size_t i = 0; i < workers; i++)
+			pthread_create(&threads[i], NULL, customers_worker_main, &ws[i]);
+		for (size_t i = 0; i < workers; i++)
+			pthread_join(threads[i], NULL);
+	}
+	free(threads);
+	free(ws);
+
+	out->items = calloc(count ? count : 1, sizeof *out->items);
+	if (!out->items)
+		abort();
+	out->count = count;
+	for (size_t i = 0; i < count; i++) {
+		out->items[i] = slots[i].customer;
+		for (size_t k = 0; k < slots[i].errors.count; k++)
+			error_list_take(&out->errors, &slots[i].errors.items[k]);
+		error_list_release(&slots[i].errors);
+	}
+	free(slots);
+	customers_check_unique(out, m);
+	error_list_sort(&out->errors);
+	return out->errors.count ? 1 : 0;
+}
+
+void customers_release(struct customers *c)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		free(c->items[i].id);
+		free(c->items[i].file);
+	}
+	free(c->items);
+	for (size_t i = 0; i < c->arena_count; i++)
+		arena_release(&c->arenas[i]);
+	free(c->arenas);
+	error_list_release(&c->errors);
+	memset(c, 0, sizeof *c);
+}

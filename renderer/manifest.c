@@ -1,0 +1,219 @@
+/* Loading the template set's manifest. The schema itself is compiled by schema.c; here
+ * are the top-level sections, the derived values and the checks that tie them together
+ * (every plan is a map, enum_from names a real section, ...). */
+#include "manifest.h"
+
+#include "buf.h"
+#include "document.h"
+#include "error.h"
+#include "schema.h"
+#include "suggest.h"
+#include "template.h"
+#include "value.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const manifest_sections[] = {
+	"platform", "plans", "schema", "derived", "unique", "secret_patterns",
+};
+
+static void manifest_report(struct error_list *errors, const struct value *at, const char *fmt,
+			    const char *a, const char *b)
+{
+	struct error err = ERROR_INIT;
+	error_set(&err, at->file, at->line, at->col, fmt, a, b);
+	error_list_take(errors, &err);
+}
+
+static const struct tmpl *manifest_template(struct manifest *m, const struct value *v, const char *what,
+					    struct error_list *errors)
+{
+	if (v->type != VALUE_STRING) {
+		manifest_report(errors, v, "%s: expected a string (a mustache template)%s", what, "");
+		return NULL;
+	}
+	const struct tmpl *t;
+	struct error err = ERROR_INIT;
+	if (tmpl_compile(m->templates, m->path, v->as.string.ptr, v->as.string.len, &t, &err) < 0) {
+		struct error located = ERROR_INIT;
+		error_set(&located, v->file, v->line, v->col, "%s: %s", what, err.message);
+		error_list_take(errors, &located);
+		error_clear(&err);
+		return NULL;
+	}
+	return t;
+}
+
+static const char *manifest_field_name(const struct value *v, const char *what, struct error_list *errors)
+{
+	if (v->type != VALUE_STRING || v->as.string.len == 0) {
+		manifest_report(errors, v, "%s: expected a field name%s", what, "");
+		return NULL;
+	}
+	return v->as.string.ptr;
+}
+
+static void manifest_derived(struct manifest *m, const struct value *section, struct error_list *errors)
+{
+	if (section->type != VALUE_MAP) {
+		manifest_report(errors, section, "derived: expected a map of names to definitions%s%s", "", "");
+		return;
+	}
+	m->derived_count = section->as.map.count;
+	m->derived = arena_alloc(&m->arena, (m->derived_count ? m->derived_count : 1) * sizeof *m->derived);
+	for (size_t i = 0; i < section->as.map.count; i++) {
+		const struct value *k = section->as.map.entries[i].key;
+		const struct value *def = section->as.map.entries[i].value;
+		struct derived *d = &m->derived[i];
+		struct buf what = BUF_INIT;
+		buf_printf(&what, "derived.%s", k->as.string.ptr);
+		d->name = k->as.string.ptr;
+		d->len = k->as.string.len;
+		d->where = def;
+		if (def->type == VALUE_STRING) {
+			d->kind = DERIVED_TEMPLATE;
+			d->template = manifest_template(m, def, what.ptr, errors);
+			buf_release(&what);
+			continue;
+		}
+		if (def->type != VALUE_MAP) {
+			manifest_report(errors, def, "%s: expected a template string, or a map with template:, "
+					"list: or entries:%s", what.ptr, "");
+			buf_release(&what);
+			continue;
+		}
+		static const char *const keys[] = { "template", "replace", "at", "list", "append", "entries" };
+		for (size_t e = 0; e < def->as.map.count; e++) {
+			const struct value *key = def->as.map.entries[e].key;
+			const struct value *v = def->as.map.entries[e].value;
+			const char *name = key->as.string.ptr;
+			if (strcmp(name, "template") == 0) {
+				d->kind = DERIVED_TEMPLATE;
+				d->template = manifest_template(m, v, what.ptr, errors);
+			} else if (strcmp(name, "replace") == 0) {
+				if (v->type != VALUE_MAP) {
+					manifest_report(errors, v, "%s.replace: expected a map of text to its "
+							"replacement%s", what.ptr, "");
+					continue;
+				}
+				d->replace_count = v->as.map.count;
+				d->replace = arena_alloc(&m->arena, (v->as.map.count + 1) * sizeof *d->replace);
+				for (size_t r = 0; r < v->as.map.count; r++) {
+					const struct value *to = v->as.map.entries[r].value;
+					d->replace[r].from = v->as.map.entries[r].key->as.string.ptr;
+					if (to->type != VALUE_STRING || !*d->replace[r].from)
+						manifest_report(errors, to, "%s.replace: replace non-empty text by a "
+								"string%s", what.ptr, "");
+					d->replace[r].to = to->type == VALUE_STRING ? to->as.string.ptr : "";
+				}
+			} else if (strcmp(name, "at") == 0) {
+				d->at = manifest_field_name(v, what.ptr, errors);
+			} else if (strcmp(name, "list") == 0) {
+				d->kind = DERIVED_LIST;
+				if (v->type != VALUE_LIST) {
+					manifest_report(errors, v, "%s.list: expected a list of templates%s", what.ptr, "");
+					continue;
+				}
+				d->item_count = v->as.list.count;
+				d->items = arena_alloc(&m->arena, (v->as.list.count + 1) * sizeof *d->items);
+				for (size_t t = 0; t < v->as.list.count; t++)
+					d->items[t] = manifest_template(m, v->as.list.items[t], what.ptr, errors);
+			} else if (strcmp(name, "append") == 0) {
+				d->append = manifest_field_name(v, what.ptr, errors);
+			} else if (strcmp(name, "entries") == 0) {
+				d->kind = DERIVED_ENTRIES;
+				d->entries = manifest_field_name(v, what.ptr, errors);
+			} else {
+				const char *hint = suggest_closest(name, key->as.string.len, keys, 6);
+				struct error err = ERROR_INIT;
+				error_set(&err, key->file, key->line, key->col, "%s: unknown key '%s'%s%s%s", what.ptr,
+					  name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+				error_list_take(errors, &err);
+			}
+		}
+		if (d->kind == DERIVED_TEMPLATE && !d->template && !value_map_get(def, "template", 8))
+			manifest_report(errors, def, "%s: needs template:, list: or entries:%s", what.ptr, "");
+		buf_release(&what);
+	}
+}
+
+struct manifest *manifest_load(const char *path, struct error_list *errors)
+{
+	struct manifest *m = calloc(1, sizeof *m);
+	if (!m)
+		abort();
+	size_t before = errors->count;
+	struct tmpl_options opts = { TMPL_FORMAT_NONE, 1, NULL, NULL };
+	m->templates = tmpl_set_new(&opts);
+	m->path = arena_strdup(&m->arena, path);
+	struct error err = ERROR_INIT;
+	if (document_load_file(&m->arena, path, NULL, &m->root, &err) < 0) {
+		error_list_take(errors, &err);
+		goto fail;
+	}
+	if (m->root->type != VALUE_MAP) {
+		manifest_report(errors, m->root, "the manifest must be a map with platform:, plans: and "
+				"schema:%s%s", "", "");
+		goto fail;
+	}
+	size_t n = sizeof manifest_sections / sizeof *manifest_sections;
+	for (size_t i = 0; i < m->root->as.map.count; i++) {
+		const struct value *k = m->root->as.map.entries[i].key;
+		size_t known = 0;
+		while (known < n && strcmp(k->as.string.ptr, manifest_sections[known]) != 0)
+			known++;
+		if (known == n) {
+			const char *hint = suggest_closest(k->as.string.ptr, k->as.string.len, manifest_sections, n);
+			struct error e = ERROR_INIT;
+			error_set(&e, k->file, k->line, k->col, "%s: unknown section%s%s%s", k->as.string.ptr,
+				  hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+			error_list_take(errors, &e);
+		}
+	}
+	m->platform = value_map_get(m->root, "platform", 8);
+	m->plans = value_map_get(m->root, "plans", 5);
+	const struct value *schema = value_map_get(m->root, "schema", 6);
+	if (!m->platform || m->platform->type != VALUE_MAP)
+		manifest_report(errors, m->platform ? m->platform : m->root,
+				"platform: required, a map of platform-wide settings (domain, registry, ...)%s%s", "", "");
+	if (!m->plans || m->plans->type != VALUE_MAP || m->plans->as.map.count == 0) {
+		manifest_report(errors, m->plans ? m->plans : m->root,
+				"plans: required, a map of plan names to their settings%s%s", "", "");
+	} else {
+		for (size_t i = 0; i < m->plans->as.map.count; i++) {
+			const struct value *plan = m->plans->as.map.entries[i].value;
+			if (plan->type != VALUE_MAP)
+				manifest_report(errors, plan, "plans.%s: a plan must be a map of settings%s",
+						m->plans->as.map.entries[i].key->as.string.ptr, "");
+		}
+	}
+	if (!schema || schema->type != VALUE_MAP)
+		manifest_report(errors, schema ? schema : m->root,
+				"schema: required, a map of spec fields to their rules%s%s", "", "");
+	else
+		m->schema = schema_compile(&m->arena, schema, m->root, m->templates, errors);
+	const struct value *derived = value_map_get(m->root, "derived", 7);
+	if (derived)
+		manifest_derived(m, derived, errors);
+	m->unique = value_map_get(m->root, "unique", 6);
+	if (m->unique && m->unique->type != VALUE_LIST)
+		manifest_report(errors, m->unique, "unique: expected a list of value names%s%s", "", "");
+	secrets_compile(&m->secrets, value_map_get(m->root, "secret_patterns", 15), errors);
+	if (errors->count == before)
+		return m;
+fail:
+	manifest_free(m);
+	return NULL;
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (!m)
+		return;
+	schema_release(m->schema);
+	secrets_release(&m->secrets);
+	tmpl_set_free(m->templates);
+	arena_release(&m->arena);
+	free(m);
+}

@@ -1,0 +1,70 @@
+/* manifest: the template set's manifest, templates/stamp.yaml. It holds everything about
+ * the set that is data rather than C: platform-wide settings (domain, registry, issuer,
+ * ...), the plans, the customer schema, the derived values, the values that must be
+ * unique across customers, and the secret patterns.
+ *
+ * manifest_load() returns a manifest that owns its arena (the parsed document, the
+ * compiled schema), its template set (the mustache expressions of defaults and derived
+ * values) and its regexes; manifest_free() releases all of it. Read-only once loaded. */
+#ifndef STAMP_MANIFEST_H
+#define STAMP_MANIFEST_H
+
+#include "arena.h"
+#include "secrets.h"
+
+#include <stddef.h>
+
+struct error_list;
+struct schema;
+struct tmpl;
+struct tmpl_set;
+struct value;
+
+#define MANIFEST_PATH "templates/stamp.yaml"
+
+enum derived_kind {
+	DERIVED_TEMPLATE, /* a string from a mustache template */
+	DERIVED_LIST,     /* a list of strings from templates, plus another list appended */
+	DERIVED_ENTRIES,  /* a map turned into a list of {name, value} */
+};
+
+struct derived_replace {
+	const char *from;
+	const char *to;
+};
+
+struct derived {
+	const char *name;
+	size_t len;
+	enum derived_kind kind;
+	const struct value *where;
+	const struct tmpl *template;
+	struct derived_replace *replace;
+	size_t replace_count;
+	const char *at;            /* the field whose position the result takes */
+	const struct tmpl **items; /* DERIVED_LIST */
+	size_t item_count;
+	const char *append;        /* DERIVED_LIST: a list field appended */
+	const char *entries;       /* DERIVED_ENTRIES: the map field */
+};
+
+struct manifest {
+	struct arena arena;
+	const char *path;
+	struct value *root;
+	const struct value *platform;
+	const struct value *plans;
+	struct schema *schema;
+	struct derived *derived;
+	size_t derived_count;
+	const struct value *unique; /* list of names whose values must be unique across customers */
+	struct secrets secrets;
+	struct tmpl_set *templates;
+};
+
+/* Loads and checks the manifest at path; every problem goes to errors (with positions in
+ * the manifest). Returns NULL if there was any. */
+struct manifest *manifest_load(const char *path, struct error_list *errors);
+void manifest_free(struct manifest *m);
+
+#endif

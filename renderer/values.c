@@ -1,0 +1,143 @@
+/* Merging a customer's values. Order matters twice: later layers win over earlier ones
+ * (spec over plan, plan over schema defaults), and each derived value is computed from
+ * everything above it, so derived values may build on each other in manifest order. */
+#include "values.h"
+
+#include "arena.h"
+#include "buf.h"
+#include "error.h"
+#include "manifest.h"
+#include "schema.h"
+#include "secrets.h"
+#include "template.h"
+#include "value.h"
+
+#include <string.h>
+
+static struct value *values_key(struct arena *arena, const char *name)
+{
+	return value_new_string(arena, name, strlen(name), NULL, 0, 0);
+}
+
+static int values_render(const struct derived *d, const struct tmpl *t, const struct value *root,
+			 struct buf *out, struct error_list *errors)
+{
+	struct error err = ERROR_INIT;
+	if (tmpl_render(t, root, out, &err) == 0)
+		return 0;
+	struct error located = ERROR_INIT;
+	error_set(&located, d->where->file, d->where->line, d->where->col, "derived.%s: %s", d->name,
+		  err.message);
+	error_list_take(errors, &located);
+	error_clear(&err);
+	return -1;
+}
+
+static void values_replace(const struct derived *d, struct buf *text)
+{
+	for (size_t r = 0; r < d->replace_count; r++) {
+		const char *from = d->replace[r].from;
+		size_t from_len = strlen(from);
+		struct buf out = BUF_INIT;
+		size_t i = 0;
+		while (i < text->len) {
+			if (text->len - i >= from_len && memcmp(text->ptr + i, from, from_len) == 0) {
+				buf_add_str(&out, d->replace[r].to);
+				i += from_len;
+			} else {
+				buf_add_char(&out, text->ptr[i++]);
+			}
+		}
+		buf_release(text);
+		*text = out;
+	}
+}
+
+/* The position a derived value takes: its `at` field's, else the spec's start. */
+static void values_position(const struct derived *d, const struct value *root, const char *file,
+			    const char **at_file, unsigned *line, unsigned *col)
+{
+	const struct value *at = d->at ? value_map_get(root, d->at, strlen(d->at)) : NULL;
+	*at_file = at && at->file ? at->file : file;
+	*line = at && at->file ? at->line : 1;
+	*col = at && at->file ? at->col : 1;
+}
+
+static struct value *values_derive(const struct derived *d, struct value *root, const char *file,
+				   struct arena *arena, struct error_list *errors)
+{
+	const char *at_file;
+	unsigned line, col;
+	values_position(d, root, file, &at_file, &line, &col);
+	struct buf text = BUF_INIT;
+	struct value *result = NULL;
+	switch (d->kind) {
+	case DERIVED_TEMPLATE:
+		if (values_render(d, d->template, root, &text, errors) == 0) {
+			values_replace(d, &text);
+			result = value_new_string(arena, text.ptr ? text.ptr : "", text.len, at_file, line, col);
+		}
+		break;
+	case DERIVED_LIST: {
+		const struct value *tail = d->append ? value_map_get(root, d->append, strlen(d->append)) : NULL;
+		size_t extra = tail && tail->type == VALUE_LIST ? tail->as.list.count : 0;
+		result = value_new(arena, VALUE_LIST, at_file, line, col);
+		result->as.list.items = arena_alloc(arena, (d->item_count + extra + 1) * sizeof(struct value *));
+		for (size_t i = 0; i < d->item_count; i++) {
+			buf_clear(&text);
+			if (values_render(d, d->items[i], root, &text, errors) < 0) {
+				result = NULL;
+				break;
+			}
+			values_replace(d, &text);
+			result->as.list.items[result->as.list.count++] =
+				value_new_string(arena, text.ptr ? text.ptr : "", text.len, at_file, line, col);
+		}
+		for (size_t i = 0; result && i < extra; i++)
+			result->as.list.items[result->as.list.count++] = tail->as.list.items[i];
+		break;
+	}
+	case DERIVED_ENTRIES: {
+		const struct value *map = value_map_get(root, d->entries, strlen(d->entries));
+		result = value_new(arena, VALUE_LIST, at_file, line, col);
+		size_t n = map && map->type == VALUE_MAP ? map->as.map.count : 0;
+		result->as.list.items = arena_alloc(arena, (n + 1) * sizeof(struct value *));
+		for (size_t i = 0; i < n; i++) {
+			struct value *k = map->as.map.entries[i].key;
+			struct value *entry = value_new_map(arena, k->file, k->line, k->col);
+			value_map_set(arena, entry, values_key(arena, "name"), k);
+			value_map_set(arena, entry, values_key(arena, "value"), map->as.map.entries[i].value);
+			result->as.list.items[result->as.list.count++] = entry;
+		}
+		break;
+	}
+	}
+	buf_release(&text);
+	return result;
+}
+
+struct value *values_build(const struct manifest *m, const char *id, const char *file,
+			   const struct value *spec, struct arena *arena, struct error_list *errors)
+{
+	size_t before = errors->count;
+	struct value *root = value_new_map(arena, file, 1, 1);
+	value_map_set(arena, root, values_key(arena, "id"), value_new_string(arena, id, strlen(id), file, 1, 1));
+	value_map_set(arena, root, values_key(arena, "platform"), (struct value *)m->platform);
+	const struct value *plan_name = spec->type == VALUE_MAP ? value_map_get(spec, "plan", 4) : NULL;
+	const struct value *plan = plan_name && plan_name->type == VALUE_STRING
+		? value_map_get(m->plans, plan_name->as.string.ptr, plan_name->as.string.len) : NULL;
+	for (size_t i = 0; plan && i < plan->as.map.count; i++)
+		value_map_set(arena, root, plan->as.map.entries[i].key, plan->as.map.entries[i].value);
+	schema_apply(m->schema, spec, file, root, root, arena, errors);
+	secrets_scan(&m->secrets, spec, file, id, errors);
+	if (errors->count != before)
+		return NULL;
+	for (size_t i = 0; i < m->derived_count; i++) {
+		const struct derived *d = &m->derived[i];
+		struct value *v = values_derive(d, root, file, arena, errors);
+		if (!v)
+			return NULL;
+		value_map_set(arena, root, value_new_string(arena, d->name, d->len, NULL, 0, 0), v);
+	}
+	return root;
+}
