@@ -116,6 +116,7 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 		buf_release(&text);
 		return;
 	}
+	c->spec_hash = hash_bytes(text.ptr ? text.ptr : "", text.len);
 	struct document_limits limits = { CUSTOMERS_MAX_BYTES, CUSTOMERS_MAX_DEPTH };
 	struct error err = ERROR_INIT;
 	if (document_load_string(arena, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err) < 0) {

@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "error.h"
+#include "hash.h"
 
 #include <stddef.h>
 
@@ -30,6 +31,7 @@ struct customer {
 	char *file;           /* "customers/<id>.yaml" */
 	struct value *spec;   /* as loaded; NULL if it did not load */
 	struct value *values; /* merged; NULL if anything was wrong */
+	struct hash spec_hash;/* of the spec file's bytes */
 };
 
 struct customers {

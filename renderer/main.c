@@ -46,6 +46,19 @@ static const struct command commands[] = {
 	  "                   without it they render empty, as the mustache spec says\n"
 	  "\n"
 	  "Exit: 0 rendered, 1 template or data error, 2 usage or I/O error.\n" },
+	{ "render", cmd_render, "render every customer into out/",
+	  "usage: stamp render [--force]\n"
+	  "\n"
+	  "Validates the template set and every spec, renders every output of every changed\n"
+	  "customer in memory, parses each YAML and JSON output back, and only then writes the\n"
+	  "files whose content changed into out/, prunes the files of removed customers and\n"
+	  "records every hash in out/.stamp-manifest. Writes nothing at all if anything is\n"
+	  "invalid. A customer whose spec, template set and stamp version are unchanged is not\n"
+	  "rendered again. Refuses to overwrite files edited by hand since the last render.\n"
+	  "\n"
+	  "  --force   overwrite (or remove) hand-edited files\n"
+	  "\n"
+	  "Exit: 0 rendered, 1 invalid input or hand-edited files, 2 lock held or I/O error.\n" },
 	{ "show", cmd_show, "print a customer's fully merged values",
 	  "usage: stamp show NAME\n"
 	  "\n"

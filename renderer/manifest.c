@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char *const manifest_sections[] = {
-	"platform", "plans", "schema", "derived", "unique", "secret_patterns",
+	"platform", "plans", "schema", "derived", "unique", "secret_patterns", "outputs",
 };
 
 static void manifest_report(struct error_list *errors, const struct value *at, const char *fmt,
@@ -196,6 +196,9 @@ struct manifest *manifest_load(const char *path, struct error_list *errors)
 	const struct value *derived = value_map_get(m->root, "derived", 7);
 	if (derived)
 		manifest_derived(m, derived, errors);
+	m->outputs = value_map_get(m->root, "outputs", 7);
+	if (m->outputs && m->outputs->type != VALUE_LIST)
+		manifest_report(errors, m->outputs, "outputs: expected a list of {name:, template:, path:}%s%s", "", "");
 	m->unique = value_map_get(m->root, "unique", 6);
 	if (m->unique && m->unique->type != VALUE_LIST)
 		manifest_report(errors, m->unique, "unique: expected a list of value names%s%s", "", "");

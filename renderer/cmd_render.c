@@ -1,0 +1,388 @@
+/* `stamp render`: validate everything, render what changed in memory, parse it back,
+ * and only then touch out/: write the files whose hash changed, prune the files of
+ * removed customers, record the new hashes. Incremental like make: a customer whose
+ * inputs (spec, template set, stamp's version) hash the same as at the last render is
+ * neither rendered nor written. */
+#include "buf.h"
+#include "cli.h"
+#include "customers.h"
+#include "error.h"
+#include "hash.h"
+#include "manifest.h"
+#include "outdir.h"
+#include "output.h"
+#include "value.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct render_slot {
+	struct customer *customer;
+	struct hash input;
+	int changed;
+	struct output_files files;
+	struct error_list errors;
+};
+
+struct render_job {
+	const struct output_set *outputs;
+	struct render_slot *slots;
+	size_t count;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+struct render_worker {
+	struct render_job *job;
+	struct arena arena;
+};
+
+static void *render_worker_main(void *arg)
+{
+	struct render_worker *w = arg;
+	struct render_job *job = w->job;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t i = job->next;
+		while (i < job->count && !job->slots[i].changed)
+			i++;
+		job->next = i + 1;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->count)
+			break;
+		struct render_slot *s = &job->slots[i];
+		output_render_customer(job->outputs, s->customer->values, &w->arena, &s->files, &s->errors);
+	}
+	return NULL;
+}
+
+/* One file of the new tree: rendered now, or kept from the last render. */
+struct plan_file {
+	const char *path;
+	const char *owner;
+	struct hash hash;
+	const char *data; /* NULL: kept */
+	size_t len;
+};
+
+static int plan_compare(const void *a, const void *b)
+{
+	return strcmp(((const struct plan_file *)a)->path, ((const struct plan_file *)b)->path);
+}
+
+struct plan {
+	struct plan_file *files;
+	size_t count;
+	size_t cap;
+};
+
+static void plan_add(struct plan *p, struct plan_file f)
+{
+	if (p->count == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 1024;
+		p->files = realloc(p->files, p->cap * sizeof *p->files);
+		if (!p->files)
+			abort();
+	}
+	p->files[p->count++] = f;
+}
+
+static void render_keep_old(struct plan *plan, const struct outdir_manifest *old, const char *owner)
+{
+	for (size_t i = 0; i < old->file_count; i++)
+		if (strcmp(old->files[i].owner, owner) == 0)
+			plan_add(plan, (struct plan_file){ old->files[i].path, old->files[i].owner,
+							   old->files[i].hash, NULL, 0 });
+}
+
+static void render_take(struct plan *plan, const struct output_files *files, const char *owner)
+{
+	for (size_t i = 0; i < files->count; i++)
+		plan_add(plan, (struct plan_file){ files->items[i].path, owner, files->items[i].hash,
+						   files->items[i].data, files->items[i].len });
+}
+
+static void render_report_file(struct error_list *errors, const char *path, const char *message)
+{
+	struct error err = ERROR_INIT;
+	error_set(&err, NULL, 0, 0, "out/%s: %s", path, message);
+	error_list_take(errors, &err);
+}
+
+int cmd_render(const struct cli *cli, int argc, char **argv)
+{
+	struct cli_option options[] = { { "--force", 0, NULL, 0 } };
+	const char *positional[1];
+	size_t count;
+	if (cli_parse_options(cli, argc, argv, options, 1, positional, 0, &count) < 0)
+		return CLI_USAGE;
+	int force = options[0].seen;
+	if (cli_enter_repository(cli) < 0)
+		return CLI_USAGE;
+
+	int status = CLI_OK;
+	struct error_list errors = ERROR_LIST_INIT;
+	struct error err = ERROR_INIT;
+	struct output_set outputs;
+	int have_outputs = 0, locked = 0;
+	struct outdir_manifest old = { 0 };
+	struct customers customers = { 0 };
+	struct render_slot *slots = NULL;
+	struct render_worker *workers = NULL;
+	size_t worker_count = 0;
+	struct plan plan = { 0 };
+	struct arena aggregate_arena = ARENA_INIT;
+	struct output_files aggregate_files = { 0 };
+	struct buf text = BUF_INIT, old_text = BUF_INIT;
+
+	struct manifest *m = manifest_load(MANIFEST_PATH, &errors);
+	if (!m)
+		goto invalid;
+	have_outputs = output_set_load(&outputs, m, &errors) == 0;
+	if (!have_outputs)
+		goto invalid;
+	if (outdir_lock(&err) < 0) {
+		cli_print_error(cli, &err);
+		status = CLI_USAGE;
+		goto out;
+	}
+	locked = 1;
+	if (outdir_manifest_read(&old, &err) < 0) {
+		cli_print_error(cli, &err);
+		status = CLI_USAGE;
+		goto out;
+	}
+	int rc = customers_load(&customers, m, cli->jobs, NULL);
+	if (rc != 0) {
+		for (size_t i = 0; i < customers.errors.count; i++)
+			error_list_take(&errors, &customers.errors.items[i]);
+		if (rc < 0) {
+			cli_print_errors(cli, &errors);
+			status = CLI_USAGE;
+			goto out;
+		}
+		goto invalid;
+	}
+
+	/* what changed since the last render */
+	slots = calloc(customers.count ? customers.count : 1, sizeof *slots);
+	size_t changed = 0;
+	int set_same = old.version && hash_equal(old.set_hash, outputs.set_hash);
+	for (size_t i = 0; i < customers.count; i++) {
+		struct render_slot *s = &slots[i];
+		s->customer = &customers.items[i];
+		struct hash_state *h = hash_begin();
+		hash_add(h, &outputs.set_hash, sizeof outputs.set_hash);
+		hash_add(h, &s->customer->spec_hash, sizeof s->customer->spec_hash);
+		s->input = hash_end(h);
+		const struct outdir_customer *before = outdir_manifest_customer(&old, s->customer->id);
+		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
+		changed += (size_t)s->changed;
+	}
+	int customers_changed = changed || old.customer_count != customers.count;
+
+	/* render the changed customers on all cores */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	worker_count = cli->jobs > 0 ? (size_t)cli->jobs : cores > 0 ? (size_t)cores : 1;
+	if (worker_count > changed)
+		worker_count = changed ? changed : 1;
+	workers = calloc(worker_count, sizeof *workers);
+	struct render_job job = { &outputs, slots, customers.count, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t *threads = calloc(worker_count, sizeof *threads);
+	for (size_t i = 0; i < worker_count; i++)
+		workers[i].job = &job;
+	if (changed) {
+		if (worker_count == 1) {
+			render_worker_main(&workers[0]);
+		} else {
+			for (size_t i = 0; i < worker_count; i++)
+				pthread_create(&threads[i], NULL, render_worker_main, &workers[i]);
+			for (size_t i = 0; i < worker_count; i++)
+				pthread_join(threads[i], NULL);
+		}
+	}
+	free(threads);
+	for (size_t i = 0; i < customers.count; i++)
+		for (size_t k = 0; k < slots[i].errors.count; k++)
+			error_list_take(&errors, &slots[i].errors.items[k]);
+
+	/* outputs over all customers, when anything about the customers changed */
+	if (customers_changed || !set_same) {
+		struct value *all = value_new_map(&aggregate_arena, NULL, 0, 0);
+		struct value *list = value_new(&aggregate_arena, VALUE_LIST, NULL, 0, 0);
+		list->as.list.items = arena_alloc(&aggregate_arena, (customers.count + 1) * sizeof(struct value *));
+		for (size_t i = 0; i < customers.count; i++)
+			list->as.list.items[list->as.list.count++] = customers.items[i].values;
+		value_map_set(&aggregate_arena, all, value_new_string(&aggregate_arena, "platform", 8, NULL, 0, 0),
+			      (struct value *)m->platform);
+		value_map_set(&aggregate_arena, all, value_new_string(&aggregate_arena, "customers", 9, NULL, 0, 0),
+			      list);
+		output_render_aggregate(&outputs, all, &aggregate_arena, &aggregate_files, &errors);
+	}
+	if (errors.count)
+		goto invalid;
+
+	/* the new tree */
+	for (size_t i = 0; i < customers.count; i++) {
+		if (slots[i].changed)
+			render_take(&plan, &slots[i].files, slots[i].customer->id);
+		else
+			render_keep_old(&plan, &old, slots[i].customer->id);
+	}
+	if (customers_changed || !set_same)
+		render_take(&plan, &aggregate_files, "-");
+	else
+		render_keep_old(&plan, &old, "-");
+	if (plan.count)
+		qsort(plan.files, plan.count, sizeof *plan.files, plan_compare);
+	for (size_t i = 1; i < plan.count; i++)
+		if (strcmp(plan.files[i].path, plan.files[i - 1].path) == 0)
+			render_report_file(&errors, plan.files[i].path, "two outputs write this path (check the "
+					   "path: templates of outputs in templates/stamp.yaml)");
+	if (errors.count)
+		goto invalid;
+
+	/* what to write and remove, refusing to overwrite hand edits */
+	size_t written = 0, unchanged = 0, removed = 0;
+	char *write = calloc(plan.count ? plan.count : 1, 1);
+	struct error_list edits = ERROR_LIST_INIT;
+	for (size_t i = 0; i < plan.count; i++) {
+		struct plan_file *f = &plan.files[i];
+		if (!f->data) {
+			unchanged++;
+			continue;
+		}
+		const struct outdir_file *before = outdir_manifest_file(&old, f->path);
+		struct hash disk;
+		int state = outdir_file_hash(f->path, &disk, &err);
+		if (state < 0) {
+			error_list_take(&errors, &err);
+		} else if (state == 1) {
+			write[i] = 1;
+		} else if (hash_equal(disk, f->hash)) {
+			unchanged++;
+		} else if (force || (before && hash_equal(disk, before->hash))) {
+			write[i] = 1;
+		} else {
+			render_report_file(&edits, f->path, before
+				? "was edited by hand since the last render; move the change into the templates "
+				  "or the spec, or run stamp render --force to overwrite it"
+				: "is not a file stamp wrote; move it out of out/, or run stamp render --force to "
+				  "overwrite it");
+		}
+	}
+	char *prune = calloc(old.file_count ? old.file_count : 1, 1);
+	for (size_t i = 0; i < old.file_count; i++) {
+		struct plan_file key = { old.files[i].path, NULL, { 0, 0 }, NULL, 0 };
+		if (plan.count && bsearch(&key, plan.files, plan.count, sizeof key, plan_compare))
+			continue;
+		struct hash disk;
+		int state = outdir_file_hash(old.files[i].path, &disk, &err);
+		if (state < 0)
+			error_list_take(&errors, &err);
+		else if (state == 0 && !force && !hash_equal(disk, old.files[i].hash))
+			render_report_file(&edits, old.files[i].path, "belongs to a removed customer but was edited "
+					   "by hand; move it away, or run stamp render --force to remove it");
+		else if (state == 0)
+			prune[i] = 1;
+	}
+	if (errors.count || edits.count) {
+		for (size_t i = 0; i < edits.count; i++)
+			error_list_take(&errors, &edits.items[i]);
+		error_list_release(&edits);
+		free(write);
+		free(prune);
+		goto invalid;
+	}
+	error_list_release(&edits);
+
+	/* the only part that touches out/ */
+	for (size_t i = 0; i < plan.count && status == CLI_OK; i++) {
+		if (!write[i])
+			continue;
+		if (outdir_write(plan.files[i].path, plan.files[i].data, plan.files[i].len, &err) < 0) {
+			cli_print_error(cli, &err);
+			status = CLI_USAGE;
+		}
+		written++;
+	}
+	for (size_t i = 0; i < old.file_count && status == CLI_OK; i++) {
+		if (!prune[i])
+			continue;
+		if (outdir_remove(old.files[i].path, &err) < 0) {
+			cli_print_error(cli, &err);
+			status = CLI_USAGE;
+		}
+		removed++;
+	}
+	free(write);
+	free(prune);
+	if (status == CLI_OK) {
+		struct outdir_manifest next = { 0 };
+		next.version = (char *)STAMP_VERSION;
+		next.set_hash = outputs.set_hash;
+		next.customer_count = customers.count;
+		next.customers = calloc(customers.count ? customers.count : 1, sizeof *next.customers);
+		for (size_t i = 0; i < customers.count; i++) {
+			next.customers[i].id = customers.items[i].id;
+			next.customers[i].input = slots[i].input;
+		}
+		next.file_count = plan.count;
+		next.files = calloc(plan.count ? plan.count : 1, sizeof *next.files);
+		for (size_t i = 0; i < plan.count; i++) {
+			next.files[i].path = (char *)plan.files[i].path;
+			next.files[i].owner = (char *)plan.files[i].owner;
+			next.files[i].hash = plan.files[i].hash;
+		}
+		outdir_manifest_format(&next, &text);
+		free(next.customers);
+		free(next.files);
+		if (buf_read_file(&old_text, OUTDIR_MANIFEST, 0) < 0 || old_text.len != text.len ||
+		    memcmp(old_text.ptr, text.ptr, text.len) != 0) {
+			if (outdir_commit(&text, &err) < 0) {
+				cli_print_error(cli, &err);
+				status = CLI_USAGE;
+			} else {
+				locked = 0;
+			}
+		}
+	}
+	if (status == CLI_OK && !cli->quiet)
+		printf("%zu customer%s (%zu rendered): %zu file%s written, %zu unchanged, %zu removed\n",
+		       customers.count, customers.count == 1 ? "" : "s", changed, written,
+		       written == 1 ? "" : "s", unchanged, removed);
+	goto out;
+
+invalid:
+	error_list_sort(&errors);
+	cli_print_errors(cli, &errors);
+	fprintf(stderr, "stamp: %zu error%s; nothing was written\n", errors.count, errors.count == 1 ? "" : "s");
+	status = CLI_INVALID;
+out:
+	if (locked)
+		outdir_unlock();
+	for (size_t i = 0; slots && i < customers.count; i++) {
+		output_files_release(&slots[i].files);
+		error_list_release(&slots[i].errors);
+	}
+	free(slots);
+	for (size_t i = 0; i < worker_count; i++)
+		arena_release(&workers[i].arena);
+	free(workers);
+	free(plan.files);
+	output_files_release(&aggregate_files);
+	arena_release(&aggregate_arena);
+	buf_release(&text);
+	buf_release(&old_text);
+	customers_release(&customers);
+	outdir_manifest_release(&old);
+	if (have_outputs)
+		output_set_release(&outputs);
+	manifest_free(m);
+	error_list_release(&errors);
+	error_clear(&err);
+	return status;
+}

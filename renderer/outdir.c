@@ -1,0 +1,285 @@
+/* out/ on disk: the manifest's text format, the lock, atomic writes, pruning.
+ *
+ * Manifest format, one record a line, sorted so that the file itself diffs well:
+ *   stamp-manifest 1
+ *   version <stamp version>
+ *   set <hash>
+ *   customer <id> <hash>
+ *   file <hash> <owner> <path> */
+#include "outdir.h"
+
+#include "buf.h"
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *outdir_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (!p)
+		abort();
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
+{
+	memset(m, 0, sizeof *m);
+	struct buf text = BUF_INIT;
+	if (buf_read_file(&text, OUTDIR_MANIFEST, 0) < 0) {
+		int e = errno;
+		buf_release(&text);
+		if (e == ENOENT)
+			return 0;
+		return error_set(err, OUTDIR_MANIFEST, 0, 0, "cannot read: %s", strerror(e));
+	}
+	size_t cap_c = 0, cap_f = 0;
+	unsigned line = 0;
+	const char *p = text.ptr, *end = text.ptr + text.len;
+	int rc = 0;
+	while (p < end && rc == 0) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		line++;
+		size_t n = (size_t)(e - p);
+		if (line == 1) {
+			if (n != 16 || memcmp(p, "stamp-manifest 1", 16) != 0)
+				rc = error_set(err, OUTDIR_MANIFEST, 1, 1, "not a stamp manifest (or a newer "
+					       "format); remove it and run stamp render --force");
+		} else if (n > 8 && memcmp(p, "version ", 8) == 0) {
+			m->version = outdir_strndup(p + 8, n - 8);
+		} else if (n == 4 + HASH_HEX_LEN && memcmp(p, "set ", 4) == 0) {
+			if (hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash) < 0)
+				rc = -1;
+		} else if (n > 9 + HASH_HEX_LEN && memcmp(p, "customer ", 9) == 0) {
+			if (m->customer_count == cap_c) {
+				cap_c = cap_c ? cap_c * 2 : 64;
+				m->customers = realloc(m->customers, cap_c * sizeof *m->customers);
+			}
+			struct outdir_customer *c = &m->customers[m->customer_count++];
+			size_t id_len = n - 9 - HASH_HEX_LEN - 1;
+			c->id = outdir_strndup(p + 9, id_len);
+			if (hash_parse(p + 9 + id_len + 1, HASH_HEX_LEN, &c->input) < 0)
+				rc = -1;
+		} else if (n > 5 + HASH_HEX_LEN + 2 && memcmp(p, "file ", 5) == 0) {
+			if (m->file_count == cap_f) {
+				cap_f = cap_f ? cap_f * 2 : 256;
+				m->files = realloc(m->files, cap_f * sizeof *m->files);
+			}
+			struct outdir_file *f = &m->files[m->file_count++];
+			memset(f, 0, sizeof *f);
+			const char *owner = p + 5 + HASH_HEX_LEN + 1;
+			const char *space = memchr(owner, ' ', (size_t)(e - owner));
+			if (hash_parse(p + 5, HASH_HEX_LEN, &f->hash) < 0 || !space) {
+				rc = -1;
+			} else {
+				f->owner = outdir_strndup(owner, (size_t)(space - owner));
+				f->path = outdir_strndup(space + 1, (size_t)(e - space - 1));
+			}
+		} else if (n) {
+			rc = -1;
+		}
+		if (rc < 0 && !err->message)
+			error_set(err, OUTDIR_MANIFEST, line, 1, "unreadable line; the manifest is damaged: "
+				  "remove it and run stamp render --force");
+		p = e + 1;
+	}
+	buf_release(&text);
+	if (rc < 0)
+		outdir_manifest_release(m);
+	return rc;
+}
+
+void outdir_manifest_release(struct outdir_manifest *m)
+{
+	for (size_t i = 0; i < m->customer_count; i++)
+		free(m->customers[i].id);
+	for (size_t i = 0; i < m->file_count; i++) {
+		free(m->files[i].path);
+		free(m->files[i].owner);
+	}
+	free(m->customers);
+	free(m->files);
+	free(m->version);
+	memset(m, 0, sizeof *m);
+}
+
+static int outdir_compare_customers(const void *a, const void *b)
+{
+	return strcmp(((const struct outdir_customer *)a)->id, ((const struct outdir_customer *)b)->id);
+}
+
+static int outdir_compare_files(const void *a, const void *b)
+{
+	return strcmp(((const struct outdir_file *)a)->path, ((const struct outdir_file *)b)->path);
+}
+
+const struct outdir_customer *outdir_manifest_customer(const struct outdir_manifest *m, const char *id)
+{
+	struct outdir_customer key = { (char *)id, { 0, 0 } };
+	if (!m->customer_count)
+		return NULL;
+	return bsearch(&key, m->customers, m->customer_count, sizeof key, outdir_compare_customers);
+}
+
+const struct outdir_file *outdir_manifest_file(const struct outdir_manifest *m, const char *path)
+{
+	struct outdir_file key = { (char *)path, NULL, { 0, 0 } };
+	if (!m->file_count)
+		return NULL;
+	return bsearch(&key, m->files, m->file_count, sizeof key, outdir_compare_files);
+}
+
+void outdir_manifest_format(struct outdir_manifest *m, struct buf *out)
+{
+	if (m->customer_count)
+		qsort(m->customers, m->customer_count, sizeof *m->customers, outdir_compare_customers);
+	if (m->file_count)
+		qsort(m->files, m->file_count, sizeof *m->files, outdir_compare_files);
+	char hex[HASH_HEX_LEN + 1];
+	buf_add_str(out, "stamp-manifest 1\n");
+	buf_printf(out, "version %s\n", m->version ? m->version : "");
+	hash_hex(m->set_hash, hex);
+	buf_printf(out, "set %s\n", hex);
+	for (size_t i = 0; i < m->customer_count; i++) {
+		hash_hex(m->customers[i].input, hex);
+		buf_printf(out, "customer %s %s\n", m->customers[i].id, hex);
+	}
+	for (size_t i = 0; i < m->file_count; i++) {
+		hash_hex(m->files[i].hash, hex);
+		buf_printf(out, "file %s %s %s\n", hex, m->files[i].owner, m->files[i].path);
+	}
+}
+
+int outdir_lock(struct error *err)
+{
+	if (mkdir(OUTDIR, 0777) < 0 && errno != EEXIST)
+		return error_set(err, OUTDIR, 0, 0, "cannot create the directory: %s", strerror(errno));
+	int fd = open(OUTDIR_LOCK, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return error_set(err, OUTDIR_LOCK, 0, 0, "exists: another stamp render is running, or "
+					 "one was killed; if none is running, remove the file and run again");
+		return error_set(err, OUTDIR_LOCK, 0, 0, "cannot create: %s", strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+void outdir_unlock(void)
+{
+	unlink(OUTDIR_LOCK);
+}
+
+static int outdir_write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int outdir_commit(const struct buf *text, struct error *err)
+{
+	int fd = open(OUTDIR_LOCK, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 || outdir_write_all(fd, text->ptr, text->len) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, OUTDIR_LOCK, 0, 0, "cannot write: %s", strerror(e));
+	}
+	close(fd);
+	if (rename(OUTDIR_LOCK, OUTDIR_MANIFEST) < 0)
+		return error_set(err, OUTDIR_MANIFEST, 0, 0, "cannot replace: %s", strerror(errno));
+	return 0;
+}
+
+int outdir_file_hash(const char *path, struct hash *out, struct error *err)
+{
+	struct buf full = BUF_INIT, data = BUF_INIT;
+	buf_printf(&full, OUTDIR "/%s", path);
+	struct stat st;
+	int rc;
+	if (lstat(full.ptr, &st) < 0) {
+		rc = errno == ENOENT ? 1 : error_set(err, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = error_set(err, full.ptr, 0, 0, "is not a regular file; out/ holds only rendered files");
+	} else if (buf_read_file(&data, full.ptr, 0) < 0) {
+		rc = error_set(err, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
+	} else {
+		*out = hash_bytes(data.ptr, data.len);
+		rc = 0;
+	}
+	buf_release(&full);
+	buf_release(&data);
+	return rc;
+}
+
+/* mkdir -p of the directories above out/<path>. */
+static int outdir_make_parents(const char *full, struct error *err)
+{
+	char *copy = outdir_strndup(full, strlen(full));
+	for (char *p = copy + strlen(OUTDIR) + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		if (mkdir(copy, 0777) < 0 && errno != EEXIST) {
+			int e = errno;
+			error_set(err, copy, 0, 0, "cannot create the directory: %s", strerror(e));
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return 0;
+}
+
+int outdir_write(const char *path, const char *data, size_t len, struct error *err)
+{
+	struct buf full = BUF_INIT, temp = BUF_INIT;
+	buf_printf(&full, OUTDIR "/%s", path);
+	buf_printf(&temp, "%s.stamp-tmp", full.ptr);
+	int rc = outdir_make_parents(full.ptr, err);
+	if (rc == 0) {
+		int fd = open(temp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0 || outdir_write_all(fd, data, len) < 0 || close(fd) < 0) {
+			rc = error_set(err, full.ptr, 0, 0, "cannot write: %s", strerror(errno));
+			unlink(temp.ptr);
+		} else if (rename(temp.ptr, full.ptr) < 0) {
+			rc = error_set(err, full.ptr, 0, 0, "cannot replace: %s", strerror(errno));
+			unlink(temp.ptr);
+		}
+	}
+	buf_release(&full);
+	buf_release(&temp);
+	return rc;
+}
+
+int outdir_remove(const char *path, struct error *err)
+{
+	struct buf full = BUF_INIT;
+	buf_printf(&full, OUTDIR "/%s", path);
+	int rc = 0;
+	if (unlink(full.ptr) < 0 && errno != ENOENT)
+		rc = error_set(err, full.ptr, 0, 0, "cannot remove: %s", strerror(errno));
+	/* directories left empty go too, up to out/ itself */
+	char *slash;
+	while (rc == 0 && (slash = strrchr(full.ptr, '/')) && (size_t)(slash - full.ptr) > strlen(OUTDIR)) {
+		*slash = 0;
+		if (rmdir(full.ptr) < 0)
+			break;
+	}
+	buf_release(&full);
+	return rc;
+}

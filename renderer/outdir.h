@@ -1,0 +1,68 @@
+/* outdir: the rendered tree out/ and its hash manifest, out/.stamp-manifest.
+ *
+ * The manifest records stamp's version, the template set's hash, each customer's input
+ * hash and every file stamp wrote, with its XXH3-128 hash and owner (a customer id, or
+ * "-" for outputs over all customers). It is what makes a no-op render do nothing, finds
+ * hand-edited files, and prunes the files of removed customers.
+ *
+ * Changes follow git's lockfile discipline: out/.stamp-manifest.lock is created
+ * exclusively (a second render refuses to run), files are written to a temporary name
+ * and renamed into place, and the new manifest is written to the lock file and renamed
+ * over the old one last. A run that dies leaves old or new files, never half files, and
+ * the next render repairs them (a file whose content is the new rendering is not taken
+ * for a hand edit). struct outdir_manifest owns its strings; outdir_manifest_release()
+ * frees them. */
+#ifndef STAMP_OUTDIR_H
+#define STAMP_OUTDIR_H
+
+#include "hash.h"
+
+#include <stddef.h>
+
+struct buf;
+struct error;
+
+#define OUTDIR "out"
+#define OUTDIR_MANIFEST "out/.stamp-manifest"
+#define OUTDIR_LOCK "out/.stamp-manifest.lock"
+
+struct outdir_customer {
+	char *id;
+	struct hash input;
+};
+
+struct outdir_file {
+	char *path;  /* under out/ */
+	char *owner; /* customer id, or "-" */
+	struct hash hash;
+};
+
+struct outdir_manifest {
+	char *version;
+	struct hash set_hash;
+	struct outdir_customer *customers; /* sorted by id */
+	size_t customer_count;
+	struct outdir_file *files;         /* sorted by path */
+	size_t file_count;
+};
+
+/* A missing manifest reads as an empty one. */
+int outdir_manifest_read(struct outdir_manifest *m, struct error *err);
+void outdir_manifest_release(struct outdir_manifest *m);
+const struct outdir_customer *outdir_manifest_customer(const struct outdir_manifest *m, const char *id);
+const struct outdir_file *outdir_manifest_file(const struct outdir_manifest *m, const char *path);
+/* Sorts the lists and writes the manifest text. */
+void outdir_manifest_format(struct outdir_manifest *m, struct buf *out);
+
+int outdir_lock(struct error *err);
+/* Writes text into the lock file and renames it over the manifest. */
+int outdir_commit(const struct buf *text, struct error *err);
+void outdir_unlock(void);
+
+/* 0 and the hash when out/<path> is a regular file, 1 when it does not exist, -1 on error. */
+int outdir_file_hash(const char *path, struct hash *out, struct error *err);
+int outdir_write(const char *path, const char *data, size_t len, struct error *err);
+/* Removes out/<path> and the directories it leaves empty. */
+int outdir_remove(const char *path, struct error *err);
+
+#endif

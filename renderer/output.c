@@ -1,0 +1,288 @@
+/* Outputs: compile once, render per customer, parse back, hash. Every YAML or JSON output
+ * is loaded again with the same strict loader as the specs before it is accepted, so a
+ * template bug (or a value that got past escaping) can never reach out/ as a broken or
+ * reshaped document. */
+#include "output.h"
+
+#include "buf.h"
+#include "document.h"
+#include "error.h"
+#include "manifest.h"
+#include "value.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define OUTPUT_TEMPLATES "templates"
+#define OUTPUT_PARTIALS "templates/partials"
+
+static int output_load_partial(void *data, const char *name, size_t len, struct buf *source,
+			       struct buf *path, struct error *err)
+{
+	(void)data;
+	if (len == 0 || memchr(name, 0, len) || name[0] == '/' || name[0] == '.' || strstr(name, "/."))
+		return error_set(err, NULL, 0, 0, "partial name \"%.*s\" must be a plain name inside "
+				 OUTPUT_PARTIALS, (int)len, name);
+	static const char *const suffixes[] = { "", ".yaml", ".json", ".tfvars", ".mustache" };
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		buf_clear(path);
+		buf_printf(path, OUTPUT_PARTIALS "/%.*s%s", (int)len, name, suffixes[i]);
+		struct stat st;
+		if (stat(path->ptr, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (buf_read_file(source, path->ptr, 16u * 1024 * 1024) < 0)
+			return error_set(err, path->ptr, 0, 0, "cannot read partial: %s", strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
+static void output_report(struct error_list *errors, const struct value *at, const char *fmt,
+			  const char *a, const char *b)
+{
+	struct error err = ERROR_INIT;
+	error_set(&err, at ? at->file : NULL, at ? at->line : 0, at ? at->col : 0, fmt, a, b);
+	error_list_take(errors, &err);
+}
+
+static int output_compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every regular file under dir, sorted, into the hash: any change to the set (a
+ * template, a partial, the manifest) changes it. */
+static void output_hash_tree(struct hash_state *state, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	char **names = NULL;
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		names = realloc(names, (n + 1) * sizeof *names);
+		names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof *names, output_compare_names);
+	for (size_t i = 0; i < n; i++) {
+		struct buf path = BUF_INIT;
+		buf_printf(&path, "%s/%s", dir, names[i]);
+		struct stat st;
+		if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
+			output_hash_tree(state, path.ptr);
+		} else if (stat(path.ptr, &st) == 0 && S_ISREG(st.st_mode)) {
+			struct buf content = BUF_INIT;
+			if (buf_read_file(&content, path.ptr, 0) == 0) {
+				hash_add(state, path.ptr, path.len);
+				hash_add(state, content.ptr, content.len);
+			}
+			buf_release(&content);
+		}
+		buf_release(&path);
+		free(names[i]);
+	}
+	free(names);
+}
+
+int output_set_load(struct output_set *os, const struct manifest *m, struct error_list *errors)
+{
+	memset(os, 0, sizeof *os);
+	size_t before = errors->count;
+	struct hash_state *state = hash_begin();
+	hash_add(state, STAMP_VERSION, strlen(STAMP_VERSION));
+	output_hash_tree(state, OUTPUT_TEMPLATES);
+	os->set_hash = hash_end(state);
+
+	const struct value *list = m->outputs;
+	if (!list || list->type != VALUE_LIST || list->as.list.count == 0) {
+		output_report(errors, list ? list : m->root, "outputs: the template set renders nothing; "
+			      "add outputs: [{name:, template:, path:}]%s%s", "", "");
+		return -1;
+	}
+	os->count = list->as.list.count;
+	os->defs = arena_alloc(&os->arena, os->count * sizeof *os->defs);
+	struct tmpl_options path_options = { TMPL_FORMAT_NONE, 1, NULL, NULL };
+	for (size_t i = 0; i < os->count; i++) {
+		const struct value *item = list->as.list.items[i];
+		struct output_def *d = &os->defs[i];
+		d->where = item;
+		const struct value *name = value_map_get(item, "name", 4);
+		const struct value *template = value_map_get(item, "template", 8);
+		const struct value *path = value_map_get(item, "path", 4);
+		const struct value *over = value_map_get(item, "over", 4);
+		if (item->type != VALUE_MAP || !name || !template || !path || name->type != VALUE_STRING ||
+		    template->type != VALUE_STRING || path->type != VALUE_STRING ||
+		    item->as.map.count != 3u + (over != NULL)) {
+			output_report(errors, item, "outputs: each output is {name:, template:, path:} and "
+				      "optionally over: all%s%s", "", "");
+			continue;
+		}
+		if (over && !(over->type == VALUE_STRING && strcmp(over->as.string.ptr, "all") == 0)) {
+			output_report(errors, over, "outputs.%s.over: the only value is all%s", name->as.string.ptr, "");
+			continue;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (os->defs[k].name && strcmp(os->defs[k].name, name->as.string.ptr) == 0)
+				output_report(errors, name, "outputs: the name %s is used twice; names must be "
+					      "unique%s", name->as.string.ptr, "");
+		d->name = name->as.string.ptr;
+		d->template_path = template->as.string.ptr;
+		d->over_all = over != NULL;
+		d->format = tmpl_format_for_path(d->template_path);
+		if (!os->sets[d->format]) {
+			struct tmpl_options opts = { d->format, 1, output_load_partial, NULL };
+			os->sets[d->format] = tmpl_set_new(&opts);
+		}
+		if (!os->sets[0])
+			os->sets[0] = tmpl_set_new(&path_options);
+		struct error err = ERROR_INIT;
+		if (tmpl_compile(os->sets[0], path->file, path->as.string.ptr, path->as.string.len, &d->path, &err) < 0) {
+			output_report(errors, path, "outputs.%s.path: %s", d->name, err.message);
+			error_clear(&err);
+		}
+		struct buf file = BUF_INIT, source = BUF_INIT;
+		buf_printf(&file, OUTPUT_TEMPLATES "/%s", d->template_path);
+		if (strstr(d->template_path, "..") || d->template_path[0] == '/') {
+			output_report(errors, template, "outputs.%s.template: must be a path inside templates/%s",
+				      d->name, "");
+		} else if (buf_read_file(&source, file.ptr, 16u * 1024 * 1024) < 0) {
+			output_report(errors, template, "outputs.%s.template: cannot read templates/%s",
+				      d->name, d->template_path);
+		} else if (tmpl_compile(os->sets[d->format], file.ptr, source.ptr, source.len, &d->template, &err) < 0) {
+			error_list_take(errors, &err);
+		}
+		buf_release(&file);
+		buf_release(&source);
+	}
+	return errors->count == before ? 0 : -1;
+}
+
+void output_set_release(struct output_set *os)
+{
+	for (size_t i = 0; i < 5; i++)
+		tmpl_set_free(os->sets[i]);
+	arena_release(&os->arena);
+	memset(os, 0, sizeof *os);
+}
+
+static void output_files_add(struct output_files *files, struct output_file f)
+{
+	if (files->count == files->cap) {
+		files->cap = files->cap ? files->cap * 2 : 32;
+		files->items = realloc(files->items, files->cap * sizeof *files->items);
+		if (!files->items)
+			abort();
+	}
+	files->items[files->count++] = f;
+}
+
+void output_files_release(struct output_files *files)
+{
+	free(files->items);
+	memset(files, 0, sizeof *files);
+}
+
+/* Renders one output over context into a file; parses YAML and JSON back. */
+static int output_render_one(const struct output_def *d, const struct value *context, struct arena *arena,
+			     struct buf *text, struct output_file *file, struct error_list *errors)
+{
+	struct error err = ERROR_INIT;
+	struct buf path = BUF_INIT;
+	buf_clear(text);
+	if (tmpl_render(d->path, context, &path, &err) < 0 || tmpl_render(d->template, context, text, &err) < 0) {
+		error_list_take(errors, &err);
+		buf_release(&path);
+		return -1;
+	}
+	if (path.len == 0 || path.ptr[0] == '/' || strstr(path.ptr, "..") || strstr(path.ptr, "//") ||
+	    path.ptr[0] == '.') {
+		struct error bad = ERROR_INIT;
+		error_set(&bad, d->where->file, d->where->line, d->where->col,
+			  "outputs.%s: the path \"%s\" is not a plain relative path under out/", d->name,
+			  path.ptr ? path.ptr : "");
+		error_list_take(errors, &bad);
+		buf_release(&path);
+		return -1;
+	}
+	if (d->format == TMPL_FORMAT_YAML || d->format == TMPL_FORMAT_JSON) {
+		struct arena parsed = ARENA_INIT;
+		struct value *root;
+		struct document_limits limits = { 0, 64 };
+		struct buf shown = BUF_INIT;
+		buf_printf(&shown, "out/%s", path.ptr);
+		if (document_load_string(&parsed, text->ptr ? text->ptr : "", text->len, shown.ptr, &limits, &root,
+					 &err) < 0) {
+			struct error located = ERROR_INIT;
+			error_set(&located, err.file, err.line, err.col, "%s (rendered from templates/%s; fix the "
+				  "template)", err.message, d->template_path);
+			error_list_take(errors, &located);
+			error_clear(&err);
+			arena_release(&parsed);
+			buf_release(&shown);
+			buf_release(&path);
+			return -1;
+		}
+		arena_release(&parsed);
+		buf_release(&shown);
+	}
+	file->path = arena_strndup(arena, path.ptr, path.len);
+	file->data = arena_strndup(arena, text->ptr ? text->ptr : "", text->len);
+	file->len = text->len;
+	file->hash = hash_bytes(file->data, file->len);
+	buf_release(&path);
+	return 0;
+}
+
+int output_render_customer(const struct output_set *os, struct value *values, struct arena *arena,
+			   struct output_files *files, struct error_list *errors)
+{
+	struct value *hashes = value_new_map(arena, NULL, 0, 0);
+	value_map_set(arena, values, value_new_string(arena, "hashes", 6, NULL, 0, 0), hashes);
+	struct buf text = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < os->count; i++) {
+		const struct output_def *d = &os->defs[i];
+		if (d->over_all)
+			continue;
+		struct output_file f;
+		if (output_render_one(d, values, arena, &text, &f, errors) < 0) {
+			rc = -1;
+			continue;
+		}
+		output_files_add(files, f);
+		char hex[HASH_HEX_LEN + 1];
+		hash_hex(f.hash, hex);
+		value_map_set(arena, hashes, value_new_string(arena, d->name, strlen(d->name), NULL, 0, 0),
+			      value_new_string(arena, hex, HASH_HEX_LEN, NULL, 0, 0));
+	}
+	buf_release(&text);
+	return rc;
+}
+
+int output_render_aggregate(const struct output_set *os, struct value *all, struct arena *arena,
+			    struct output_files *files, struct error_list *errors)
+{
+	struct buf text = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < os->count; i++) {
+		const struct output_def *d = &os->defs[i];
+		if (!d->over_all)
+			continue;
+		struct output_file f;
+		if (output_render_one(d, all, arena, &text, &f, errors) < 0) {
+			rc = -1;
+			continue;
+		}
+		output_files_add(files, f);
+	}
+	buf_release(&text);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/* output: the files a template set renders. The manifest's outputs: list is compiled
+ * here (each template with the escaping of its file type, its path as a template), the
+ * set's own hash is taken (every file under templates/ and stamp's version), and a
+ * customer's values or the set of all customers become files in memory: rendered,
+ * parsed back when they are YAML or JSON, and hashed.
+ *
+ * An output_set owns its compiled templates and arena; output_set_release() frees them.
+ * Rendered files are allocated in the caller's arena (one per worker thread). */
+#ifndef STAMP_OUTPUT_H
+#define STAMP_OUTPUT_H
+
+#include "arena.h"
+#include "hash.h"
+#include "template.h"
+
+#include <stddef.h>
+
+struct error_list;
+struct manifest;
+struct value;
+
+struct output_def {
+	const char *name;
+	const char *template_path;   /* under templates/ */
+	const struct tmpl *template;
+	const struct tmpl *path;     /* renders the path under out/ */
+	enum tmpl_format format;
+	int over_all;                /* rendered once over every customer */
+	const struct value *where;
+};
+
+struct output_set {
+	struct arena arena;
+	struct output_def *defs;
+	size_t count;
+	struct tmpl_set *sets[5];    /* one per format */
+	struct hash set_hash;        /* templates/ and stamp's version */
+};
+
+struct output_file {
+	const char *path;            /* under out/ */
+	const char *data;
+	size_t len;
+	struct hash hash;
+};
+
+struct output_files {
+	struct output_file *items;
+	size_t count;
+	size_t cap;
+};
+
+int output_set_load(struct output_set *os, const struct manifest *m, struct error_list *errors);
+void output_set_release(struct output_set *os);
+
+/* Renders every per-customer output of `values` (the map gains "hashes": the hash of
+ * each output rendered so far, by name) and appends the files. Returns -1 after adding
+ * the problems to errors. */
+int output_render_customer(const struct output_set *os, struct value *values, struct arena *arena,
+			   struct output_files *files, struct error_list *errors);
+/* The outputs with over: all, rendered over `all` ({platform, customers: [...]}). */
+int output_render_aggregate(const struct output_set *os, struct value *all, struct arena *arena,
+			    struct output_files *files, struct error_list *errors);
+void output_files_release(struct output_files *files);
+
+#endif
