@@ -108,8 +108,11 @@ static void render_take(struct plan *plan, const struct output_files *files, con
 static void render_report_file(struct error_list *errors, const char *path, const char *message)
 {
 	struct error err = ERROR_INIT;
-	error_set(&err, NULL, 0, 0, "out/%s: %s", path, message);
+	struct buf file = BUF_INIT;
+	buf_printf(&file, "out/%s", path);
+	error_set(&err, file.ptr, 0, 0, "%s", message);
 	error_list_take(errors, &err);
+	buf_release(&file);
 }
 
 int cmd_render(const struct cli *cli, int argc, char **argv)

@@ -9,12 +9,14 @@ root=$(pwd)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# HashiCorp's HCL parser for the HCL read-back, installed once per machine into build/.
+# The independent readers of tests/package.json (HashiCorp's HCL parser, the Kubernetes
+# and CRD schemas, a YAML 1.2 reader), installed once per machine into build/node.
 node_dir="$root/build/node"
-if command -v node >/dev/null 2>&1 && [ ! -d "$node_dir/node_modules/@cdktf/hcl2json" ]; then
+if command -v node >/dev/null 2>&1 && ! cmp -s tests/package.json "$node_dir/package.json"; then
 	mkdir -p "$node_dir"
-	npm install --silent --no-audit --no-fund --prefix "$node_dir" @cdktf/hcl2json@0.21.0 \
-		>/dev/null 2>&1 || echo "note: could not install @cdktf/hcl2json; HCL read-back is skipped"
+	cp tests/package.json "$node_dir/package.json"
+	(cd "$node_dir" && npm install --silent --no-audit --no-fund >/dev/null 2>&1) ||
+		{ rm -f "$node_dir/package.json"; echo "note: npm install failed; HCL and schema checks are skipped"; }
 fi
 
 suite() { # name, command...
@@ -51,6 +53,7 @@ for build in "$@"; do
 	done
 	suite "mustache spec" "$build/tests/spec_runner"
 	suite errors sh tests/errors/run.sh "$root/$build/stamp"
+	suite golden sh tests/golden/run.sh "$root/$build/stamp"
 	if [ -f "$build/tests/escape-cases.txt" ]; then
 		suite "escape read-back yaml/json" /usr/bin/python3 tests/escape/readback.py "$build/tests/escape-cases.txt"
 		if command -v node >/dev/null 2>&1; then
@@ -60,5 +63,12 @@ for build in "$@"; do
 		fi
 	fi
 done
+
+build=out
+if command -v node >/dev/null 2>&1; then
+	suite "schema validation" node tests/golden/validate.mjs "$node_dir/node_modules" out
+else
+	echo "schema validation: skipped (node is not installed)"
+fi
 
 awk '{ p += $1; f += $2 } END { printf "%d passed, %d failed\n", p, f; exit (f > 0) }' "$log"

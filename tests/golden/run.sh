@@ -1,0 +1,134 @@
+#!/bin/sh
+# stamp render on the repository's own template set and customers, in scratch copies:
+# the committed out/ is exactly what render produces, a second render writes nothing,
+# -j 1 and -j 8 agree, a change touches only its customer, hand edits are refused, the
+# lock is honoured, removed customers are pruned, invalid input writes nothing, and the
+# rendered manifests pass kubectl kustomize.
+# Usage: tests/golden/run.sh STAMP_BINARY
+set -u
+stamp=$1
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+passed=0
+failed=0
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+check() { # description, then a command that must succeed
+	what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $what"
+	fi
+}
+
+fresh() { # a scratch repository: templates/ and customers/, no out/
+	rm -rf "$scratch/$1"
+	mkdir -p "$scratch/$1"
+	cp -R "$root/templates" "$root/customers" "$scratch/$1/"
+	echo "$scratch/$1"
+}
+
+tree_state() { (cd "$1" && find out -type f -exec stat -c '%n %s %Y.%y' {} + | sort); }
+tree_hashes() { (cd "$1" && find out -type f ! -name .stamp-manifest -exec md5sum {} + | sort -k 2); }
+
+# golden: the committed out/ is what render makes from the committed inputs
+repo=$(fresh golden)
+check "render succeeds" "$stamp" -C "$repo" -q render
+check "out/ matches the committed out/ byte for byte" diff -r "$root/out" "$repo/out"
+
+# a second render changes nothing on disk, not even an mtime
+before=$(tree_state "$repo")
+out=$("$stamp" -C "$repo" render)
+check "second render writes nothing" test "$before" = "$(tree_state "$repo")"
+check "second render says so" sh -c "echo '$out' | grep -q ' 0 files written'"
+
+# thread count does not change a byte
+one=$(fresh j1)
+eight=$(fresh j8)
+"$stamp" -C "$one" -q -j 1 render
+"$stamp" -C "$eight" -q -j 8 render
+check "-j 1 and -j 8 give identical trees" diff -r "$one/out" "$eight/out"
+
+# one env value changes that customer's config, values and deployment annotation only
+tree_hashes "$repo" > "$scratch/before"
+old_annotation=$(grep 'checksum/config' "$repo/out/customers/acme/deployment.yaml")
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$repo/customers/acme.yaml"
+"$stamp" -C "$repo" -q render
+tree_hashes "$repo" > "$scratch/after"
+changed=$(diff "$scratch/before" "$scratch/after" | grep '^>' | awk '{print $3}' | sort | tr '\n' ' ')
+check "only acme's configmap, deployment and values changed (got: $changed)" \
+	test "$changed" = "out/customers/acme/configmap.yaml out/customers/acme/deployment.yaml out/customers/acme/values.yaml "
+check "the deployment's checksum/config annotation changed" \
+	sh -c "! grep -qF '$old_annotation' '$repo/out/customers/acme/deployment.yaml'"
+check "the annotation is the configmap's XXH3-128" \
+	grep -q "checksum/config: \"$(grep 'customers/acme/configmap.yaml' "$repo/out/.stamp-manifest" | awk '{print $2}')\"" \
+	"$repo/out/customers/acme/deployment.yaml"
+
+# a hand-edited output is reported and left alone; --force overwrites it
+echo "# edited by hand" >> "$repo/out/customers/acme/configmap.yaml"
+sed -i 's/LOG_LEVEL: debug/LOG_LEVEL: warn/' "$repo/customers/acme.yaml"
+"$stamp" -C "$repo" render 2>"$scratch/err" >/dev/null
+status=$?
+check "render refuses a hand-edited file (exit 1)" test "$status" = 1
+check "the diagnostic names the file" grep -q '^out/customers/acme/configmap.yaml: error: was edited by hand' "$scratch/err"
+check "the hand edit is still there" grep -q "edited by hand" "$repo/out/customers/acme/configmap.yaml"
+check "nothing else was written either" grep -q "LOG_LEVEL: \"debug\"" "$repo/out/customers/acme/configmap.yaml"
+check "--force overwrites it" "$stamp" -C "$repo" -q render --force
+check "the forced render wrote the new value" grep -q 'LOG_LEVEL: "warn"' "$repo/out/customers/acme/configmap.yaml"
+
+# the lock: a second render refuses to run
+touch "$repo/out/.stamp-manifest.lock"
+"$stamp" -C "$repo" render 2>"$scratch/err"
+status=$?
+check "a held lock stops render (exit 2)" test "$status" = 2
+check "and says what to do" grep -q 'another stamp render is running, or one was killed' "$scratch/err"
+rm -f "$repo/out/.stamp-manifest.lock"
+
+# a render killed after writing some files is repaired, not taken for hand edits
+sed -i 's/LOG_LEVEL: warn/LOG_LEVEL: error/' "$repo/customers/acme.yaml"
+half=$(fresh half)
+cp -R "$repo/out" "$half/"
+cp "$repo/customers/acme.yaml" "$half/customers/"
+"$stamp" -C "$repo" -q render
+cp "$repo/out/customers/acme/configmap.yaml" "$half/out/customers/acme/configmap.yaml"
+check "the next render finishes the job" "$stamp" -C "$half" -q render
+check "and ends where a whole render ends" diff -r "$repo/out" "$half/out"
+
+# removing a customer prunes its files and its records
+rm "$repo/customers/corner-bikes.yaml"
+"$stamp" -C "$repo" -q render
+check "its directory is gone" test ! -e "$repo/out/customers/corner-bikes"
+check "its application is gone" test ! -e "$repo/out/apps/corner-bikes.yaml"
+check "the app-of-apps no longer lists it" sh -c "! grep -q corner-bikes '$repo/out/apps/kustomization.yaml'"
+check "the DNS records no longer list it" sh -c "! grep -q corner-bikes '$repo/out/terraform/customers.auto.tfvars'"
+check "the manifest no longer lists it" sh -c "! grep -q corner-bikes '$repo/out/.stamp-manifest'"
+
+# invalid input writes nothing at all
+before=$(tree_state "$repo")
+printf 'plan: gold\n' > "$repo/customers/zulu.yaml"
+"$stamp" -C "$repo" render >/dev/null 2>&1
+status=$?
+check "render of an invalid spec fails (exit 1)" test "$status" = 1
+check "and leaves out/ untouched" test "$before" = "$(tree_state "$repo")"
+rm "$repo/customers/zulu.yaml"
+
+# a changed template re-renders everyone
+echo "# template changed" >> "$repo/templates/customer/service.yaml"
+out=$("$stamp" -C "$repo" render)
+check "a template change re-renders every customer ($out)" sh -c "echo '$out' | grep -q '^4 customers (4 rendered)'"
+
+# the committed out/ passes kubectl kustomize, customer by customer
+if command -v kubectl >/dev/null 2>&1; then
+	for dir in "$root"/out/customers/*/ "$root/out/apps/"; do
+		check "kubectl kustomize $dir" kubectl kustomize "$dir"
+	done
+else
+	echo "kubectl kustomize: skipped (kubectl is not installed)"
+fi
+
+echo "golden: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
