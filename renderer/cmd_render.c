@@ -90,12 +90,45 @@ static void plan_add(struct plan *p, struct plan_file f)
 	p->files[p->count++] = f;
 }
 
-static void render_keep_old(struct plan *plan, const struct outdir_manifest *old, const char *owner)
+/* The last render's files, ordered by owner, so that one customer's are found at once. */
+struct render_owners {
+	const struct outdir_file **files;
+	size_t count;
+};
+
+static int render_compare_owner(const void *a, const void *b)
 {
-	for (size_t i = 0; i < old->file_count; i++)
-		if (strcmp(old->files[i].owner, owner) == 0)
-			plan_add(plan, (struct plan_file){ old->files[i].path, old->files[i].owner,
-							   old->files[i].hash, NULL, 0 });
+	const struct outdir_file *x = *(const struct outdir_file *const *)a;
+	const struct outdir_file *y = *(const struct outdir_file *const *)b;
+	int c = strcmp(x->owner, y->owner);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static void render_owners_build(struct render_owners *o, const struct outdir_manifest *old)
+{
+	o->count = old->file_count;
+	o->files = malloc((o->count ? o->count : 1) * sizeof *o->files);
+	if (!o->files)
+		abort();
+	for (size_t i = 0; i < o->count; i++)
+		o->files[i] = &old->files[i];
+	if (o->count)
+		qsort(o->files, o->count, sizeof *o->files, render_compare_owner);
+}
+
+static void render_keep_old(struct plan *plan, const struct render_owners *o, const char *owner)
+{
+	size_t lo = 0, hi = o->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(o->files[mid]->owner, owner) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < o->count && strcmp(o->files[i]->owner, owner) == 0; i++)
+		plan_add(plan, (struct plan_file){ o->files[i]->path, o->files[i]->owner, o->files[i]->hash,
+						   NULL, 0 });
 }
 
 static void render_take(struct plan *plan, const struct output_files *files, const char *owner)
@@ -139,7 +172,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	struct plan plan = { 0 };
 	struct arena aggregate_arena = ARENA_INIT;
 	struct output_files aggregate_files = { 0 };
-	struct buf text = BUF_INIT, old_text = BUF_INIT;
+	struct buf text = BUF_INIT;
 
 	struct manifest *m = manifest_load(MANIFEST_PATH, &errors);
 	if (!m)
@@ -186,6 +219,13 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 		changed += (size_t)s->changed;
 	}
 	int customers_changed = changed || old.customer_count != customers.count;
+	if (!customers_changed && set_same) {
+		/* nothing to render, write or prune: the common case, kept cheap */
+		if (!cli->quiet)
+			printf("%zu customer%s (0 rendered): 0 files written, %zu unchanged, 0 removed\n",
+			       customers.count, customers.count == 1 ? "" : "s", old.file_count);
+		goto out;
+	}
 
 	/* render the changed customers on all cores */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -229,16 +269,19 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 		goto invalid;
 
 	/* the new tree */
+	struct render_owners owners;
+	render_owners_build(&owners, &old);
 	for (size_t i = 0; i < customers.count; i++) {
 		if (slots[i].changed)
 			render_take(&plan, &slots[i].files, slots[i].customer->id);
 		else
-			render_keep_old(&plan, &old, slots[i].customer->id);
+			render_keep_old(&plan, &owners, slots[i].customer->id);
 	}
 	if (customers_changed || !set_same)
 		render_take(&plan, &aggregate_files, "-");
 	else
-		render_keep_old(&plan, &old, "-");
+		render_keep_old(&plan, &owners, "-");
+	free(owners.files);
 	if (plan.count)
 		qsort(plan.files, plan.count, sizeof *plan.files, plan_compare);
 	for (size_t i = 1; i < plan.count; i++)
@@ -343,14 +386,11 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 		outdir_manifest_format(&next, &text);
 		free(next.customers);
 		free(next.files);
-		if (buf_read_file(&old_text, OUTDIR_MANIFEST, 0) < 0 || old_text.len != text.len ||
-		    memcmp(old_text.ptr, text.ptr, text.len) != 0) {
-			if (outdir_commit(&text, &err) < 0) {
-				cli_print_error(cli, &err);
-				status = CLI_USAGE;
-			} else {
-				locked = 0;
-			}
+		if (outdir_commit(&text, &err) < 0) {
+			cli_print_error(cli, &err);
+			status = CLI_USAGE;
+		} else {
+			locked = 0;
 		}
 	}
 	if (status == CLI_OK && !cli->quiet)
@@ -379,7 +419,6 @@ out:
 	output_files_release(&aggregate_files);
 	arena_release(&aggregate_arena);
 	buf_release(&text);
-	buf_release(&old_text);
 	customers_release(&customers);
 	outdir_manifest_release(&old);
 	if (have_outputs)

