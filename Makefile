@@ -21,6 +21,7 @@ BIN := $(BUILD)/stamp
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 SPEC_BIN := $(BUILD)/tests/spec_runner
 BENCH_BIN := $(BUILD)/bench/bench_engine
+BENCH_RENDER_BIN := $(BUILD)/bench/bench_render
 
 .PHONY: all deps test test-build bench fuzz install render clean
 all: $(BIN)
@@ -73,6 +74,9 @@ $(BUILD)/bench/%.o: bench/%.c $(BUILD)/config.mk
 $(BENCH_BIN): $(BUILD)/bench/bench_engine.o $(LIB)
 	$(call say,LINK,$@)$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
 
+$(BENCH_RENDER_BIN): $(BUILD)/bench/bench_render.o
+	$(call say,LINK,$@)$(CC) -o $@ $^
+
 .SECONDARY:
 
 test-build: $(BIN) $(UNIT_BIN) $(SPEC_BIN)
@@ -85,8 +89,13 @@ test:
 		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all'
 	@sh tests/run.sh build build/asan
 
-bench: $(BENCH_BIN)
+# BENCH_SCALE=full adds the one run at 100,000 customers (about 6 GB of files).
+BENCH_RUNS ?= 5
+bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN)
 	@$(BENCH_BIN)
+	@$(BENCH_RENDER_BIN) $(BIN) templates 1000 $(BENCH_RUNS)
+	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS)
+	@if [ "$(BENCH_SCALE)" = full ]; then $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
 
 # Coverage-guided fuzzing of the template compiler, renderer and loader (clang's
 # libFuzzer); FUZZ_SECONDS bounds the run.

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct render_slot {
@@ -32,6 +33,7 @@ struct render_job {
 	struct render_slot *slots;
 	size_t count;
 	size_t next;
+	size_t done;
 	pthread_mutex_t lock;
 };
 
@@ -55,6 +57,9 @@ static void *render_worker_main(void *arg)
 			break;
 		struct render_slot *s = &job->slots[i];
 		output_render_customer(job->outputs, s->customer->values, &w->arena, &s->files, &s->errors);
+		pthread_mutex_lock(&job->lock);
+		job->done++;
+		pthread_mutex_unlock(&job->lock);
 	}
 	return NULL;
 }
@@ -148,6 +153,33 @@ static void render_report_file(struct error_list *errors, const char *path, cons
 	buf_release(&file);
 }
 
+/* A progress line on a terminal, once a run has taken more than a second. */
+static void render_progress(const struct cli *cli, struct render_job *job, size_t total)
+{
+	if (cli->quiet || !isatty(2))
+		return;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int shown = 0;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t done = job->done;
+		pthread_mutex_unlock(&job->lock);
+		if (done >= total)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double elapsed = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (elapsed > 1.0) {
+			fprintf(stderr, "\rstamp: rendering %zu/%zu customers", done, total);
+			shown = 1;
+		}
+		struct timespec pause = { 0, 100 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+	if (shown)
+		fputs("\r\033[K", stderr);
+}
+
 int cmd_render(const struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = { { "--force", 0, NULL, 0 } };
@@ -233,7 +265,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	if (worker_count > changed)
 		worker_count = changed ? changed : 1;
 	workers = calloc(worker_count, sizeof *workers);
-	struct render_job job = { &outputs, slots, customers.count, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct render_job job = { &outputs, slots, customers.count, 0, 0, PTHREAD_MUTEX_INITIALIZER };
 	pthread_t *threads = calloc(worker_count, sizeof *threads);
 	for (size_t i = 0; i < worker_count; i++)
 		workers[i].job = &job;
@@ -243,6 +275,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 		} else {
 			for (size_t i = 0; i < worker_count; i++)
 				pthread_create(&threads[i], NULL, render_worker_main, &workers[i]);
+			render_progress(cli, &job, changed);
 			for (size_t i = 0; i < worker_count; i++)
 				pthread_join(threads[i], NULL);
 		}
@@ -307,10 +340,11 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 		if (state < 0) {
 			error_list_take(&errors, &err);
 		} else if (state == 1) {
-			write[i] = 1;
+			write[i] = 2; /* a new file */
 		} else if (hash_equal(disk, f->hash)) {
 			unchanged++;
-		} else if (force || (before && hash_equal(disk, before->hash))) {
+		} else if (force || (before && hash_equal(disk, before->hash)) ||
+			   (!before && outdir_pending_has(f->path))) {
 			write[i] = 1;
 		} else {
 			render_report_file(&edits, f->path, before
@@ -345,11 +379,23 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	}
 	error_list_release(&edits);
 
-	/* the only part that touches out/ */
+	/* the only part that touches out/: first the journal of the files about to be made */
+	const char **fresh = malloc((plan.count ? plan.count : 1) * sizeof *fresh);
+	size_t fresh_count = 0;
+	for (size_t i = 0; i < plan.count; i++)
+		if (write[i] == 2)
+			fresh[fresh_count++] = plan.files[i].path;
+	if (fresh_count && outdir_pending_write(fresh, fresh_count, &err) < 0) {
+		cli_print_error(cli, &err);
+		status = CLI_USAGE;
+	}
+	free(fresh);
+	struct outdir_writer writer = { "" };
 	for (size_t i = 0; i < plan.count && status == CLI_OK; i++) {
 		if (!write[i])
 			continue;
-		if (outdir_write(plan.files[i].path, plan.files[i].data, plan.files[i].len, &err) < 0) {
+		if (outdir_write(&writer, plan.files[i].path, plan.files[i].data, plan.files[i].len,
+				 write[i] == 2, &err) < 0) {
 			cli_print_error(cli, &err);
 			status = CLI_USAGE;
 		}
@@ -391,6 +437,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 			status = CLI_USAGE;
 		} else {
 			locked = 0;
+			outdir_pending_clear();
 		}
 	}
 	if (status == CLI_OK && !cli->quiet)

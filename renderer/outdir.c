@@ -254,13 +254,28 @@ static int outdir_make_parents(const char *full, struct error *err)
 	return 0;
 }
 
-int outdir_write(const char *path, const char *data, size_t len, struct error *err)
+int outdir_write(struct outdir_writer *w, const char *path, const char *data, size_t len, int is_new,
+		 struct error *err)
 {
 	struct buf full = BUF_INIT, temp = BUF_INIT;
 	buf_printf(&full, OUTDIR "/%s", path);
-	buf_printf(&temp, "%s.stamp-tmp", full.ptr);
-	int rc = outdir_make_parents(full.ptr, err);
-	if (rc == 0) {
+	int rc = 0;
+	const char *slash = strrchr(full.ptr, '/');
+	size_t dir_len = (size_t)(slash - full.ptr);
+	if (dir_len >= sizeof w->last_dir || strlen(w->last_dir) != dir_len ||
+	    memcmp(w->last_dir, full.ptr, dir_len) != 0) {
+		rc = outdir_make_parents(full.ptr, err);
+		if (rc == 0 && dir_len < sizeof w->last_dir) {
+			memcpy(w->last_dir, full.ptr, dir_len);
+			w->last_dir[dir_len] = 0;
+		}
+	}
+	if (rc == 0 && is_new) {
+		int fd = open(full.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (fd < 0 || outdir_write_all(fd, data, len) < 0 || close(fd) < 0)
+			rc = error_set(err, full.ptr, 0, 0, "cannot write: %s", strerror(errno));
+	} else if (rc == 0) {
+		buf_printf(&temp, "%s.stamp-tmp", full.ptr);
 		int fd = open(temp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 		if (fd < 0 || outdir_write_all(fd, data, len) < 0 || close(fd) < 0) {
 			rc = error_set(err, full.ptr, 0, 0, "cannot write: %s", strerror(errno));
@@ -273,6 +288,51 @@ int outdir_write(const char *path, const char *data, size_t len, struct error *e
 	buf_release(&full);
 	buf_release(&temp);
 	return rc;
+}
+
+int outdir_pending_write(const char *const *paths, size_t count, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	for (size_t i = 0; i < count; i++) {
+		buf_add_str(&text, paths[i]);
+		buf_add_char(&text, '\n');
+	}
+	int fd = open(OUTDIR_PENDING, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	int rc = 0;
+	if (fd < 0 || outdir_write_all(fd, text.ptr ? text.ptr : "", text.len) < 0 || close(fd) < 0)
+		rc = error_set(err, OUTDIR_PENDING, 0, 0, "cannot write: %s", strerror(errno));
+	buf_release(&text);
+	return rc;
+}
+
+static struct buf outdir_pending_text;
+static int outdir_pending_loaded;
+
+int outdir_pending_has(const char *path)
+{
+	if (!outdir_pending_loaded) {
+		outdir_pending_loaded = 1;
+		if (buf_read_file(&outdir_pending_text, OUTDIR_PENDING, 0) < 0)
+			buf_release(&outdir_pending_text);
+	}
+	if (!outdir_pending_text.len)
+		return 0;
+	size_t n = strlen(path);
+	for (const char *p = outdir_pending_text.ptr; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len == n && memcmp(p, path, n) == 0)
+			return 1;
+		p = nl ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+void outdir_pending_clear(void)
+{
+	unlink(OUTDIR_PENDING);
+	buf_release(&outdir_pending_text);
+	outdir_pending_loaded = 0;
 }
 
 int outdir_remove(const char *path, struct error *err)

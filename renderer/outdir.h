@@ -63,7 +63,23 @@ void outdir_unlock(void);
 
 /* 0 and the hash when out/<path> is a regular file, 1 when it does not exist, -1 on error. */
 int outdir_file_hash(const char *path, struct hash *out, struct error *err);
-int outdir_write(const char *path, const char *data, size_t len, struct error *err);
+/* Writes out/<path>: a file that exists is replaced atomically (temporary name, then
+ * rename); a new file is created in place, since there is nothing to protect and the
+ * pending journal (below) names it. `dirs` remembers the directories already made. */
+struct outdir_writer {
+	char last_dir[4096];
+};
+int outdir_write(struct outdir_writer *w, const char *path, const char *data, size_t len, int is_new,
+		 struct error *err);
+
+/* The pending journal, out/.stamp-pending: the new files a render is about to create,
+ * written before the first of them. If the render dies, the next one knows those files
+ * are its own, not files someone put there. Removed when the manifest is committed. */
+#define OUTDIR_PENDING "out/.stamp-pending"
+int outdir_pending_write(const char *const *paths, size_t count, struct error *err);
+/* 1 if path is in the journal a dead render left (the list is read once). */
+int outdir_pending_has(const char *path);
+void outdir_pending_clear(void);
 /* Removes out/<path> and the directories it leaves empty. */
 int outdir_remove(const char *path, struct error *err);
 

@@ -98,6 +98,21 @@ cp "$repo/out/customers/acme/configmap.yaml" "$half/out/customers/acme/configmap
 check "the next render finishes the job" "$stamp" -C "$half" -q render
 check "and ends where a whole render ends" diff -r "$repo/out" "$half/out"
 
+# a cold render killed while creating files: the journal says which files are stamp's
+dead=$(fresh dead)
+mkdir -p "$dead/out/customers/acme"
+printf 'apiVersion: v1\nkind: Confi' > "$dead/out/customers/acme/configmap.yaml"
+printf 'customers/acme/configmap.yaml\n' > "$dead/out/.stamp-pending"
+check "a render after a killed cold render succeeds" "$stamp" -C "$dead" -q render
+check "and repairs the half-written file" diff "$root/out/customers/acme/configmap.yaml" "$dead/out/customers/acme/configmap.yaml"
+check "and clears the journal" test ! -e "$dead/out/.stamp-pending"
+stray=$(fresh stray)
+mkdir -p "$stray/out/customers/acme"
+printf 'mine\n' > "$stray/out/customers/acme/configmap.yaml"
+"$stamp" -C "$stray" -q render 2>"$scratch/err"
+check "a file nobody journaled is not overwritten" grep -q '^mine$' "$stray/out/customers/acme/configmap.yaml"
+check "and is reported" grep -q '^out/customers/acme/configmap.yaml: error: is not a file stamp wrote' "$scratch/err"
+
 # removing a customer prunes its files and its records
 rm "$repo/customers/corner-bikes.yaml"
 "$stamp" -C "$repo" -q render

@@ -1,0 +1,247 @@
+/* make bench, part two: stamp render at scale, against the floor of a plain C loop that
+ * creates the same files with the same sizes, measured in the same run.
+ *
+ *   bench_render STAMP REPO_TEMPLATES N RUNS
+ *
+ * Generates N customers shaped like customers/ (generator below), then reports medians
+ * of RUNS runs of: a cold render into an empty out/, a no-op render, a render after one
+ * customer changed, a render after one template changed; the peak RSS of stamp; and the
+ * floor. Every cold run (and every floor run) writes into a directory of its own, made
+ * fresh, because creating many files right after deleting many is several times slower
+ * on ext4 for a while; directories are removed only at the end. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int compare(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, compare);
+	return v[n / 2];
+}
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+/* snprintf that refuses to truncate. */
+static void fmt(char *out, size_t size, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+static void fmt(char *out, size_t size, const char *format, ...)
+{
+	va_list ap;
+	va_start(ap, format);
+	int n = vsnprintf(out, size, format, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		fprintf(stderr, "bench: path too long\n");
+		exit(1);
+	}
+}
+
+/* Runs a shell command; returns wall seconds, and the peak RSS (KiB) in *rss. */
+static double run(const char *command, long *rss)
+{
+	double start = now();
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	struct rusage usage;
+	if (wait4(pid, &status, 0, &usage) < 0)
+		die("wait4");
+	double elapsed = now() - start;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench: command failed: %s\n", command);
+		exit(1);
+	}
+	if (rss)
+		*rss = usage.ru_maxrss;
+	return elapsed;
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) < 0)
+		die(path);
+}
+
+/* The generator: N specs like the example customers (every plan, custom domains on
+ * some, env and secret references on all). */
+static void generate(const char *dir, int n)
+{
+	static const char *const plans[] = { "starter", "standard", "business" };
+	char path[4096], text[2048];
+	fmt(path, sizeof path, "%s/customers", dir);
+	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+		die(path);
+	for (int i = 0; i < n; i++) {
+		int len = snprintf(text, sizeof text,
+				   "plan: %s\nimage:\n  tag: \"0.1.%d\"\n%s%d%s"
+				   "env:\n  NODE_ENV: production\n  LOG_LEVEL: info\n  TIMEZONE: America/Chicago\n"
+				   "secrets:\n  JWT_SECRET: c%06d/jwt-secret\n  SMTP_PASSWORD: c%06d/smtp/password\n",
+				   plans[i % 3], i % 60, i % 4 == 0 ? "domains: [shop" : "# no custom domain ",
+				   i, i % 4 == 0 ? ".example.com]\n" : "\n", i, i);
+		fmt(path, sizeof path, "%s/customers/c%06d.yaml", dir, i);
+		write_file(path, text, (size_t)len);
+	}
+}
+
+struct sizes {
+	char **paths;
+	size_t *bytes;
+	size_t count;
+};
+
+/* The files of a rendered out/ (from its manifest's file lines) and their sizes. */
+static void read_sizes(const char *repo, struct sizes *s)
+{
+	char path[4096], line[8192];
+	fmt(path, sizeof path, "%s/out/.stamp-manifest", repo);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		die(path);
+	size_t cap = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "file ", 5) != 0)
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		char *rel = strchr(strchr(line + 5 + 33, ' ') + 1, 0) ? strchr(line + 5 + 33, ' ') + 1 : NULL;
+		if (!rel)
+			continue;
+		if (s->count == cap) {
+			cap = cap ? cap * 2 : 1024;
+			s->paths = realloc(s->paths, cap * sizeof *s->paths);
+			s->bytes = realloc(s->bytes, cap * sizeof *s->bytes);
+		}
+		fmt(path, sizeof path, "%s/out/%s", repo, rel);
+		struct stat st;
+		if (stat(path, &st) < 0)
+			die(path);
+		s->paths[s->count] = strdup(rel);
+		s->bytes[s->count] = (size_t)st.st_size;
+		s->count++;
+	}
+	fclose(f);
+}
+
+/* The floor: the same files, same sizes, same directories, made by a plain loop. */
+static double floor_run(const char *dir, const struct sizes *s)
+{
+	static char data[1 << 16];
+	memset(data, 'x', sizeof data);
+	char path[4096];
+	double start = now();
+	for (size_t i = 0; i < s->count; i++) {
+		fmt(path, sizeof path, "%s/%s", dir, s->paths[i]);
+		for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+			*p = 0;
+			mkdir(path, 0777);
+			*p = '/';
+		}
+		size_t len = s->bytes[i] < sizeof data ? s->bytes[i] : sizeof data;
+		write_file(path, data, len);
+	}
+	return now() - start;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS\n");
+		return 2;
+	}
+	const char *stamp = argv[1], *templates = argv[2];
+	int n = atoi(argv[3]), runs = atoi(argv[4]);
+	char base[] = "/tmp/stamp-bench-XXXXXX";
+	if (!mkdtemp(base))
+		die("mkdtemp");
+	char repo[4096], command[16384];
+	fmt(repo, sizeof repo, "%s/source", base);
+	mkdir(repo, 0777);
+	generate(repo, n);
+	fmt(command, sizeof command, "cp -R '%s' '%s/templates'", templates, repo);
+	run(command, NULL);
+
+	double cold[32], floor_s[32], noop[32], one[32], tmpl[32];
+	long rss, peak = 0;
+	char last[4096] = "";
+	for (int r = 0; r < runs; r++) {
+		char dir[4096];
+		fmt(dir, sizeof dir, "%s/cold%d", base, r);
+		fmt(command, sizeof command, "mkdir '%s' && cp -R '%s/templates' '%s/customers' '%s/'",
+			 dir, repo, repo, dir);
+		run(command, NULL);
+		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, dir);
+		cold[r] = run(command, &rss);
+		peak = rss > peak ? rss : peak;
+		fmt(last, sizeof last, "%s", dir);
+	}
+	struct sizes sizes = { 0 };
+	read_sizes(last, &sizes);
+	for (int r = 0; r < runs; r++) {
+		char dir[4096];
+		fmt(dir, sizeof dir, "%s/floor%d", base, r);
+		mkdir(dir, 0777);
+		floor_s[r] = floor_run(dir, &sizes);
+	}
+	for (int r = 0; r < runs; r++) {
+		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
+		noop[r] = run(command, &rss);
+		peak = rss > peak ? rss : peak;
+	}
+	for (int r = 0; r < runs; r++) {
+		fmt(command, sizeof command, "sed -i 's/LOG_LEVEL: .*/LOG_LEVEL: run%d/' '%s/customers/c%06d.yaml'",
+			 r, last, n / 2);
+		run(command, NULL);
+		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
+		one[r] = run(command, &rss);
+		peak = rss > peak ? rss : peak;
+	}
+	for (int r = 0; r < runs; r++) {
+		fmt(command, sizeof command, "echo '# run %d' >> '%s/templates/customer/service.yaml'", r, last);
+		run(command, NULL);
+		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
+		tmpl[r] = run(command, &rss);
+		peak = rss > peak ? rss : peak;
+	}
+	double c = median(cold, runs), f = median(floor_s, runs);
+	printf("render: %d customers, %zu files, median of %d run%s\n", n, sizes.count, runs, runs == 1 ? "" : "s");
+	printf("  cold render          %8.3f s   (floor, plain create: %.3f s; ratio %.2fx)\n", c, f, c / f);
+	printf("  no-op render         %8.3f s\n", median(noop, runs));
+	printf("  one customer changed %8.3f s\n", median(one, runs));
+	printf("  one template changed %8.3f s\n", median(tmpl, runs));
+	printf("  peak RSS             %8.1f MiB\n", (double)peak / 1024.0);
+	fflush(stdout);
+	fmt(command, sizeof command, "rm -rf '%s'", base);
+	run(command, NULL);
+	return 0;
+}
