@@ -20,13 +20,23 @@
 #include <time.h>
 #include <unistd.h>
 
+struct render_job;
+static void render_progress(const struct cli *cli, struct render_job *job, size_t total);
+
 struct render_slot {
 	struct customer *customer;
 	struct hash input;
 	int changed;
+	int writes;               /* files of this customer to write */
 	struct output_files files;
 	struct error_list errors;
 };
+
+/* Two passes over the changed customers, on all cores. The check pass renders, parses
+ * back and hashes, keeping only paths and hashes (so 10,000 customers do not hold their
+ * whole output in memory); the write pass, once everything is known good, renders the
+ * customers that have files to write again and writes them. */
+enum render_pass { RENDER_CHECK, RENDER_WRITE };
 
 struct render_job {
 	const struct output_set *outputs;
@@ -34,13 +44,41 @@ struct render_job {
 	size_t count;
 	size_t next;
 	size_t done;
+	enum render_pass pass;
 	pthread_mutex_t lock;
 };
 
 struct render_worker {
 	struct render_job *job;
-	struct arena arena;
+	struct arena arena;   /* paths and hashes, kept to the end */
+	struct arena scratch; /* one customer's bytes in the write pass */
+	struct outdir_writer writer;
 };
+
+static void render_write_customer(struct render_worker *w, struct render_slot *s)
+{
+	struct output_files again = { 0 };
+	output_render_customer(w->job->outputs, s->customer->values, OUTPUT_KEEP, &w->scratch, &again, &s->errors);
+	for (size_t j = 0; j < s->files.count; j++) {
+		struct output_file *f = &s->files.items[j];
+		if (!f->write)
+			continue;
+		struct error err = ERROR_INIT;
+		if (j >= again.count || strcmp(again.items[j].path, f->path) != 0 ||
+		    !hash_equal(again.items[j].hash, f->hash)) {
+			error_set(&err, NULL, 0, 0, "out/%s rendered differently the second time; this is a bug "
+				  "in stamp, nothing more was written for customer %s", f->path, s->customer->id);
+			error_list_take(&s->errors, &err);
+			break;
+		}
+		if (outdir_write(&w->writer, f->path, again.items[j].data, again.items[j].len, f->write == 2, &err) < 0) {
+			error_list_take(&s->errors, &err);
+			break;
+		}
+	}
+	output_files_release(&again);
+	arena_release(&w->scratch);
+}
 
 static void *render_worker_main(void *arg)
 {
@@ -49,14 +87,18 @@ static void *render_worker_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&job->lock);
 		size_t i = job->next;
-		while (i < job->count && !job->slots[i].changed)
+		while (i < job->count && !(job->pass == RENDER_CHECK ? job->slots[i].changed : job->slots[i].writes))
 			i++;
 		job->next = i + 1;
 		pthread_mutex_unlock(&job->lock);
 		if (i >= job->count)
 			break;
 		struct render_slot *s = &job->slots[i];
-		output_render_customer(job->outputs, s->customer->values, &w->arena, &s->files, &s->errors);
+		if (job->pass == RENDER_CHECK)
+			output_render_customer(job->outputs, s->customer->values, OUTPUT_PARSE_BACK, &w->arena,
+					       &s->files, &s->errors);
+		else
+			render_write_customer(w, s);
 		pthread_mutex_lock(&job->lock);
 		job->done++;
 		pthread_mutex_unlock(&job->lock);
@@ -64,13 +106,33 @@ static void *render_worker_main(void *arg)
 	return NULL;
 }
 
+static void render_run(struct render_job *job, struct render_worker *workers, size_t worker_count,
+		       const struct cli *cli, size_t total)
+{
+	job->next = 0;
+	job->done = 0;
+	if (worker_count == 1) {
+		render_worker_main(&workers[0]);
+		return;
+	}
+	pthread_t *threads = calloc(worker_count, sizeof *threads);
+	if (!threads)
+		abort();
+	for (size_t i = 0; i < worker_count; i++)
+		pthread_create(&threads[i], NULL, render_worker_main, &workers[i]);
+	render_progress(cli, job, total);
+	for (size_t i = 0; i < worker_count; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+}
+
 /* One file of the new tree: rendered now, or kept from the last render. */
 struct plan_file {
 	const char *path;
 	const char *owner;
 	struct hash hash;
-	const char *data; /* NULL: kept */
-	size_t len;
+	struct output_file *rendered; /* NULL: kept */
+	struct render_slot *slot;     /* the customer it belongs to, if rendered */
 };
 
 static int plan_compare(const void *a, const void *b)
@@ -133,14 +195,15 @@ static void render_keep_old(struct plan *plan, const struct render_owners *o, co
 	}
 	for (size_t i = lo; i < o->count && strcmp(o->files[i]->owner, owner) == 0; i++)
 		plan_add(plan, (struct plan_file){ o->files[i]->path, o->files[i]->owner, o->files[i]->hash,
-						   NULL, 0 });
+						   NULL, NULL });
 }
 
-static void render_take(struct plan *plan, const struct output_files *files, const char *owner)
+static void render_take(struct plan *plan, struct output_files *files, const char *owner,
+			struct render_slot *slot)
 {
 	for (size_t i = 0; i < files->count; i++)
 		plan_add(plan, (struct plan_file){ files->items[i].path, owner, files->items[i].hash,
-						   files->items[i].data, files->items[i].len });
+						   &files->items[i], slot });
 }
 
 static void render_report_file(struct error_list *errors, const char *path, const char *message)
@@ -265,22 +328,11 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	if (worker_count > changed)
 		worker_count = changed ? changed : 1;
 	workers = calloc(worker_count, sizeof *workers);
-	struct render_job job = { &outputs, slots, customers.count, 0, 0, PTHREAD_MUTEX_INITIALIZER };
-	pthread_t *threads = calloc(worker_count, sizeof *threads);
+	struct render_job job = { &outputs, slots, customers.count, 0, 0, RENDER_CHECK, PTHREAD_MUTEX_INITIALIZER };
 	for (size_t i = 0; i < worker_count; i++)
 		workers[i].job = &job;
-	if (changed) {
-		if (worker_count == 1) {
-			render_worker_main(&workers[0]);
-		} else {
-			for (size_t i = 0; i < worker_count; i++)
-				pthread_create(&threads[i], NULL, render_worker_main, &workers[i]);
-			render_progress(cli, &job, changed);
-			for (size_t i = 0; i < worker_count; i++)
-				pthread_join(threads[i], NULL);
-		}
-	}
-	free(threads);
+	if (changed)
+		render_run(&job, workers, worker_count, cli, changed);
 	for (size_t i = 0; i < customers.count; i++)
 		for (size_t k = 0; k < slots[i].errors.count; k++)
 			error_list_take(&errors, &slots[i].errors.items[k]);
@@ -296,7 +348,8 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 			      (struct value *)m->platform);
 		value_map_set(&aggregate_arena, all, value_new_string(&aggregate_arena, "customers", 9, NULL, 0, 0),
 			      list);
-		output_render_aggregate(&outputs, all, &aggregate_arena, &aggregate_files, &errors);
+		output_render_aggregate(&outputs, all, OUTPUT_PARSE_BACK | OUTPUT_KEEP, &aggregate_arena,
+					&aggregate_files, &errors);
 	}
 	if (errors.count)
 		goto invalid;
@@ -306,12 +359,12 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	render_owners_build(&owners, &old);
 	for (size_t i = 0; i < customers.count; i++) {
 		if (slots[i].changed)
-			render_take(&plan, &slots[i].files, slots[i].customer->id);
+			render_take(&plan, &slots[i].files, slots[i].customer->id, &slots[i]);
 		else
 			render_keep_old(&plan, &owners, slots[i].customer->id);
 	}
 	if (customers_changed || !set_same)
-		render_take(&plan, &aggregate_files, "-");
+		render_take(&plan, &aggregate_files, "-", NULL);
 	else
 		render_keep_old(&plan, &owners, "-");
 	free(owners.files);
@@ -330,7 +383,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	struct error_list edits = ERROR_LIST_INIT;
 	for (size_t i = 0; i < plan.count; i++) {
 		struct plan_file *f = &plan.files[i];
-		if (!f->data) {
+		if (!f->rendered) {
 			unchanged++;
 			continue;
 		}
@@ -356,7 +409,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	}
 	char *prune = calloc(old.file_count ? old.file_count : 1, 1);
 	for (size_t i = 0; i < old.file_count; i++) {
-		struct plan_file key = { old.files[i].path, NULL, { 0, 0 }, NULL, 0 };
+		struct plan_file key = { old.files[i].path, NULL, { 0, 0 }, NULL, NULL };
 		if (plan.count && bsearch(&key, plan.files, plan.count, sizeof key, plan_compare))
 			continue;
 		struct hash disk;
@@ -390,16 +443,34 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 		status = CLI_USAGE;
 	}
 	free(fresh);
-	struct outdir_writer writer = { "" };
-	for (size_t i = 0; i < plan.count && status == CLI_OK; i++) {
+	for (size_t i = 0; i < plan.count; i++) {
 		if (!write[i])
 			continue;
-		if (outdir_write(&writer, plan.files[i].path, plan.files[i].data, plan.files[i].len,
-				 write[i] == 2, &err) < 0) {
+		written++;
+		plan.files[i].rendered->write = write[i];
+		if (plan.files[i].slot)
+			plan.files[i].slot->writes++;
+	}
+	/* customers' files on all cores, rendered once more; the few aggregates here */
+	size_t with_writes = 0;
+	for (size_t i = 0; i < customers.count; i++)
+		with_writes += slots[i].writes > 0;
+	if (status == CLI_OK && with_writes) {
+		job.pass = RENDER_WRITE;
+		render_run(&job, workers, worker_count, cli, with_writes);
+		for (size_t i = 0; i < customers.count; i++)
+			for (size_t k = 0; k < slots[i].errors.count; k++) {
+				cli_print_error(cli, &slots[i].errors.items[k]);
+				status = CLI_USAGE;
+			}
+	}
+	struct outdir_writer writer = { "" };
+	for (size_t i = 0; i < aggregate_files.count && status == CLI_OK; i++) {
+		struct output_file *f = &aggregate_files.items[i];
+		if (f->write && outdir_write(&writer, f->path, f->data, f->len, f->write == 2, &err) < 0) {
 			cli_print_error(cli, &err);
 			status = CLI_USAGE;
 		}
-		written++;
 	}
 	for (size_t i = 0; i < old.file_count && status == CLI_OK; i++) {
 		if (!prune[i])
@@ -459,8 +530,10 @@ out:
 		error_list_release(&slots[i].errors);
 	}
 	free(slots);
-	for (size_t i = 0; i < worker_count; i++)
+	for (size_t i = 0; i < worker_count; i++) {
 		arena_release(&workers[i].arena);
+		arena_release(&workers[i].scratch);
+	}
 	free(workers);
 	free(plan.files);
 	output_files_release(&aggregate_files);

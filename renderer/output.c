@@ -191,8 +191,9 @@ void output_files_release(struct output_files *files)
 }
 
 /* Renders one output over context into a file; parses YAML and JSON back. */
-static int output_render_one(const struct output_def *d, const struct value *context, struct arena *arena,
-			     struct buf *text, struct output_file *file, struct error_list *errors)
+static int output_render_one(const struct output_def *d, const struct value *context, int mode,
+			     struct arena *arena, struct buf *text, struct output_file *file,
+			     struct error_list *errors)
 {
 	struct error err = ERROR_INIT;
 	struct buf path = BUF_INIT;
@@ -212,7 +213,7 @@ static int output_render_one(const struct output_def *d, const struct value *con
 		buf_release(&path);
 		return -1;
 	}
-	if (d->format == TMPL_FORMAT_YAML || d->format == TMPL_FORMAT_JSON) {
+	if ((mode & OUTPUT_PARSE_BACK) && (d->format == TMPL_FORMAT_YAML || d->format == TMPL_FORMAT_JSON)) {
 		struct arena parsed = ARENA_INIT;
 		struct value *root;
 		struct document_limits limits = { 0, 64 };
@@ -234,15 +235,16 @@ static int output_render_one(const struct output_def *d, const struct value *con
 		buf_release(&shown);
 	}
 	file->path = arena_strndup(arena, path.ptr, path.len);
-	file->data = arena_strndup(arena, text->ptr ? text->ptr : "", text->len);
+	file->data = (mode & OUTPUT_KEEP) ? arena_strndup(arena, text->ptr ? text->ptr : "", text->len) : NULL;
 	file->len = text->len;
-	file->hash = hash_bytes(file->data, file->len);
+	file->hash = hash_bytes(text->ptr ? text->ptr : "", text->len);
+	file->write = 0;
 	buf_release(&path);
 	return 0;
 }
 
-int output_render_customer(const struct output_set *os, struct value *values, struct arena *arena,
-			   struct output_files *files, struct error_list *errors)
+int output_render_customer(const struct output_set *os, struct value *values, int mode,
+			   struct arena *arena, struct output_files *files, struct error_list *errors)
 {
 	struct value *hashes = value_new_map(arena, NULL, 0, 0);
 	value_map_set(arena, values, value_new_string(arena, "hashes", 6, NULL, 0, 0), hashes);
@@ -253,7 +255,7 @@ int output_render_customer(const struct output_set *os, struct value *values, st
 		if (d->over_all)
 			continue;
 		struct output_file f;
-		if (output_render_one(d, values, arena, &text, &f, errors) < 0) {
+		if (output_render_one(d, values, mode, arena, &text, &f, errors) < 0) {
 			rc = -1;
 			continue;
 		}
@@ -267,8 +269,8 @@ int output_render_customer(const struct output_set *os, struct value *values, st
 	return rc;
 }
 
-int output_render_aggregate(const struct output_set *os, struct value *all, struct arena *arena,
-			    struct output_files *files, struct error_list *errors)
+int output_render_aggregate(const struct output_set *os, struct value *all, int mode,
+			    struct arena *arena, struct output_files *files, struct error_list *errors)
 {
 	struct buf text = BUF_INIT;
 	int rc = 0;
@@ -277,7 +279,7 @@ int output_render_aggregate(const struct output_set *os, struct value *all, stru
 		if (!d->over_all)
 			continue;
 		struct output_file f;
-		if (output_render_one(d, all, arena, &text, &f, errors) < 0) {
+		if (output_render_one(d, all, mode, arena, &text, &f, errors) < 0) {
 			rc = -1;
 			continue;
 		}

@@ -39,9 +39,18 @@ struct output_set {
 
 struct output_file {
 	const char *path;            /* under out/ */
-	const char *data;
+	const char *data;            /* NULL unless rendered with OUTPUT_KEEP */
 	size_t len;
 	struct hash hash;
+	int write;                   /* set by the caller: 0 no, 1 replace, 2 create */
+};
+
+/* How to render: parse every YAML/JSON output back (the check before anything is
+ * written), and/or keep the bytes (for writing). A render that writes renders again
+ * without keeping everything in memory at once; rendering is deterministic. */
+enum output_mode {
+	OUTPUT_PARSE_BACK = 1,
+	OUTPUT_KEEP = 2,
 };
 
 struct output_files {
@@ -56,11 +65,11 @@ void output_set_release(struct output_set *os);
 /* Renders every per-customer output of `values` (the map gains "hashes": the hash of
  * each output rendered so far, by name) and appends the files. Returns -1 after adding
  * the problems to errors. */
-int output_render_customer(const struct output_set *os, struct value *values, struct arena *arena,
-			   struct output_files *files, struct error_list *errors);
+int output_render_customer(const struct output_set *os, struct value *values, int mode,
+			   struct arena *arena, struct output_files *files, struct error_list *errors);
 /* The outputs with over: all, rendered over `all` ({platform, customers: [...]}). */
-int output_render_aggregate(const struct output_set *os, struct value *all, struct arena *arena,
-			    struct output_files *files, struct error_list *errors);
+int output_render_aggregate(const struct output_set *os, struct value *all, int mode,
+			    struct arena *arena, struct output_files *files, struct error_list *errors);
 void output_files_release(struct output_files *files);
 
 #endif
