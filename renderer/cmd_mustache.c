@@ -14,39 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-struct mustache_partials {
-	const char *dir;
-};
-
-/* Partial names come from templates and, with dynamic names, from data: they may not
- * leave the directory. */
-static int mustache_load_partial(void *data, const char *name, size_t len, struct buf *source,
-				 struct buf *path, struct error *err)
-{
-	struct mustache_partials *p = data;
-	if (!p->dir)
-		return 1;
-	if (len == 0 || memchr(name, 0, len) || name[0] == '/' || name[0] == '.' ||
-	    strstr(name, "/.") || memchr(name, '\\', len)) {
-		return error_set(err, NULL, 0, 0,
-				 "partial name \"%.*s\" is not a plain relative name inside the "
-				 "partials directory", (int)len, name);
-	}
-	static const char *const suffixes[] = { "", ".mustache" };
-	for (size_t i = 0; i < 2; i++) {
-		buf_clear(path);
-		if (strcmp(p->dir, ".") != 0)
-			buf_printf(path, "%s/", p->dir);
-		buf_printf(path, "%.*s%s", (int)len, name, suffixes[i]);
-		struct stat st;
-		if (stat(path->ptr, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (buf_read_file(source, path->ptr, 16u * 1024 * 1024) < 0)
-			return error_set(err, path->ptr, 0, 0, "cannot read partial: %s", strerror(errno));
-		return 0;
-	}
-	return 1;
-}
+static const char *const mustache_suffixes[] = { "", ".mustache" };
 
 int cmd_mustache(const struct cli *cli, int argc, char **argv)
 {
@@ -116,8 +84,8 @@ int cmd_mustache(const struct cli *cli, int argc, char **argv)
 		data = value_new(&arena, VALUE_MAP, NULL, 0, 0);
 	}
 
-	struct mustache_partials partials = { dir.ptr };
-	struct tmpl_options topts = { format, options[3].seen, mustache_load_partial, &partials };
+	struct tmpl_directory partials = { dir.ptr, mustache_suffixes, 2 };
+	struct tmpl_options topts = { format, options[3].seen, tmpl_load_from_directory, &partials };
 	struct tmpl_set *set = tmpl_set_new(&topts);
 	const struct tmpl *t;
 	struct buf out = BUF_INIT;

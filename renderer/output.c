@@ -19,26 +19,8 @@
 #define OUTPUT_TEMPLATES "templates"
 #define OUTPUT_PARTIALS "templates/partials"
 
-static int output_load_partial(void *data, const char *name, size_t len, struct buf *source,
-			       struct buf *path, struct error *err)
-{
-	(void)data;
-	if (len == 0 || memchr(name, 0, len) || name[0] == '/' || name[0] == '.' || strstr(name, "/."))
-		return error_set(err, NULL, 0, 0, "partial name \"%.*s\" must be a plain name inside "
-				 OUTPUT_PARTIALS, (int)len, name);
-	static const char *const suffixes[] = { "", ".yaml", ".json", ".tfvars", ".mustache" };
-	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
-		buf_clear(path);
-		buf_printf(path, OUTPUT_PARTIALS "/%.*s%s", (int)len, name, suffixes[i]);
-		struct stat st;
-		if (stat(path->ptr, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (buf_read_file(source, path->ptr, 16u * 1024 * 1024) < 0)
-			return error_set(err, path->ptr, 0, 0, "cannot read partial: %s", strerror(errno));
-		return 0;
-	}
-	return 1;
-}
+static const char *const output_suffixes[] = { "", ".yaml", ".json", ".tfvars", ".mustache" };
+static const struct tmpl_directory output_partials = { OUTPUT_PARTIALS, output_suffixes, 5 };
 
 static void output_report(struct error_list *errors, const struct value *at, const char *fmt,
 			  const char *a, const char *b)
@@ -138,7 +120,7 @@ int output_set_load(struct output_set *os, const struct manifest *m, struct erro
 		d->over_all = over != NULL;
 		d->format = tmpl_format_for_path(d->template_path);
 		if (!os->sets[d->format]) {
-			struct tmpl_options opts = { d->format, 1, output_load_partial, NULL };
+			struct tmpl_options opts = { d->format, 1, tmpl_load_from_directory, (void *)&output_partials };
 			os->sets[d->format] = tmpl_set_new(&opts);
 		}
 		if (!os->sets[0])

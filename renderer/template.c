@@ -13,9 +13,11 @@
 #include "buf.h"
 #include "error.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define TMPL_MAX_SOURCE (16u * 1024 * 1024)
 #define TMPL_MAX_NESTING 100
@@ -35,6 +37,8 @@ struct tmpl_set {
 	struct tmpl_cache_entry *cache;
 	unsigned compile_depth;
 };
+
+static const char *tmpl_find(const char *hay, size_t hay_len, const char *needle, size_t n);
 
 /* ---- formats ---------------------------------------------------------------- */
 
@@ -76,6 +80,33 @@ enum tmpl_format tmpl_format_for_path(const char *path)
 		if (strcmp(dot, map[i].ext) == 0)
 			return map[i].format;
 	return TMPL_FORMAT_NONE;
+}
+
+/* ---- partials from a directory ------------------------------------------------------ */
+
+int tmpl_load_from_directory(void *data, const char *name, size_t len, struct buf *source,
+			     struct buf *path, struct error *err)
+{
+	const struct tmpl_directory *d = data;
+	if (!d->dir)
+		return 1;
+	if (len == 0 || memchr(name, 0, len) || name[0] == '/' || name[0] == '.' ||
+	    tmpl_find(name, len, "/.", 2) || memchr(name, '\\', len))
+		return error_set(err, NULL, 0, 0, "partial name \"%.*s\" is not a plain relative name "
+				 "inside %s", (int)len, name, d->dir);
+	for (size_t i = 0; i < d->suffix_count; i++) {
+		buf_clear(path);
+		if (strcmp(d->dir, ".") != 0)
+			buf_printf(path, "%s/", d->dir);
+		buf_printf(path, "%.*s%s", (int)len, name, d->suffixes[i]);
+		struct stat st;
+		if (stat(path->ptr, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (buf_read_file(source, path->ptr, TMPL_MAX_SOURCE) < 0)
+			return error_set(err, path->ptr, 0, 0, "cannot read partial: %s", strerror(errno));
+		return 0;
+	}
+	return 1;
 }
 
 /* ---- the set ------------------------------------------------------------------ */

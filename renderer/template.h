@@ -38,6 +38,17 @@ enum tmpl_format tmpl_format_for_path(const char *path);
 typedef int (*tmpl_loader_fn)(void *data, const char *name, size_t name_len,
 			      struct buf *source, struct buf *path, struct error *err);
 
+/* A loader for partials kept as files in one directory: `name` is dir/name, or
+ * dir/name + one of the suffixes, tried in order. Names must stay inside the directory
+ * (no leading '/' or '.', no "/." anywhere, no backslash): dynamic names come from data. */
+struct tmpl_directory {
+	const char *dir; /* NULL: no partials */
+	const char *const *suffixes;
+	size_t suffix_count;
+};
+int tmpl_load_from_directory(void *directory, const char *name, size_t name_len,
+			     struct buf *source, struct buf *path, struct error *err);
+
 struct tmpl_options {
 	enum tmpl_format format;
 	/* strict: a missing name or partial is an error. Otherwise they render empty, as the
