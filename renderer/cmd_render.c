@@ -157,45 +157,50 @@ static void plan_add(struct plan *p, struct plan_file f)
 	p->files[p->count++] = f;
 }
 
-/* The last render's files, ordered by owner, so that one customer's are found at once. */
-struct render_owners {
-	const struct outdir_file **files;
-	size_t count;
-};
-
-static int render_compare_owner(const void *a, const void *b)
+static int render_compare_old(const void *a, const void *b)
 {
-	const struct outdir_file *x = *(const struct outdir_file *const *)a;
-	const struct outdir_file *y = *(const struct outdir_file *const *)b;
-	int c = strcmp(x->owner, y->owner);
-	return c ? c : strcmp(x->path, y->path);
+	return strcmp(((const struct outdir_file *)a)->path, ((const struct outdir_file *)b)->path);
 }
 
-static void render_owners_build(struct render_owners *o, const struct outdir_manifest *old)
+/* The manifest is written in path order; one written by hand may not be. */
+static void render_sort_old(struct outdir_manifest *old)
 {
-	o->count = old->file_count;
-	o->files = malloc((o->count ? o->count : 1) * sizeof *o->files);
-	if (!o->files)
-		abort();
-	for (size_t i = 0; i < o->count; i++)
-		o->files[i] = &old->files[i];
-	if (o->count)
-		qsort(o->files, o->count, sizeof *o->files, render_compare_owner);
-}
-
-static void render_keep_old(struct plan *plan, const struct render_owners *o, const char *owner)
-{
-	size_t lo = 0, hi = o->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(o->files[mid]->owner, owner) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	for (size_t i = 1; i < old->file_count; i++) {
+		if (strcmp(old->files[i - 1].path, old->files[i].path) > 0) {
+			qsort(old->files, old->file_count, sizeof *old->files, render_compare_old);
+			return;
+		}
 	}
-	for (size_t i = lo; i < o->count && strcmp(o->files[i]->owner, owner) == 0; i++)
-		plan_add(plan, (struct plan_file){ o->files[i]->path, o->files[i]->owner, o->files[i]->hash,
-						   NULL, NULL });
+}
+
+static int render_compare_id(const void *key, const void *item)
+{
+	return strcmp(key, ((const struct customer *)item)->id);
+}
+
+/* Do the last render's files of this owner stay as they are? */
+static int render_owner_stays(const char *owner, const struct customers *customers,
+			      const struct render_slot *slots, int aggregates_rendered)
+{
+	if (strcmp(owner, "-") == 0)
+		return !aggregates_rendered;
+	if (!customers->count)
+		return 0;
+	const struct customer *c = bsearch(owner, customers->items, customers->count, sizeof *customers->items,
+					   render_compare_id);
+	return c && !slots[c - customers->items].changed;
+}
+
+/* Merges two lists sorted by path into plan. */
+static void render_merge(struct plan *plan, const struct plan *a, const struct plan *b)
+{
+	size_t i = 0, j = 0;
+	while (i < a->count || j < b->count) {
+		if (j == b->count || (i < a->count && strcmp(a->files[i].path, b->files[j].path) <= 0))
+			plan_add(plan, a->files[i++]);
+		else
+			plan_add(plan, b->files[j++]);
+	}
 }
 
 static void render_take(struct plan *plan, struct output_files *files, const char *owner,
@@ -264,7 +269,8 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	struct render_slot *slots = NULL;
 	struct render_worker *workers = NULL;
 	size_t worker_count = 0;
-	struct plan plan = { 0 };
+	struct plan plan = { 0 }, rendered = { 0 };
+	char *kept = NULL;
 	struct arena aggregate_arena = ARENA_INIT;
 	struct output_files aggregate_files = { 0 };
 	struct buf text = BUF_INIT;
@@ -354,22 +360,34 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	if (errors.count)
 		goto invalid;
 
-	/* the new tree */
-	struct render_owners owners;
-	render_owners_build(&owners, &old);
-	for (size_t i = 0; i < customers.count; i++) {
+	/* the new tree: the files rendered now, merged with the last render's files that
+	 * stay (those are in path order already, so 100,000 customers cost no sort) */
+	for (size_t i = 0; i < customers.count; i++)
 		if (slots[i].changed)
-			render_take(&plan, &slots[i].files, slots[i].customer->id, &slots[i]);
-		else
-			render_keep_old(&plan, &owners, slots[i].customer->id);
+			render_take(&rendered, &slots[i].files, slots[i].customer->id, &slots[i]);
+	int aggregates_rendered = customers_changed || !set_same;
+	if (aggregates_rendered)
+		render_take(&rendered, &aggregate_files, "-", NULL);
+	if (rendered.count)
+		qsort(rendered.files, rendered.count, sizeof *rendered.files, plan_compare);
+	render_sort_old(&old);
+	kept = calloc(old.file_count ? old.file_count : 1, 1);
+	struct plan stay = { 0 };
+	const char *last_owner = NULL;
+	int last_keep = 0;
+	for (size_t i = 0; i < old.file_count; i++) {
+		const char *owner = old.files[i].owner;
+		if (!last_owner || strcmp(owner, last_owner) != 0) {
+			last_owner = owner;
+			last_keep = render_owner_stays(owner, &customers, slots, aggregates_rendered);
+		}
+		if (!last_keep)
+			continue;
+		kept[i] = 1;
+		plan_add(&stay, (struct plan_file){ old.files[i].path, owner, old.files[i].hash, NULL, NULL });
 	}
-	if (customers_changed || !set_same)
-		render_take(&plan, &aggregate_files, "-", NULL);
-	else
-		render_keep_old(&plan, &owners, "-");
-	free(owners.files);
-	if (plan.count)
-		qsort(plan.files, plan.count, sizeof *plan.files, plan_compare);
+	render_merge(&plan, &stay, &rendered);
+	free(stay.files);
 	for (size_t i = 1; i < plan.count; i++)
 		if (strcmp(plan.files[i].path, plan.files[i - 1].path) == 0)
 			render_report_file(&errors, plan.files[i].path, "two outputs write this path (check the "
@@ -410,7 +428,8 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	char *prune = calloc(old.file_count ? old.file_count : 1, 1);
 	for (size_t i = 0; i < old.file_count; i++) {
 		struct plan_file key = { old.files[i].path, NULL, { 0, 0 }, NULL, NULL };
-		if (plan.count && bsearch(&key, plan.files, plan.count, sizeof key, plan_compare))
+		if (kept[i] || (rendered.count && bsearch(&key, rendered.files, rendered.count, sizeof key,
+							  plan_compare)))
 			continue;
 		struct hash disk;
 		int state = outdir_file_hash(old.files[i].path, &disk, &err);
@@ -536,6 +555,8 @@ out:
 	}
 	free(workers);
 	free(plan.files);
+	free(rendered.files);
+	free(kept);
 	output_files_release(&aggregate_files);
 	arena_release(&aggregate_arena);
 	buf_release(&text);

@@ -299,6 +299,7 @@ struct schema_run {
 	struct arena *arena;
 	struct error_list *errors;
 	size_t problems;
+	void *match; /* pcre2_match_data */
 };
 
 static void schema_problem(struct schema_run *run, const struct value *at, const char *path,
@@ -362,14 +363,11 @@ static void schema_path_key(struct buf *path, const struct value *k)
 	}
 }
 
-static int schema_match(void *re, const char *s, size_t len)
+/* Only "matched or not" is asked, so one small match data per run serves every
+ * pattern (a match that does not fit the ovector still returns 0). */
+static int schema_match(struct schema_run *run, void *re, const char *s, size_t len)
 {
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-	if (!md)
-		abort();
-	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	return rc >= 0;
+	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, run->match, NULL) >= 0;
 }
 
 static int schema_render(struct schema_run *run, const struct tmpl *t, const struct schema *s,
@@ -430,7 +428,7 @@ static void schema_apply_string(struct schema_run *run, const struct schema *s, 
 	if (s->has_max_length && chars > s->max_length)
 		schema_problem(run, v, path, "%s is longer than %zu characters; shorten it", shown.ptr,
 			       s->max_length);
-	if (s->pattern && !schema_match(s->pattern, str, len)) {
+	if (s->pattern && !schema_match(run, s->pattern, str, len)) {
 		if (s->hint)
 			schema_problem(run, v, path, "%s %s", shown.ptr, s->hint);
 		else
@@ -710,7 +708,7 @@ static struct value *schema_apply_node(struct schema_run *run, const struct sche
 			buf_clear(&sub);
 			buf_add_str(&sub, path);
 			schema_path_key(&sub, k);
-			if (s->key_pattern && !schema_match(s->key_pattern, k->as.string.ptr, k->as.string.len)) {
+			if (s->key_pattern && !schema_match(run, s->key_pattern, k->as.string.ptr, k->as.string.len)) {
 				schema_problem(run, k, sub.ptr, "the key %s", s->key_hint ? s->key_hint
 					       : "does not match the allowed key pattern");
 				ok = 0;
@@ -742,12 +740,16 @@ size_t schema_apply(const struct schema *schema, const struct value *spec, const
 		    struct value *out, const struct value *context, struct arena *arena,
 		    struct error_list *errors)
 {
-	struct schema_run run = { file, context, arena, errors, 0 };
+	struct schema_run run = { file, context, arena, errors, 0, NULL };
 	if (spec->type != VALUE_MAP) {
 		schema_problem(&run, spec, "", "a spec must be a map of fields (plan:, image:, ...), "
 			       "not %s", spec->type == VALUE_NULL ? "an empty document" : schema_article_value(spec));
 		return run.problems;
 	}
+	run.match = pcre2_match_data_create(1, NULL);
+	if (!run.match)
+		abort();
 	schema_apply_object(&run, schema, spec, "", out);
+	pcre2_match_data_free(run.match);
 	return run.problems;
 }

@@ -104,17 +104,13 @@ void secrets_release(struct secrets *s)
 	s->count = 0;
 }
 
-static const char *secrets_match(const struct secrets *s, const char *str, size_t len)
+/* One match data serves every pattern of a scan: only "matched or not" is asked, and a
+ * match with too small an ovector still returns 0, not an error. */
+static const char *secrets_match(const struct secrets *s, void *md, const char *str, size_t len)
 {
-	for (size_t i = 0; i < s->count; i++) {
-		pcre2_match_data *md = pcre2_match_data_create_from_pattern(s->rules[i].regex, NULL);
-		if (!md)
-			abort();
-		int rc = pcre2_match(s->rules[i].regex, (PCRE2_SPTR)str, len, 0, 0, md, NULL);
-		pcre2_match_data_free(md);
-		if (rc >= 0)
+	for (size_t i = 0; i < s->count; i++)
+		if (pcre2_match(s->rules[i].regex, (PCRE2_SPTR)str, len, 0, 0, md, NULL) >= 0)
 			return s->rules[i].name;
-	}
 	return NULL;
 }
 
@@ -144,13 +140,13 @@ static void secrets_report(const char *name, const struct value *at, const char 
 	buf_release(&example);
 }
 
-static size_t secrets_walk(const struct secrets *s, const struct value *v, const char *file,
+static size_t secrets_walk(const struct secrets *s, void *md, const struct value *v, const char *file,
 			   struct buf *path, const char *id, struct error_list *errors)
 {
 	size_t found = 0;
 	size_t mark = path->len;
 	if (v->type == VALUE_STRING) {
-		const char *name = secrets_match(s, v->as.string.ptr, v->as.string.len);
+		const char *name = secrets_match(s, md, v->as.string.ptr, v->as.string.len);
 		if (name) {
 			secrets_report(name, v, file, path->ptr ? path->ptr : "", id, 0, errors);
 			found++;
@@ -158,7 +154,7 @@ static size_t secrets_walk(const struct secrets *s, const struct value *v, const
 	} else if (v->type == VALUE_LIST) {
 		for (size_t i = 0; i < v->as.list.count; i++) {
 			buf_printf(path, "[%zu]", i);
-			found += secrets_walk(s, v->as.list.items[i], file, path, id, errors);
+			found += secrets_walk(s, md, v->as.list.items[i], file, path, id, errors);
 			buf_truncate(path, mark);
 		}
 	} else if (v->type == VALUE_MAP) {
@@ -166,7 +162,7 @@ static size_t secrets_walk(const struct secrets *s, const struct value *v, const
 			const struct value *k = v->as.map.entries[i].key;
 			if (mark)
 				buf_add_char(path, '.');
-			const char *name = secrets_match(s, k->as.string.ptr, k->as.string.len);
+			const char *name = secrets_match(s, md, k->as.string.ptr, k->as.string.len);
 			if (name) {
 				/* the key itself is the secret: do not put it in the path either */
 				buf_add_str(path, "(key)");
@@ -174,7 +170,7 @@ static size_t secrets_walk(const struct secrets *s, const struct value *v, const
 				found++;
 			} else {
 				error_quote_value(path, k->as.string.ptr, k->as.string.len, 60);
-				found += secrets_walk(s, v->as.map.entries[i].value, file, path, id, errors);
+				found += secrets_walk(s, md, v->as.map.entries[i].value, file, path, id, errors);
 			}
 			buf_truncate(path, mark);
 		}
@@ -188,7 +184,11 @@ size_t secrets_scan(const struct secrets *s, const struct value *spec, const cha
 	struct buf path = BUF_INIT;
 	buf_add_str(&path, "");
 	path.len = 0;
-	size_t found = secrets_walk(s, spec, file, &path, id, errors);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (!md)
+		abort();
+	size_t found = secrets_walk(s, md, spec, file, &path, id, errors);
+	pcre2_match_data_free(md);
 	buf_release(&path);
 	return found;
 }
