@@ -200,13 +200,7 @@ static void *thread_main(void *arg)
 
 static void check_threads(void)
 {
-	static const struct partial_source parts[] = {
-		{ "container", "- name: {{name}}\n  image: \"{{image}}\"\n  env:\n  {{#env}}\n  - {name: {{k}}, value: {{v}}}\n  {{/env}}\n" },
-		{ NULL, NULL } };
-	current_partials = parts;
 	const char *src = "spec:\n  containers:\n  {{>container}}\n  note: {{>*dyn}}\n";
-	static const struct partial_source dyn_parts[] = { { "n", "{{name}}" } };
-	(void)dyn_parts;
 	struct tmpl_options opts = { TMPL_FORMAT_YAML, 1, load_partial, NULL };
 	struct tmpl_set *set = tmpl_set_new(&opts);
 	struct error err = ERROR_INIT;
