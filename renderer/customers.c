@@ -151,9 +151,8 @@ static int customers_compare(const void *a, const void *b)
 
 /* Applies the naming rules to one directory entry; adds a slot for a spec to load. */
 static void customers_consider(const char *name, const char *root, struct customers_slot **slots,
-			       size_t *count, size_t *cap, struct error_list *errors, DIR *dir_for_twins)
+			       size_t *count, size_t *cap, struct error_list *errors)
 {
-	(void)dir_for_twins;
 	size_t len = strlen(name);
 	if (name[0] == '.')
 		return;
@@ -331,7 +330,7 @@ int customers_load(struct customers *out, const struct manifest *m, int jobs, co
 			if (strncmp(e->d_name, only, n) != 0 || strcmp(e->d_name + n, ".yaml") != 0)
 				continue;
 		}
-		customers_consider(e->d_name, root, &slots, &count, &cap, &out->errors, dir);
+		customers_consider(e->d_name, root, &slots, &count, &cap, &out->errors);
 	}
 	closedir(dir);
 	if (count)
