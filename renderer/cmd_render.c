@@ -3,6 +3,7 @@
  * removed customers, record the new hashes. Incremental like make: a customer whose
  * inputs (spec, template set, stamp's version) hash the same as at the last render is
  * neither rendered nor written. */
+#include "array.h"
 #include "buf.h"
 #include "cli.h"
 #include "customers.h"
@@ -190,12 +191,7 @@ struct plan {
 
 static void plan_add(struct plan *p, struct plan_file f)
 {
-	if (p->count == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 1024;
-		p->files = realloc(p->files, p->cap * sizeof *p->files);
-		if (!p->files)
-			abort();
-	}
+	p->files = array_grow(p->files, &p->cap, p->count, sizeof *p->files, 1024);
 	p->files[p->count++] = f;
 }
 
@@ -336,8 +332,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	}
 	int rc = customers_load(&customers, m, cli->jobs, NULL);
 	if (rc != 0) {
-		for (size_t i = 0; i < customers.errors.count; i++)
-			error_list_take(&errors, &customers.errors.items[i]);
+		error_list_append(&errors, &customers.errors);
 		if (rc < 0) {
 			cli_print_errors(cli, &errors);
 			status = CLI_USAGE;
@@ -382,8 +377,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	if (changed)
 		render_run(&job, workers, worker_count, cli, changed);
 	for (size_t i = 0; i < customers.count; i++)
-		for (size_t k = 0; k < slots[i].errors.count; k++)
-			error_list_take(&errors, &slots[i].errors.items[k]);
+		error_list_append(&errors, &slots[i].errors);
 
 	/* outputs over all customers, when anything about the customers changed */
 	if (customers_changed || !set_same) {
@@ -484,9 +478,7 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 			prune[i] = 1;
 	}
 	if (errors.count || edits.count) {
-		for (size_t i = 0; i < edits.count; i++)
-			error_list_take(&errors, &edits.items[i]);
-		error_list_release(&edits);
+		error_list_append(&errors, &edits);
 		free(write);
 		free(prune);
 		goto invalid;

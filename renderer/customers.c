@@ -3,6 +3,7 @@
  * and only regular files are read (a FIFO named acme.yaml cannot hang a run). */
 #include "customers.h"
 
+#include "array.h"
 #include "buf.h"
 #include "document.h"
 #include "manifest.h"
@@ -201,12 +202,7 @@ static void customers_consider(const char *name, const char *root, struct custom
 			goto out;
 		}
 	}
-	if (*count == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*slots = realloc(*slots, *cap * sizeof **slots);
-		if (!*slots)
-			abort();
-	}
+	*slots = array_grow(*slots, cap, *count, sizeof **slots, 64);
 	struct customers_slot *slot = &(*slots)[(*count)++];
 	memset(slot, 0, sizeof *slot);
 	slot->customer.id = customers_strdup(name);
@@ -368,9 +364,7 @@ int customers_load(struct customers *out, const struct manifest *m, int jobs, co
 	out->count = count;
 	for (size_t i = 0; i < count; i++) {
 		out->items[i] = slots[i].customer;
-		for (size_t k = 0; k < slots[i].errors.count; k++)
-			error_list_take(&out->errors, &slots[i].errors.items[k]);
-		error_list_release(&slots[i].errors);
+		error_list_append(&out->errors, &slots[i].errors);
 	}
 	free(slots);
 	customers_check_unique(out, m);

@@ -5,6 +5,7 @@
 #include "document.h"
 
 #include "arena.h"
+#include "array.h"
 #include "buf.h"
 #include "error.h"
 #include "scalar.h"
@@ -44,12 +45,7 @@ static int document_fail(struct document_loader *l, yaml_mark_t mark, const char
 
 static void document_frame_push_item(struct document_frame *f, void *item)
 {
-	if (f->count == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 8;
-		f->items = realloc(f->items, f->cap * sizeof *f->items);
-		if (!f->items)
-			abort();
-	}
+	f->items = array_grow(f->items, &f->cap, f->count, sizeof *f->items, 8);
 	f->items[f->count++] = item;
 }
 
@@ -216,12 +212,7 @@ static int document_open(struct document_loader *l, yaml_event_t *ev, enum value
 		return error_set(l->err, l->file, (unsigned)ev->start_mark.line + 1,
 				 (unsigned)ev->start_mark.column + 1,
 				 "nesting deeper than %u levels; flatten the document", max_depth);
-	if (l->depth == l->stack_cap) {
-		l->stack_cap = l->stack_cap ? l->stack_cap * 2 : 16;
-		l->stack = realloc(l->stack, l->stack_cap * sizeof *l->stack);
-		if (!l->stack)
-			abort();
-	}
+	l->stack = array_grow(l->stack, &l->stack_cap, l->depth, sizeof *l->stack, 16);
 	struct document_frame *f = &l->stack[l->depth++];
 	memset(f, 0, sizeof *f);
 	f->node = value_new(l->arena, type, l->file, (unsigned)ev->start_mark.line + 1,

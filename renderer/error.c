@@ -2,6 +2,7 @@
  * them go through error_quote_value() so that hostile input cannot forge extra lines. */
 #include "error.h"
 
+#include "array.h"
 #include "buf.h"
 #include "utf8.h"
 
@@ -75,16 +76,18 @@ void error_format(const struct error *err, struct buf *out, int color)
 
 void error_list_take(struct error_list *list, struct error *err)
 {
-	if (list->count == list->cap) {
-		list->cap = list->cap ? list->cap * 2 : 8;
-		list->items = realloc(list->items, list->cap * sizeof *list->items);
-		if (!list->items)
-			abort();
-	}
+	list->items = array_grow(list->items, &list->cap, list->count, sizeof *list->items, 8);
 	list->items[list->count] = *err;
 	list->count++;
 	err->file = err->message = NULL;
 	err->line = err->col = 0;
+}
+
+void error_list_append(struct error_list *dst, struct error_list *src)
+{
+	for (size_t i = 0; i < src->count; i++)
+		error_list_take(dst, &src->items[i]);
+	error_list_release(src);
 }
 
 static int error_compare(const struct error *a, const struct error *b)

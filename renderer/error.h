@@ -40,6 +40,8 @@ struct error_list {
 #define ERROR_LIST_INIT { NULL, 0, 0 }
 
 void error_list_take(struct error_list *list, struct error *err); /* err ends empty */
+/* Moves every error of src to the end of dst; src ends empty (and may be reused). */
+void error_list_append(struct error_list *dst, struct error_list *src);
 void error_list_sort(struct error_list *list); /* by file, line, column; stable */
 void error_list_release(struct error_list *list);
 

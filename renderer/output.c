@@ -4,6 +4,7 @@
  * reshaped document. */
 #include "output.h"
 
+#include "array.h"
 #include "buf.h"
 #include "document.h"
 #include "error.h"
@@ -157,12 +158,7 @@ void output_set_release(struct output_set *os)
 
 static void output_files_add(struct output_files *files, struct output_file f)
 {
-	if (files->count == files->cap) {
-		files->cap = files->cap ? files->cap * 2 : 32;
-		files->items = realloc(files->items, files->cap * sizeof *files->items);
-		if (!files->items)
-			abort();
-	}
+	files->items = array_grow(files->items, &files->cap, files->count, sizeof *files->items, 32);
 	files->items[files->count++] = f;
 }
 

@@ -4,6 +4,7 @@
  * the template's position and the value's own source position. */
 #include "template_ops.h"
 
+#include "array.h"
 #include "buf.h"
 #include "error.h"
 #include "escape.h"
@@ -40,12 +41,7 @@ struct render {
 
 static void render_push(struct render *r, const struct value *v)
 {
-	if (r->depth == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->stack = realloc(r->stack, r->cap * sizeof *r->stack);
-		if (!r->stack)
-			abort();
-	}
+	r->stack = array_grow(r->stack, &r->cap, r->depth, sizeof *r->stack, 16);
 	r->stack[r->depth++] = v;
 }
 

@@ -556,6 +556,26 @@ static void schema_type_problem(struct schema_run *run, const struct schema *s, 
 	buf_release(&shown);
 }
 
+/* min_items / max_items, for lists ("items") and maps ("entries"). */
+static void schema_check_count(struct schema_run *run, const struct schema *s, const struct value *v,
+			       const char *path, size_t count, const char *noun)
+{
+	if (s->has_min_items && count < s->min_items)
+		schema_problem(run, v, path, "has %zu %s, at least %zu needed", count, noun, s->min_items);
+	if (s->has_max_items && count > s->max_items)
+		schema_problem(run, v, path, "has %zu %s, at most %zu allowed", count, noun, s->max_items);
+}
+
+/* Items of a unique list are the same when equal, strings compared without case (hosts
+ * are case-insensitive). */
+static int schema_same_item(const struct value *a, const struct value *b)
+{
+	if (a->type == VALUE_STRING && b->type == VALUE_STRING)
+		return a->as.string.len == b->as.string.len &&
+		       strncasecmp(a->as.string.ptr, b->as.string.ptr, a->as.string.len) == 0;
+	return schema_scalar_equal(a, b);
+}
+
 static struct value *schema_apply_object(struct schema_run *run, const struct schema *s,
 					 const struct value *v, const char *path, struct value *into)
 {
@@ -663,10 +683,7 @@ static struct value *schema_apply_node(struct schema_run *run, const struct sche
 		break;
 	case SCHEMA_LIST: {
 		size_t count = v->as.list.count;
-		if (s->has_min_items && count < s->min_items)
-			schema_problem(run, v, path, "has %zu items, at least %zu needed", count, s->min_items);
-		if (s->has_max_items && count > s->max_items)
-			schema_problem(run, v, path, "has %zu items, at most %zu allowed", count, s->max_items);
+		schema_check_count(run, s, v, path, count, "items");
 		struct value *list = value_new(run->arena, VALUE_LIST, v->file, v->line, v->col);
 		list->as.list.items = arena_alloc(run->arena, (count ? count : 1) * sizeof(struct value *));
 		int ok = 1;
@@ -679,11 +696,7 @@ static struct value *schema_apply_node(struct schema_run *run, const struct sche
 			if (checked)
 				list->as.list.items[list->as.list.count++] = checked;
 			for (size_t j = 0; s->unique && j < i; j++) {
-				if (schema_scalar_equal(v->as.list.items[j], item) ||
-				    (item->type == VALUE_STRING && v->as.list.items[j]->type == VALUE_STRING &&
-				     item->as.string.len == v->as.list.items[j]->as.string.len &&
-				     strncasecmp(item->as.string.ptr, v->as.list.items[j]->as.string.ptr,
-						 item->as.string.len) == 0)) {
+				if (schema_same_item(v->as.list.items[j], item)) {
 					buf_clear(&shown);
 					schema_show(&shown, item);
 					schema_problem(run, item, sub.ptr, "%s is listed twice (also at line %u); "
@@ -697,10 +710,7 @@ static struct value *schema_apply_node(struct schema_run *run, const struct sche
 	}
 	case SCHEMA_MAP: {
 		size_t count = v->as.map.count;
-		if (s->has_min_items && count < s->min_items)
-			schema_problem(run, v, path, "has %zu entries, at least %zu needed", count, s->min_items);
-		if (s->has_max_items && count > s->max_items)
-			schema_problem(run, v, path, "has %zu entries, at most %zu allowed", count, s->max_items);
+		schema_check_count(run, s, v, path, count, "entries");
 		struct value *map = value_new_map(run->arena, v->file, v->line, v->col);
 		int ok = 1;
 		for (size_t i = 0; i < count; i++) {

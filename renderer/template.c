@@ -10,6 +10,7 @@
 #include "template_ops.h"
 
 #include "arena.h"
+#include "array.h"
 #include "buf.h"
 #include "error.h"
 
@@ -182,12 +183,7 @@ struct tmpl_compiler {
 
 static struct tmpl_token *tmpl_token_add(struct tmpl_compiler *c, enum tmpl_token_kind kind)
 {
-	if (c->count == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->tokens = realloc(c->tokens, c->cap * sizeof *c->tokens);
-		if (!c->tokens)
-			abort();
-	}
+	c->tokens = array_grow(c->tokens, &c->cap, c->count, sizeof *c->tokens, 64);
 	struct tmpl_token *t = &c->tokens[c->count++];
 	memset(t, 0, sizeof *t);
 	t->kind = kind;

@@ -1,8 +1,9 @@
 build/obj/document.o: renderer/document.c renderer/document.h \
- renderer/arena.h renderer/buf.h renderer/error.h renderer/scalar.h \
- renderer/value.h
+ renderer/arena.h renderer/array.h renderer/buf.h renderer/error.h \
+ renderer/scalar.h renderer/value.h
 renderer/document.h:
 renderer/arena.h:
+renderer/array.h:
 renderer/buf.h:
 renderer/error.h:
 renderer/scalar.h:

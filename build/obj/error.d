@@ -1,5 +1,6 @@
-build/obj/error.o: renderer/error.c renderer/error.h renderer/buf.h \
- renderer/utf8.h
+build/obj/error.o: renderer/error.c renderer/error.h renderer/array.h \
+ renderer/buf.h renderer/utf8.h
 renderer/error.h:
+renderer/array.h:
 renderer/buf.h:
 renderer/utf8.h:

@@ -1,0 +1,19 @@
+/* Doubling growth, so that appending n items costs O(n) copies in all. */
+#include "array.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void *array_grow(void *items, size_t *cap, size_t count, size_t item_size, size_t first)
+{
+	if (count < *cap)
+		return items;
+	size_t grown = *cap ? *cap * 2 : first;
+	void *p = realloc(items, grown * item_size);
+	if (!p) {
+		fputs("stamp: out of memory\n", stderr);
+		abort();
+	}
+	*cap = grown;
+	return p;
+}
