@@ -35,6 +35,7 @@ struct render {
 	int strict;
 	size_t plain_start;               /* output offset of a plain scalar holding a tag */
 	const struct value *plain_value;  /* the last value written into it */
+	struct buf scalar;                /* a scalar's text, reused from tag to tag */
 };
 
 #define RENDER_NO_PLAIN ((size_t)-1)
@@ -286,10 +287,11 @@ static int render_value(struct render *r, const struct tmpl *t, const struct tmp
 				     "only a tag that is a whole YAML, JSON or HCL value can hold a list "
 				     "or map; use a section ({{#name}}...{{/name}}) to write its items");
 	}
-	struct buf text = BUF_INIT;
-	value_scalar_text(v, &text);
-	const char *s = text.ptr ? text.ptr : "";
-	size_t len = text.len;
+	struct buf *text = &r->scalar; /* reused: no allocation per tag */
+	buf_clear(text);
+	value_scalar_text(v, text);
+	const char *s = text->ptr ? text->ptr : "";
+	size_t len = text->len;
 	int rc = 0;
 	if (op->raw) {
 		buf_add(out, s, len);
@@ -357,7 +359,6 @@ static int render_value(struct render *r, const struct tmpl *t, const struct tmp
 		break;
 	}
 done:
-	buf_release(&text);
 	return rc;
 }
 
@@ -591,12 +592,13 @@ int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
 		struct error *err)
 {
 	struct render r = { out, err, NULL, 0, 0, 0, tmpl_set_format(t->set), tmpl_set_strict(t->set),
-			    RENDER_NO_PLAIN, NULL };
+			    RENDER_NO_PLAIN, NULL, BUF_INIT };
 	render_push(&r, data);
 	buf_grow(out, 0);
 	int rc = render_range(&r, t, 0, t->count, "", 0, NULL);
 	if (rc == 0 && t->plain_at_end)
 		rc = render_check_plain(&r, t, t->plain_blame);
 	free(r.stack);
+	buf_release(&r.scalar);
 	return rc;
 }

@@ -324,12 +324,11 @@ static void yaml_step(struct tmpl_scan_state *st, const char *s, size_t *index, 
 /* A plain scalar that holds a value tag is checked when rendered: the whole scalar must
  * still read as a string ("{{major}}.{{minor}}" with 1 and 2 would read as a float).
  * The scanner marks where such a scalar begins and ends; see render.c. */
-static void yaml_plain_begin(struct tmpl *t, struct tmpl_scan_state *st, size_t op, size_t offset)
+static void yaml_plain_begin(struct tmpl_scan_state *st, size_t op, size_t offset)
 {
 	st->plain_op = (int32_t)op;
 	st->plain_offset = (int32_t)offset;
 	st->plain_fragment = -1;
-	(void)t;
 }
 
 static void yaml_plain_mark_begin(struct tmpl *t, const struct tmpl_scan_state *st)
@@ -358,11 +357,10 @@ static void yaml_scan(struct tmpl *t, size_t op, struct tmpl_scan_state *st, con
 		yaml_step(st, s, &i, n, eof);
 		int is_plain = st->mode == Y_PLAIN;
 		if (!was_plain && is_plain)
-			yaml_plain_begin(t, st, op, at);
+			yaml_plain_begin(st, op, at);
 		else if (was_plain && !is_plain)
 			yaml_plain_end(t, st, op, at);
 	}
-	(void)eof;
 }
 
 /* ---- JSON ----------------------------------------------------------------------- */
