@@ -1,2 +1,0 @@
-PKG_CFLAGS := 
-PKG_LIBS := -lyaml -lgit2 -lxxhash -lpcre2-8 

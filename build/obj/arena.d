@@ -1,2 +1,0 @@
-build/obj/arena.o: renderer/arena.c renderer/arena.h
-renderer/arena.h:

@@ -1,2 +1,0 @@
-build/obj/buf.o: renderer/buf.c renderer/buf.h
-renderer/buf.h:

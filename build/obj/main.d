@@ -1,3 +1,0 @@
-build/obj/main.o: renderer/main.c renderer/cli.h renderer/suggest.h
-renderer/cli.h:
-renderer/suggest.h:

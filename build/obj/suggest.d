@@ -1,2 +1,0 @@
-build/obj/suggest.o: renderer/suggest.c renderer/suggest.h
-renderer/suggest.h:
