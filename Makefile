@@ -75,7 +75,7 @@ $(BENCH_BIN): $(BUILD)/bench/bench_engine.o $(LIB)
 	$(call say,LINK,$@)$(CC) $(STAMP_LDFLAGS) -o $@ $^ $(STAMP_LIBS)
 
 $(BENCH_RENDER_BIN): $(BUILD)/bench/bench_render.o
-	$(call say,LINK,$@)$(CC) -o $@ $^
+	$(call say,LINK,$@)$(CC) -pthread -o $@ $^ $(PKG_LIBS)
 
 .SECONDARY:
 

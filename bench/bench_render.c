@@ -2,13 +2,18 @@
  * creates the same files with the same sizes, measured in the same run.
  *
  *   bench_render STAMP REPO_TEMPLATES N RUNS
+ *   bench_render --generate DIR N     (only the N specs, into DIR/customers)
  *
  * Generates N customers shaped like customers/ (generator below), then reports medians
  * of RUNS runs of: a cold render into an empty out/, a no-op render, a render after one
  * customer changed, a render after one template changed; the peak RSS of stamp; and the
  * floor. Every cold run (and every floor run) writes into a directory of its own, made
  * fresh, because creating many files right after deleting many is several times slower
- * on ext4 for a while; directories are removed only at the end. */
+ * on ext4 for a while; directories are removed only at the end.
+ *
+ * A second reference, also measured in the same run: libyaml's event parser alone over
+ * the same YAML and JSON bytes, on all cores. Render must parse back every output before
+ * it writes anything, so the floor plus that parse is the least a render can cost. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -20,7 +25,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
+#include <yaml.h>
 
 static double now(void)
 {
@@ -173,10 +180,90 @@ static double floor_run(const char *dir, const struct sizes *s)
 	return now() - start;
 }
 
+/* The parse-back reference: every YAML/JSON file of a rendered out/, read into memory
+ * first, then parsed with libyaml's event parser (no tree) by one thread per core. */
+struct parse_job {
+	char **data;
+	size_t *lens;
+	size_t count;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void *parse_worker(void *arg)
+{
+	struct parse_job *job = arg;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->count)
+			return NULL;
+		yaml_parser_t parser;
+		yaml_event_t event;
+		yaml_parser_initialize(&parser);
+		yaml_parser_set_input_string(&parser, (const unsigned char *)job->data[i], job->lens[i]);
+		for (int done = 0; !done;) {
+			if (!yaml_parser_parse(&parser, &event)) {
+				fprintf(stderr, "bench: a rendered file does not parse\n");
+				exit(1);
+			}
+			done = event.type == YAML_STREAM_END_EVENT;
+			yaml_event_delete(&event);
+		}
+		yaml_parser_delete(&parser);
+	}
+}
+
+static double parse_run(const char *repo, const struct sizes *s)
+{
+	struct parse_job job = { calloc(s->count, sizeof(char *)), calloc(s->count, sizeof(size_t)), 0, 0,
+				 PTHREAD_MUTEX_INITIALIZER };
+	char path[4096];
+	for (size_t i = 0; i < s->count; i++) {
+		size_t len = strlen(s->paths[i]);
+		if (!(len > 5 && strcmp(s->paths[i] + len - 5, ".yaml") == 0) &&
+		    !(len > 5 && strcmp(s->paths[i] + len - 5, ".json") == 0))
+			continue;
+		fmt(path, sizeof path, "%s/out/%s", repo, s->paths[i]);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			die(path);
+		char *data = malloc(s->bytes[i] + 1);
+		if (fread(data, 1, s->bytes[i], f) != s->bytes[i])
+			die(path);
+		fclose(f);
+		job.data[job.count] = data;
+		job.lens[job.count++] = s->bytes[i];
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cores < 1)
+		cores = 1;
+	pthread_t threads[64];
+	if (cores > 64)
+		cores = 64;
+	double start = now();
+	for (long i = 0; i < cores; i++)
+		pthread_create(&threads[i], NULL, parse_worker, &job);
+	for (long i = 0; i < cores; i++)
+		pthread_join(threads[i], NULL);
+	double elapsed = now() - start;
+	for (size_t i = 0; i < job.count; i++)
+		free(job.data[i]);
+	free(job.data);
+	free(job.lens);
+	return elapsed;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "--generate") == 0) {
+		generate(argv[2], atoi(argv[3]));
+		return 0;
+	}
 	if (argc != 5) {
-		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS\n");
+		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS\n"
+				"       bench_render --generate DIR N\n");
 		return 2;
 	}
 	const char *stamp = argv[1], *templates = argv[2];
@@ -191,7 +278,7 @@ int main(int argc, char **argv)
 	fmt(command, sizeof command, "cp -R '%s' '%s/templates'", templates, repo);
 	run(command, NULL);
 
-	double cold[32], floor_s[32], noop[32], one[32], tmpl[32];
+	double cold[32], floor_s[32], parse[32], noop[32], one[32], tmpl[32];
 	long rss, peak = 0;
 	char last[4096] = "";
 	/* the floor needs the sizes of a real rendering: one untimed render first */
@@ -216,6 +303,7 @@ int main(int argc, char **argv)
 		fmt(dir, sizeof dir, "%s/floor%d", base, r);
 		mkdir(dir, 0777);
 		floor_s[r] = floor_run(dir, &sizes);
+		parse[r] = parse_run(first, &sizes);
 	}
 	for (int r = 0; r < runs; r++) {
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
@@ -237,9 +325,14 @@ int main(int argc, char **argv)
 		tmpl[r] = run(command, &rss);
 		peak = rss > peak ? rss : peak;
 	}
-	double c = median(cold, runs), f = median(floor_s, runs);
+	double with_parse[32];
+	for (int r = 0; r < runs; r++)
+		with_parse[r] = floor_s[r] + parse[r];
+	double c = median(cold, runs), f = median(floor_s, runs), fp = median(with_parse, runs);
 	printf("render: %d customers, %zu files, median of %d run%s\n", n, sizes.count, runs, runs == 1 ? "" : "s");
 	printf("  cold render          %8.3f s   (floor, plain create: %.3f s; ratio %.2fx)\n", c, f, c / f);
+	printf("  libyaml parse alone  %8.3f s   (floor + parse: %.3f s; cold ratio to it %.2fx)\n",
+	       median(parse, runs), fp, c / fp);
 	printf("  no-op render         %8.3f s\n", median(noop, runs));
 	printf("  one customer changed %8.3f s\n", median(one, runs));
 	printf("  one template changed %8.3f s\n", median(tmpl, runs));
