@@ -352,3 +352,13 @@ int outdir_remove(const char *path, struct error *err)
 	buf_release(&full);
 	return rc;
 }
+
+void outdir_report(struct error_list *errors, const char *path, const char *message)
+{
+	struct error err = ERROR_INIT;
+	struct buf file = BUF_INIT;
+	buf_printf(&file, OUTDIR "/%s", path);
+	error_set(&err, file.ptr, 0, 0, "%s", message);
+	error_list_take(errors, &err);
+	buf_release(&file);
+}

@@ -22,6 +22,7 @@
 
 struct buf;
 struct error;
+struct error_list;
 
 #define OUTDIR "out"
 #define OUTDIR_MANIFEST "out/.stamp-manifest"
@@ -80,6 +81,8 @@ int outdir_pending_write(const char *const *paths, size_t count, struct error *e
 /* 1 if path is in the journal a dead render left (the list is read once). */
 int outdir_pending_has(const char *path);
 void outdir_pending_clear(void);
+/* Adds "out/<path>: error: message" to errors. */
+void outdir_report(struct error_list *errors, const char *path, const char *message);
 /* Removes out/<path> and the directories it leaves empty. */
 int outdir_remove(const char *path, struct error *err);
 

@@ -1,0 +1,314 @@
+/* The plan of a render. Incremental like make: a customer whose input hash (spec,
+ * template set, stamp's version) is the one the last render recorded is not rendered,
+ * its files stay as recorded. The customers that changed are rendered on all cores; the
+ * new tree is their files merged with the files that stay, which come from the manifest
+ * in path order already, so 100,000 customers cost no sort of the whole tree. */
+#include "plan.h"
+
+#include "array.h"
+#include "manifest.h"
+#include "value.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct plan_job {
+	struct plan *plan;
+	size_t next;
+	size_t done;
+	pthread_mutex_t lock;
+};
+
+struct plan_worker {
+	struct plan_job *job;
+	struct arena *arena; /* paths and hashes, kept to the end */
+};
+
+static void *plan_worker_main(void *arg)
+{
+	struct plan_worker *w = arg;
+	struct plan_job *job = w->job;
+	struct plan *p = job->plan;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t i = job->next;
+		while (i < p->customers.count && !p->slots[i].changed)
+			i++;
+		job->next = i + 1;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= p->customers.count)
+			break;
+		struct plan_customer *s = &p->slots[i];
+		output_render_customer(&p->outputs, s->customer->values, OUTPUT_PARSE_BACK, w->arena, &s->files,
+				       &s->errors);
+		pthread_mutex_lock(&job->lock);
+		job->done++;
+		pthread_mutex_unlock(&job->lock);
+	}
+	return NULL;
+}
+
+/* A progress line on a terminal, once a run has taken more than a second. */
+static void plan_progress(struct plan_job *job, size_t total)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int shown = 0;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t done = job->done;
+		pthread_mutex_unlock(&job->lock);
+		if (done >= total)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double elapsed = (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+		if (elapsed > 1.0) {
+			fprintf(stderr, "\rstamp: rendering %zu/%zu customers", done, total);
+			shown = 1;
+		}
+		struct timespec pause = { 0, 100 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+	if (shown)
+		fputs("\r\033[K", stderr);
+}
+
+static void plan_render_changed(struct plan *p, int progress)
+{
+	struct plan_job job = { p, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct plan_worker *workers = calloc(p->worker_count, sizeof *workers);
+	if (!workers)
+		abort();
+	for (size_t i = 0; i < p->worker_count; i++)
+		workers[i] = (struct plan_worker){ &job, &p->arenas[i] };
+	if (p->worker_count == 1) {
+		plan_worker_main(&workers[0]);
+	} else {
+		pthread_t *threads = calloc(p->worker_count, sizeof *threads);
+		if (!threads)
+			abort();
+		for (size_t i = 0; i < p->worker_count; i++)
+			pthread_create(&threads[i], NULL, plan_worker_main, &workers[i]);
+		if (progress && isatty(2))
+			plan_progress(&job, p->changed);
+		for (size_t i = 0; i < p->worker_count; i++)
+			pthread_join(threads[i], NULL);
+		free(threads);
+	}
+	free(workers);
+}
+
+static int plan_compare(const void *a, const void *b)
+{
+	return strcmp(((const struct plan_file *)a)->path, ((const struct plan_file *)b)->path);
+}
+
+struct plan_list {
+	struct plan_file *files;
+	size_t count;
+	size_t cap;
+};
+
+static void plan_list_add(struct plan_list *l, struct plan_file f)
+{
+	l->files = array_grow(l->files, &l->cap, l->count, sizeof *l->files, 1024);
+	l->files[l->count++] = f;
+}
+
+static void plan_list_take(struct plan_list *l, struct output_files *files, const char *owner,
+			   struct plan_customer *slot)
+{
+	for (size_t i = 0; i < files->count; i++)
+		plan_list_add(l, (struct plan_file){ files->items[i].path, owner, files->items[i].hash,
+						     &files->items[i], slot });
+}
+
+static int plan_compare_old(const void *a, const void *b)
+{
+	return strcmp(((const struct outdir_file *)a)->path, ((const struct outdir_file *)b)->path);
+}
+
+/* The manifest is written in path order; one written by hand may not be. */
+static void plan_sort_old(struct outdir_manifest *old)
+{
+	for (size_t i = 1; i < old->file_count; i++) {
+		if (strcmp(old->files[i - 1].path, old->files[i].path) > 0) {
+			qsort(old->files, old->file_count, sizeof *old->files, plan_compare_old);
+			return;
+		}
+	}
+}
+
+static int plan_compare_id(const void *key, const void *item)
+{
+	return strcmp(key, ((const struct customer *)item)->id);
+}
+
+/* Do the last render's files of this owner stay as they are? */
+static int plan_owner_stays(const struct plan *p, const char *owner)
+{
+	if (strcmp(owner, "-") == 0)
+		return !p->aggregates_rendered;
+	if (!p->customers.count)
+		return 0;
+	const struct customer *c = bsearch(owner, p->customers.items, p->customers.count,
+					   sizeof *p->customers.items, plan_compare_id);
+	return c && !p->slots[c - p->customers.items].changed;
+}
+
+int plan_load(struct plan *p, int jobs)
+{
+	memset(p, 0, sizeof *p);
+	p->aggregate_arena = (struct arena)ARENA_INIT;
+	struct error err = ERROR_INIT;
+	p->manifest = manifest_load(MANIFEST_PATH, &p->errors);
+	if (!p->manifest)
+		return 1;
+	p->have_outputs = output_set_load(&p->outputs, p->manifest, &p->errors) == 0;
+	if (!p->have_outputs)
+		return 1;
+	if (outdir_manifest_read(&p->old, &err) < 0) {
+		error_list_take(&p->errors, &err);
+		return -1;
+	}
+	plan_sort_old(&p->old);
+	int rc = customers_load(&p->customers, p->manifest, jobs, NULL);
+	if (rc != 0) {
+		error_list_append(&p->errors, &p->customers.errors);
+		return rc < 0 ? -1 : 1;
+	}
+	p->slots = calloc(p->customers.count ? p->customers.count : 1, sizeof *p->slots);
+	if (!p->slots)
+		abort();
+	int set_same = p->old.version && hash_equal(p->old.set_hash, p->outputs.set_hash);
+	for (size_t i = 0; i < p->customers.count; i++) {
+		struct plan_customer *s = &p->slots[i];
+		s->customer = &p->customers.items[i];
+		struct hash_state *h = hash_begin();
+		hash_add(h, &p->outputs.set_hash, sizeof p->outputs.set_hash);
+		hash_add(h, &s->customer->spec_hash, sizeof s->customer->spec_hash);
+		s->input = hash_end(h);
+		const struct outdir_customer *before = outdir_manifest_customer(&p->old, s->customer->id);
+		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
+		p->changed += (size_t)s->changed;
+	}
+	p->aggregates_rendered = !set_same || p->changed || p->old.customer_count != p->customers.count;
+	return 0;
+}
+
+int plan_is_noop(const struct plan *p)
+{
+	return !p->aggregates_rendered;
+}
+
+int plan_build(struct plan *p, int jobs, int progress)
+{
+	int rc = plan_load(p, jobs);
+	if (rc != 0)
+		return rc;
+
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	p->worker_count = jobs > 0 ? (size_t)jobs : cores > 0 ? (size_t)cores : 1;
+	if (p->worker_count > p->changed)
+		p->worker_count = p->changed ? p->changed : 1;
+	p->arenas = calloc(p->worker_count, sizeof *p->arenas);
+	if (!p->arenas)
+		abort();
+	if (p->changed)
+		plan_render_changed(p, progress);
+	for (size_t i = 0; i < p->customers.count; i++)
+		error_list_append(&p->errors, &p->slots[i].errors);
+
+	/* outputs over all customers, when anything about the customers changed */
+	if (p->aggregates_rendered) {
+		struct arena *a = &p->aggregate_arena;
+		struct value *all = value_new_map(a, NULL, 0, 0);
+		struct value *list = value_new(a, VALUE_LIST, NULL, 0, 0);
+		list->as.list.items = arena_alloc(a, (p->customers.count + 1) * sizeof(struct value *));
+		for (size_t i = 0; i < p->customers.count; i++)
+			list->as.list.items[list->as.list.count++] = p->customers.items[i].values;
+		value_map_set(a, all, value_new_string(a, "platform", 8, NULL, 0, 0),
+			      (struct value *)p->manifest->platform);
+		value_map_set(a, all, value_new_string(a, "customers", 9, NULL, 0, 0), list);
+		output_render_aggregate(&p->outputs, all, OUTPUT_PARSE_BACK | OUTPUT_KEEP, a, &p->aggregate_files,
+					&p->errors);
+	}
+	if (p->errors.count)
+		return 1;
+
+	/* the new tree: the files rendered now, merged with the files that stay */
+	struct plan_list rendered = { 0 }, stay = { 0 }, all = { 0 };
+	for (size_t i = 0; i < p->customers.count; i++)
+		if (p->slots[i].changed)
+			plan_list_take(&rendered, &p->slots[i].files, p->slots[i].customer->id, &p->slots[i]);
+	if (p->aggregates_rendered)
+		plan_list_take(&rendered, &p->aggregate_files, "-", NULL);
+	if (rendered.count)
+		qsort(rendered.files, rendered.count, sizeof *rendered.files, plan_compare);
+	p->kept = calloc(p->old.file_count ? p->old.file_count : 1, 1);
+	if (!p->kept)
+		abort();
+	const char *last_owner = NULL;
+	int last_keep = 0;
+	for (size_t i = 0; i < p->old.file_count; i++) {
+		const char *owner = p->old.files[i].owner;
+		if (!last_owner || strcmp(owner, last_owner) != 0) {
+			last_owner = owner;
+			last_keep = plan_owner_stays(p, owner);
+		}
+		if (!last_keep)
+			continue;
+		p->kept[i] = 1;
+		plan_list_add(&stay, (struct plan_file){ p->old.files[i].path, owner, p->old.files[i].hash, NULL,
+							 NULL });
+	}
+	size_t i = 0, j = 0;
+	while (i < stay.count || j < rendered.count) {
+		if (j == rendered.count || (i < stay.count && strcmp(stay.files[i].path, rendered.files[j].path) <= 0))
+			plan_list_add(&all, stay.files[i++]);
+		else
+			plan_list_add(&all, rendered.files[j++]);
+	}
+	free(stay.files);
+	free(rendered.files);
+	p->files = all.files;
+	p->count = all.count;
+	for (size_t k = 1; k < p->count; k++)
+		if (strcmp(p->files[k].path, p->files[k - 1].path) == 0)
+			outdir_report(&p->errors, p->files[k].path, "two outputs write this path (check the "
+					 "path: templates of outputs in templates/stamp.yaml)");
+	return p->errors.count ? 1 : 0;
+}
+
+int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,
+		      struct output_files *files, struct error_list *errors)
+{
+	return output_render_customer(&p->outputs, c->customer->values, OUTPUT_KEEP, arena, files, errors);
+}
+
+void plan_release(struct plan *p)
+{
+	for (size_t i = 0; p->slots && i < p->customers.count; i++) {
+		output_files_release(&p->slots[i].files);
+		error_list_release(&p->slots[i].errors);
+	}
+	free(p->slots);
+	for (size_t i = 0; i < p->worker_count; i++)
+		arena_release(&p->arenas[i]);
+	free(p->arenas);
+	free(p->files);
+	free(p->kept);
+	output_files_release(&p->aggregate_files);
+	arena_release(&p->aggregate_arena);
+	customers_release(&p->customers);
+	outdir_manifest_release(&p->old);
+	if (p->have_outputs)
+		output_set_release(&p->outputs);
+	manifest_free(p->manifest);
+	error_list_release(&p->errors);
+	memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,79 @@
+/* plan: what out/ should hold, worked out in memory and nothing written. Loads the
+ * template set, the last render's manifest (out/.stamp-manifest) and every customer,
+ * finds the customers whose inputs changed since that render, renders those (and the
+ * outputs over all customers, when needed) on all cores with every YAML/JSON output
+ * parsed back, and merges them with the last render's files that stay, into one list in
+ * path order. `stamp render` writes the plan; `stamp check` compares it with out/.
+ *
+ * A plan owns everything it loaded and rendered; plan_release() frees it. Rendered
+ * files keep their paths and hashes only: the bytes are rendered again when written
+ * (rendering is deterministic), so 10,000 customers do not sit in memory at once. */
+#ifndef STAMP_PLAN_H
+#define STAMP_PLAN_H
+
+#include "arena.h"
+#include "customers.h"
+#include "error.h"
+#include "hash.h"
+#include "outdir.h"
+#include "output.h"
+
+#include <stddef.h>
+
+struct manifest;
+
+/* One customer of the plan. */
+struct plan_customer {
+	struct customer *customer;
+	struct hash input;          /* spec, template set and stamp's version */
+	int changed;                /* inputs differ from the last render: rendered */
+	struct output_files files;  /* when changed: paths and hashes */
+	struct error_list errors;
+	int writes;                 /* set by render: files of this customer to write */
+};
+
+/* One file of the new tree: rendered now, or kept from the last render. */
+struct plan_file {
+	const char *path;                 /* under out/ */
+	const char *owner;                /* customer id, or "-" for outputs over all customers */
+	struct hash hash;
+	struct output_file *rendered;     /* NULL: kept as the last render left it */
+	struct plan_customer *customer;   /* the customer it belongs to, if rendered */
+};
+
+struct plan {
+	struct manifest *manifest;
+	struct output_set outputs;
+	int have_outputs;
+	struct outdir_manifest old;      /* the last render's; sorted by path */
+	struct customers customers;
+	struct plan_customer *slots;     /* one per customer, in customer order */
+	size_t changed;                  /* customers rendered */
+	int aggregates_rendered;         /* the customer set or the templates changed */
+	struct output_files aggregate_files;
+	struct arena aggregate_arena;
+	struct plan_file *files;         /* the new tree, sorted by path */
+	size_t count;
+	char *kept;                      /* per old file: 1 if it stays as it is */
+	struct arena *arenas;            /* one per worker */
+	size_t worker_count;
+	struct error_list errors;
+};
+
+/* Builds the plan in the current directory (a stamp repository). Returns 0 when
+ * everything is valid and the plan complete; 1 when errors holds invalid input; -1 when
+ * the environment failed (an unreadable directory or manifest; errors says why).
+ * `progress` shows a progress line on a terminal for long runs. */
+int plan_build(struct plan *p, int jobs, int progress);
+/* Only the part that needs no rendering: the template set, the last manifest and the
+ * customers, with the changed ones marked. Same return values as plan_build(). */
+int plan_load(struct plan *p, int jobs);
+void plan_release(struct plan *p);
+/* 1 when nothing changed since the last render: no customer to render, none removed,
+ * the same template set. */
+int plan_is_noop(const struct plan *p);
+/* Renders one customer again, keeping the bytes (in arena), for writing. */
+int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,
+		      struct output_files *files, struct error_list *errors);
+
+#endif
