@@ -8,11 +8,15 @@
  *   file <hash> <owner> <path> */
 #include "outdir.h"
 
+#include "array.h"
 #include "buf.h"
 #include "error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -361,4 +365,103 @@ void outdir_report(struct error_list *errors, const char *path, const char *mess
 	error_set(&err, file.ptr, 0, 0, "%s", message);
 	error_list_take(errors, &err);
 	buf_release(&file);
+}
+
+/* Paths are kept as offsets into one growing text while scanning (it moves as it
+ * grows), and turned into pointers at the end. */
+static void outdir_scan_add(struct outdir_scan *scan, const char *dir, const char *name, int regular,
+			    long long mtime_ns)
+{
+	size_t need = strlen(dir) + strlen(name) + 2;
+	if (scan->text_len + need > scan->text_cap) {
+		size_t cap = scan->text_cap ? scan->text_cap : 65536;
+		while (scan->text_len + need > cap)
+			cap *= 2;
+		scan->text = realloc(scan->text, cap);
+		if (!scan->text)
+			abort();
+		scan->text_cap = cap;
+	}
+	int n = sprintf(scan->text + scan->text_len, "%s%s%s", dir, *dir ? "/" : "", name);
+	scan->entries = array_grow(scan->entries, &scan->cap, scan->count, sizeof *scan->entries, 1024);
+	scan->entries[scan->count++] = (struct outdir_entry){ (const char *)(uintptr_t)scan->text_len, regular,
+							      mtime_ns };
+	scan->text_len += (size_t)n + 1;
+}
+
+static int outdir_scan_dir(struct outdir_scan *scan, int parent, const char *name, const char *rel,
+			   struct error *err)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		if (!*rel && e == ENOENT)
+			return 0;
+		return error_set(err, *rel ? rel : OUTDIR, 0, 0, "cannot read the directory: %s", strerror(e));
+	}
+	struct dirent *e;
+	int rc = 0;
+	while (rc == 0 && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (!*rel && strncmp(e->d_name, ".stamp-", 7) == 0)
+			continue;
+		struct stat st;
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* removed while we looked */
+		if (S_ISDIR(st.st_mode)) {
+			struct buf sub = BUF_INIT;
+			buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+			rc = outdir_scan_dir(scan, fd, e->d_name, sub.ptr, err);
+			buf_release(&sub);
+		} else {
+			outdir_scan_add(scan, rel, e->d_name, S_ISREG(st.st_mode),
+					(long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int outdir_compare_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct outdir_entry *)a)->path, ((const struct outdir_entry *)b)->path);
+}
+
+int outdir_scan(struct outdir_scan *scan, struct error *err)
+{
+	memset(scan, 0, sizeof *scan);
+	struct stat st;
+	scan->manifest_mtime_ns = lstat(OUTDIR_MANIFEST, &st) == 0
+		? (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : -1;
+	if (outdir_scan_dir(scan, AT_FDCWD, OUTDIR, "", err) < 0)
+		return -1;
+	for (size_t i = 0; i < scan->count; i++)
+		scan->entries[i].path = scan->text + (uintptr_t)scan->entries[i].path;
+	qsort(scan->entries, scan->count, sizeof *scan->entries, outdir_compare_entry);
+	return 0;
+}
+
+void outdir_scan_release(struct outdir_scan *scan)
+{
+	free(scan->entries);
+	free(scan->text);
+	memset(scan, 0, sizeof *scan);
+}
+
+int outdir_content_hash(const char *path, struct hash *out, struct error *err)
+{
+	struct buf full = BUF_INIT, data = BUF_INIT;
+	buf_printf(&full, OUTDIR "/%s", path);
+	int rc = 0;
+	if (buf_read_file(&data, full.ptr, 0) < 0)
+		rc = error_set(err, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
+	else
+		*out = hash_bytes(data.ptr, data.len);
+	buf_release(&full);
+	buf_release(&data);
+	return rc;
 }

@@ -81,6 +81,28 @@ int outdir_pending_write(const char *const *paths, size_t count, struct error *e
 /* 1 if path is in the journal a dead render left (the list is read once). */
 int outdir_pending_has(const char *path);
 void outdir_pending_clear(void);
+/* What out/ holds on disk: every entry that is not a directory, in path order, without
+ * stamp's own files (out/.stamp-*). The paths live in `text`. */
+struct outdir_entry {
+	const char *path;     /* under out/ */
+	int regular;          /* 0: a symlink, FIFO, socket, device */
+	long long mtime_ns;
+};
+struct outdir_scan {
+	struct outdir_entry *entries;
+	size_t count;
+	size_t cap;
+	char *text;
+	size_t text_len;
+	size_t text_cap;
+	long long manifest_mtime_ns; /* -1: no manifest */
+};
+/* A missing out/ scans as empty. */
+int outdir_scan(struct outdir_scan *scan, struct error *err);
+void outdir_scan_release(struct outdir_scan *scan);
+/* 0 and the hash of out/<path>'s content; -1 when it cannot be read (err says why). */
+int outdir_content_hash(const char *path, struct hash *out, struct error *err);
+
 /* Adds "out/<path>: error: message" to errors. */
 void outdir_report(struct error_list *errors, const char *path, const char *message);
 /* Removes out/<path> and the directories it leaves empty. */

@@ -5,8 +5,8 @@
 #    directory;
 #  - repository cases (the directory has customers/, stamp.yaml or setup): a scratch
 #    repository is made from the project's templates/ (or the case's stamp.yaml as its
-#    manifest) and the case's customers/, `setup` (if any) runs in it, then stamp runs
-#    there with `cmd` (default: check).
+#    manifest) and the case's customers/, `setup` (if any) runs in it (with $STAMP set,
+#    so that a case can render first), then stamp runs there with `cmd` (default: check).
 # Optional `expected-stdout` is compared too. Optional `memory-limit` (KiB) caps the
 # run's address space with ulimit -v, to prove bounded memory (skipped under the
 # sanitizers, which reserve terabytes of address space up front). Nothing may be written: the case directory
@@ -35,7 +35,7 @@ for dir in */; do
 			cp -R "$templates/." "$work/templates/"
 		fi
 		[ -d "$dir/customers" ] && cp -R "$dir/customers/." "$work/customers/"
-		[ -f "$dir/setup" ] && (cd "$work" && sh "$here/$dir/setup")
+		[ -f "$dir/setup" ] && (cd "$work" && STAMP=$stamp sh "$here/$dir/setup")
 		run_in=$work
 	else
 		work=
