@@ -22,14 +22,38 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "check", cmd_check, "validate the template set and every customer spec",
+	{ "check", cmd_check, "check that out/ is what the specs and templates render",
 	  "usage: stamp check\n"
 	  "\n"
-	  "Validates templates/stamp.yaml and every customers/<id>.yaml against the template\n"
-	  "set's schema, secret patterns and cross-customer rules, and reports every problem of\n"
-	  "every file at once, sorted by file and line. Writes nothing; made for pre-commit.\n"
+	  "Validates templates/stamp.yaml and every customers/<id>.yaml (every problem of every\n"
+	  "file at once, sorted by file and line), renders in memory the customers changed\n"
+	  "since the last render, and compares the result with out/: lists every stale,\n"
+	  "missing, extra or hand-edited file with the command that fixes it. Writes nothing;\n"
+	  "made for pre-commit. Files not modified since out/.stamp-manifest was written are\n"
+	  "trusted by their timestamps, like git's index; every other file is read and hashed.\n"
 	  "\n"
-	  "Exit: 0 all valid, 1 problems found, 2 not a stamp repository or I/O error.\n" },
+	  "Exit: 0 valid and in sync, 1 problems found, 2 not a stamp repository or I/O error.\n" },
+	{ "commit", cmd_commit, "render, then commit the out/ changes",
+	  "usage: stamp commit [-m MESSAGE] [--branch NAME] [--expect REV]\n"
+	  "\n"
+	  "Renders (as stamp render), then commits exactly the changes of out/ on the branch\n"
+	  "checked out: the new commit's tree is the branch's tree with out/ replaced, so\n"
+	  "other work, staged or not, stays out of it and stays as it is. The message names\n"
+	  "the changed customers and ends with a Rendered-from: trailer naming the commit of\n"
+	  "the sources. The branch moves only if nobody moved it meanwhile. Does nothing when\n"
+	  "out/ already matches the branch.\n"
+	  "\n"
+	  "  -m, --message MESSAGE  the subject line (default: Render N customers: ...)\n"
+	  "  --branch NAME          commit the rendered tree alone (out/'s content at the\n"
+	  "                         root) to branch NAME instead, creating it if needed; the\n"
+	  "                         checked-out branch, index and work tree are not touched\n"
+	  "  --expect REV           commit only if the branch is still at REV (in CI: the\n"
+	  "                         commit the job checked out)\n"
+	  "\n"
+	  "Identity: GIT_AUTHOR_NAME/EMAIL and GIT_COMMITTER_NAME/EMAIL, else user.name and\n"
+	  "user.email from git's configuration.\n"
+	  "\n"
+	  "Exit: 0 committed or nothing to commit, 1 invalid input, 2 git or I/O error.\n" },
 	{ "mustache", cmd_mustache, "render one template with a data file to stdout",
 	  "usage: stamp mustache TEMPLATE [--data FILE] [--partials DIR] [--escape MODE] [--strict]\n"
 	  "\n"

@@ -45,7 +45,13 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 			return 0;
 		return error_set(err, OUTDIR_MANIFEST, 0, 0, "cannot read: %s", strerror(e));
 	}
-	m->text = buf_detach(&text, NULL);
+	return outdir_manifest_parse(m, buf_detach(&text, NULL), OUTDIR_MANIFEST, err);
+}
+
+int outdir_manifest_parse(struct outdir_manifest *m, char *text, const char *name, struct error *err)
+{
+	memset(m, 0, sizeof *m);
+	m->text = text;
 	size_t lines = 0;
 	for (const char *c = m->text; *c; c++)
 		lines += *c == '\n';
@@ -66,7 +72,7 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 		size_t n = (size_t)(e - p);
 		if (line == 1) {
 			if (strcmp(p, "stamp-manifest 1") != 0)
-				rc = error_set(err, OUTDIR_MANIFEST, 1, 1, "not a stamp manifest (or a newer "
+				rc = error_set(err, name, 1, 1, "not a stamp manifest (or a newer "
 					       "format); remove it and run stamp render --force");
 		} else if (n > 8 && memcmp(p, "version ", 8) == 0) {
 			m->version = p + 8;
@@ -94,7 +100,7 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 			rc = -1;
 		}
 		if (rc < 0 && !err->message)
-			error_set(err, OUTDIR_MANIFEST, line, 1, "unreadable line; the manifest is damaged: "
+			error_set(err, name, line, 1, "unreadable line; the manifest is damaged: "
 				  "remove it and run stamp render --force");
 		if (last)
 			break;
@@ -105,14 +111,6 @@ int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
 	return rc;
 }
 
-void outdir_manifest_release(struct outdir_manifest *m)
-{
-	free(m->customers);
-	free(m->files);
-	free(m->text);
-	memset(m, 0, sizeof *m);
-}
-
 static int outdir_compare_customers(const void *a, const void *b)
 {
 	return strcmp(((const struct outdir_customer *)a)->id, ((const struct outdir_customer *)b)->id);
@@ -121,6 +119,30 @@ static int outdir_compare_customers(const void *a, const void *b)
 static int outdir_compare_files(const void *a, const void *b)
 {
 	return strcmp(((const struct outdir_file *)a)->path, ((const struct outdir_file *)b)->path);
+}
+
+void outdir_manifest_sort(struct outdir_manifest *m)
+{
+	for (size_t i = 1; i < m->file_count; i++) {
+		if (strcmp(m->files[i - 1].path, m->files[i].path) > 0) {
+			qsort(m->files, m->file_count, sizeof *m->files, outdir_compare_files);
+			break;
+		}
+	}
+	for (size_t i = 1; i < m->customer_count; i++) {
+		if (strcmp(m->customers[i - 1].id, m->customers[i].id) > 0) {
+			qsort(m->customers, m->customer_count, sizeof *m->customers, outdir_compare_customers);
+			break;
+		}
+	}
+}
+
+void outdir_manifest_release(struct outdir_manifest *m)
+{
+	free(m->customers);
+	free(m->files);
+	free(m->text);
+	memset(m, 0, sizeof *m);
 }
 
 const struct outdir_customer *outdir_manifest_customer(const struct outdir_manifest *m, const char *id)

@@ -51,6 +51,10 @@ struct outdir_manifest {
 
 /* A missing manifest reads as an empty one. */
 int outdir_manifest_read(struct outdir_manifest *m, struct error *err);
+/* The same from text (malloc'd; the manifest takes it), named `name` in errors. */
+int outdir_manifest_parse(struct outdir_manifest *m, char *text, const char *name, struct error *err);
+/* Sorts files by path and customers by id, when a hand-made manifest did not. */
+void outdir_manifest_sort(struct outdir_manifest *m);
 void outdir_manifest_release(struct outdir_manifest *m);
 const struct outdir_customer *outdir_manifest_customer(const struct outdir_manifest *m, const char *id);
 const struct outdir_file *outdir_manifest_file(const struct outdir_manifest *m, const char *path);

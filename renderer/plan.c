@@ -127,22 +127,6 @@ static void plan_list_take(struct plan_list *l, struct output_files *files, cons
 						     &files->items[i], slot });
 }
 
-static int plan_compare_old(const void *a, const void *b)
-{
-	return strcmp(((const struct outdir_file *)a)->path, ((const struct outdir_file *)b)->path);
-}
-
-/* The manifest is written in path order; one written by hand may not be. */
-static void plan_sort_old(struct outdir_manifest *old)
-{
-	for (size_t i = 1; i < old->file_count; i++) {
-		if (strcmp(old->files[i - 1].path, old->files[i].path) > 0) {
-			qsort(old->files, old->file_count, sizeof *old->files, plan_compare_old);
-			return;
-		}
-	}
-}
-
 static int plan_compare_id(const void *key, const void *item)
 {
 	return strcmp(key, ((const struct customer *)item)->id);
@@ -175,7 +159,7 @@ int plan_load(struct plan *p, int jobs)
 		error_list_take(&p->errors, &err);
 		return -1;
 	}
-	plan_sort_old(&p->old);
+	outdir_manifest_sort(&p->old);
 	int rc = customers_load(&p->customers, p->manifest, jobs, NULL);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);

@@ -1,0 +1,129 @@
+/* Opening the repository and reading revisions. libgit2 is initialised on the first
+ * open and shut down on the last close, so that a command that never touches git
+ * never pays for it. */
+#include "gitrepo.h"
+
+#include "buf.h"
+#include "error.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int gitrepo_fail(struct error *err, const char *what)
+{
+	const git_error *e = git_error_last();
+	return error_set(err, NULL, 0, 0, "%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+int gitrepo_open(struct gitrepo *r, struct error *err)
+{
+	memset(r, 0, sizeof *r);
+	git_libgit2_init();
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd)) {
+		git_libgit2_shutdown();
+		return error_set(err, NULL, 0, 0, "cannot find the current directory");
+	}
+	if (git_repository_open_ext(&r->repo, ".", 0, NULL) < 0) {
+		git_libgit2_shutdown();
+		return error_set(err, NULL, 0, 0, "not a git repository (or any parent up to /): %s; run git init, "
+				 "or run stamp inside a clone", cwd);
+	}
+	const char *workdir = git_repository_workdir(r->repo);
+	if (!workdir) {
+		gitrepo_close(r);
+		return error_set(err, NULL, 0, 0, "the git repository has no work tree (it is bare)");
+	}
+	char real[PATH_MAX], top[PATH_MAX];
+	if (!realpath(cwd, real) || !realpath(workdir, top)) {
+		gitrepo_close(r);
+		return error_set(err, NULL, 0, 0, "cannot resolve the path of the work tree");
+	}
+	size_t n = strlen(top);
+	struct buf prefix = BUF_INIT;
+	buf_add_str(&prefix, "");
+	if (strcmp(real, top) != 0 && strncmp(real, top, n) == 0 && (real[n] == '/' || n == 1))
+		buf_printf(&prefix, "%s/", real + (n == 1 ? 1 : n + 1));
+	r->prefix = buf_detach(&prefix, NULL);
+	return 0;
+}
+
+void gitrepo_close(struct gitrepo *r)
+{
+	if (r->repo) {
+		git_repository_free(r->repo);
+		git_libgit2_shutdown();
+	}
+	free(r->prefix);
+	memset(r, 0, sizeof *r);
+}
+
+int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err)
+{
+	git_object *object = NULL;
+	if (git_revparse_single(&object, r->repo, revision) < 0) {
+		struct buf what = BUF_INIT;
+		buf_printf(&what, "unknown revision '%s'", revision);
+		gitrepo_fail(err, what.ptr);
+		buf_release(&what);
+		return -1;
+	}
+	git_object *peeled = NULL;
+	int rc = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT);
+	git_object_free(object);
+	if (rc < 0) {
+		struct buf what = BUF_INIT;
+		buf_printf(&what, "'%s' does not name a commit", revision);
+		gitrepo_fail(err, what.ptr);
+		buf_release(&what);
+		return -1;
+	}
+	*out = (git_commit *)peeled;
+	return 0;
+}
+
+int gitrepo_read(struct gitrepo *r, git_tree *tree, const char *path, char **data, size_t *len,
+		 struct error *err)
+{
+	git_tree_entry *entry = NULL;
+	int rc = git_tree_entry_bypath(&entry, tree, path);
+	if (rc == GIT_ENOTFOUND)
+		return 1;
+	if (rc < 0)
+		return gitrepo_fail(err, path);
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB) {
+		git_tree_entry_free(entry);
+		return 1;
+	}
+	git_blob *blob = NULL;
+	rc = git_blob_lookup(&blob, r->repo, git_tree_entry_id(entry));
+	git_tree_entry_free(entry);
+	if (rc < 0)
+		return gitrepo_fail(err, path);
+	size_t size = (size_t)git_blob_rawsize(blob);
+	char *copy = malloc(size + 1);
+	if (!copy)
+		abort();
+	memcpy(copy, git_blob_rawcontent(blob), size);
+	copy[size] = 0;
+	git_blob_free(blob);
+	*data = copy;
+	*len = size;
+	return 0;
+}
+
+int gitrepo_empty_tree(struct gitrepo *r, git_tree **out, struct error *err)
+{
+	git_treebuilder *builder = NULL;
+	git_oid id;
+	if (git_treebuilder_new(&builder, r->repo, NULL) < 0 || git_treebuilder_write(&id, builder) < 0) {
+		git_treebuilder_free(builder);
+		return gitrepo_fail(err, "cannot write an empty tree");
+	}
+	git_treebuilder_free(builder);
+	if (git_tree_lookup(out, r->repo, &id) < 0)
+		return gitrepo_fail(err, "cannot read the empty tree");
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* gitrepo: the git repository a stamp repository lives in, through libgit2. Finds it
+ * from the current directory (the stamp repository may be a subdirectory of it, such
+ * as examples/hybrid), turns libgit2's errors into ours, and reads blobs and trees of
+ * a revision without touching the working tree.
+ *
+ * struct gitrepo owns its libgit2 repository and prefix; gitrepo_close() frees them.
+ * Blobs read with gitrepo_read() are malloc'd copies the caller frees. */
+#ifndef STAMP_GITREPO_H
+#define STAMP_GITREPO_H
+
+#include <git2.h>
+#include <stddef.h>
+
+struct error;
+
+struct gitrepo {
+	git_repository *repo;
+	char *prefix;  /* the stamp repository inside the work tree: "" or "examples/hybrid/" */
+};
+
+/* Opens the repository holding the current directory. */
+int gitrepo_open(struct gitrepo *r, struct error *err);
+void gitrepo_close(struct gitrepo *r);
+/* Sets err to "<what>: <libgit2's last error>" and returns -1. */
+int gitrepo_fail(struct error *err, const char *what);
+/* The commit a revision (HEAD, origin/main, a SHA, ...) names; the caller frees it. */
+int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err);
+/* A blob of tree at path, NUL-terminated: 0, 1 when there is none, -1 on error. */
+int gitrepo_read(struct gitrepo *r, git_tree *tree, const char *path, char **data, size_t *len,
+		 struct error *err);
+/* An empty tree, for a branch or repository that has no commit yet. */
+int gitrepo_empty_tree(struct gitrepo *r, git_tree **out, struct error *err);
+
+#endif

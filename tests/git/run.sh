@@ -1,0 +1,161 @@
+#!/bin/sh
+# stamp check, diff and commit on real, temporary git repositories, checked against the
+# git CLI: what stamp says it did is what git status, git log and git fsck see.
+# Usage: tests/git/run.sh STAMP_BINARY
+set -u
+stamp=$1
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+passed=0
+failed=0
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=tester@example.com
+export GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=tester@example.com
+export NO_COLOR=1
+
+check() { # description, then a command that must succeed
+	what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $what"
+	fi
+}
+
+# a git repository holding the project's templates and customers, rendered and committed
+repo() {
+	dir=$scratch/$1
+	mkdir -p "$dir"
+	git -C "$dir" init -q -b main
+	cp -R "$root/templates" "$root/customers" "$dir/"
+	"$stamp" -C "$dir" -q render
+	git -C "$dir" add .
+	git -C "$dir" commit -q -m "sources and out/"
+	echo "$dir"
+}
+
+head_of() { git -C "$1" rev-parse HEAD; }
+
+# --- check: fails, then passes, around a spec change ---
+r=$(repo check)
+check "check passes on a freshly rendered repository" "$stamp" -C "$r" check
+git clone -q "$r" "$scratch/clone"
+check "check passes on a fresh clone (every file read, no timestamps to trust)" "$stamp" -C "$scratch/clone" check
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
+check "check fails after a spec change (exit 1)" test $? = 1
+check "check names acme's configmap as out of date" \
+	grep -q '^out/customers/acme/configmap.yaml: error: is out of date' "$scratch/err"
+check "check names no other customer" sh -c "! grep -v '/acme/\|^stamp:' '$scratch/err'"
+"$stamp" -C "$r" -q render
+check "check passes after stamp render" "$stamp" -C "$r" check
+# --- commit: one commit, only out/, fsck clean, a second commit does nothing ---
+r=$(repo commit)
+before=$(head_of "$r")
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+git -C "$r" add customers/acme.yaml
+git -C "$r" commit -q -m "acme: debug logging"
+source=$(head_of "$r")
+# the user's own staged work in customers/, not committed by stamp
+printf '\n# contact: ops@evergreen.example\n' >> "$r/customers/evergreen.yaml"
+git -C "$r" add customers/evergreen.yaml
+"$stamp" -C "$r" commit >"$scratch/out" 2>&1
+check "commit succeeds" test $? = 0
+check "exactly one new commit" test "$(git -C "$r" rev-list --count "$source..HEAD")" = 1
+check "the commit's parent is the source commit" test "$(git -C "$r" rev-parse HEAD~1)" = "$source"
+git -C "$r" show --name-only --format= HEAD > "$scratch/paths"
+check "the commit touches only out/ paths" sh -c "! grep -v '^out/' '$scratch/paths'"
+check "the commit holds acme's configmap" grep -qx 'out/customers/acme/configmap.yaml' "$scratch/paths"
+check "the commit holds no other customer's files" sh -c "! grep '^out/customers/' '$scratch/paths' | grep -v '/acme/'"
+check "the message names acme" sh -c "git -C '$r' log -1 --format=%s | grep -q acme"
+check "the message carries the source commit as a trailer" \
+	sh -c "git -C '$r' log -1 --format=%B | grep -qx 'Rendered-from: $source'"
+check "git log -p shows the new LOG_LEVEL" sh -c "git -C '$r' log -p -1 | grep -q '^+  LOG_LEVEL: \"debug\"'"
+check "stamp's summary names the commit git has" grep -q "\[main $(git -C "$r" rev-parse --short=12 HEAD)\]" "$scratch/out"
+check "git fsck is clean" git -C "$r" fsck --strict
+check "git status shows nothing under out/" test -z "$(git -C "$r" status --porcelain out)"
+check "the staged change in customers/ is still staged" \
+	test "$(git -C "$r" diff --cached --name-only)" = "customers/evergreen.yaml"
+check "and is not in the commit" sh -c "! git -C '$r' show HEAD -- customers | grep -q ."
+after=$(head_of "$r")
+"$stamp" -C "$r" commit >"$scratch/out" 2>&1
+check "a second commit succeeds" test $? = 0
+check "a second commit is a no-op" test "$(head_of "$r")" = "$after"
+check "and says so" grep -q "nothing to commit" "$scratch/out"
+check "check agrees with the commit" "$stamp" -C "$r" check
+
+# removed customer: its files leave the tree
+git -C "$r" reset -q customers/evergreen.yaml
+git -C "$r" checkout -q customers/evergreen.yaml
+git -C "$r" rm -q customers/corner-bikes.yaml
+git -C "$r" commit -q -m "corner-bikes leaves"
+"$stamp" -C "$r" -q commit
+check "a removed customer's files leave the committed tree" test -z "$(git -C "$r" ls-tree -r HEAD out/customers/corner-bikes)"
+check "its app-of-apps entry too" test -z "$(git -C "$r" ls-tree HEAD out/apps/corner-bikes.yaml)"
+check "the commit's subject names it" sh -c "git -C '$r' log -1 --format=%s | grep -q corner-bikes"
+check "git fsck is clean after a removal" git -C "$r" fsck --strict
+check "the working tree matches HEAD under out/" test -z "$(git -C "$r" status --porcelain out)"
+
+# --- a stale index.lock: a clear error and no damage ---
+sed -i 's/LOG_LEVEL: debug/LOG_LEVEL: warn/' "$r/customers/acme.yaml"
+head=$(head_of "$r")
+touch "$r/.git/index.lock"
+"$stamp" -C "$r" commit >/dev/null 2>"$scratch/err"
+check "a stale index.lock stops commit (exit 2)" test $? = 2
+check "the error names index.lock and the fix" grep -q 'index.lock: error: exists: another git process is running' "$scratch/err"
+check "the branch did not move" test "$(head_of "$r")" = "$head"
+rm -f "$r/.git/index.lock"
+check "git fsck is clean after the refusal" git -C "$r" fsck --strict
+
+# --- a branch that moved: a clear error and no damage ---
+git -C "$r" commit -q --allow-empty -m "someone else's commit"
+moved=$(head_of "$r")
+"$stamp" -C "$r" commit --expect "$head" >/dev/null 2>"$scratch/err"
+check "a moved branch stops commit (exit 2)" test $? = 2
+check "the error says the branch moved" grep -q 'refs/heads/main moved' "$scratch/err"
+check "the other commit is still the tip" test "$(head_of "$r")" = "$moved"
+check "--expect with the right commit commits" "$stamp" -C "$r" -q commit --expect "$moved"
+check "on top of the other commit" test "$(git -C "$r" rev-parse HEAD~1)" = "$moved"
+
+# --- --branch: the hydrated branch holds only the rendered tree ---
+main_before=$(head_of "$r")
+"$stamp" -C "$r" -q commit --branch deploy
+check "--branch creates the branch" git -C "$r" rev-parse -q --verify refs/heads/deploy
+check "its root is out/'s content" sh -c "git -C '$r' ls-tree --name-only deploy | tr '\n' ' ' | grep -qx '.stamp-manifest apps argocd customers terraform '"
+check "its files are out/'s files" sh -c "git -C '$r' show deploy:customers/acme/configmap.yaml | cmp - '$r/out/customers/acme/configmap.yaml'"
+check "the checked-out branch did not move" test "$(head_of "$r")" = "$main_before"
+deploy=$(git -C "$r" rev-parse deploy)
+"$stamp" -C "$r" -q commit --branch deploy
+check "a second --branch commit is a no-op" test "$(git -C "$r" rev-parse deploy)" = "$deploy"
+sed -i 's/LOG_LEVEL: warn/LOG_LEVEL: error/' "$r/customers/acme.yaml"
+"$stamp" -C "$r" -q commit --branch deploy
+check "a change adds one commit on the branch" test "$(git -C "$r" rev-parse deploy~1)" = "$deploy"
+check "touching only acme" sh -c "test \"\$(git -C '$r' show --name-only --format= deploy | grep -v '^customers/acme/\|^.stamp-manifest$')\" = ''"
+"$stamp" -C "$r" commit --branch main >/dev/null 2>"$scratch/err"
+check "--branch refuses the checked-out branch" grep -q 'is the branch checked out here' "$scratch/err"
+check "git fsck is clean with the hydrated branch" git -C "$r" fsck --strict
+
+# --- a stamp repository in a subdirectory of the git repository ---
+sub=$scratch/mono
+mkdir -p "$sub/platform"
+git -C "$sub" init -q -b main
+cp -R "$root/templates" "$root/customers" "$sub/platform/"
+echo "unrelated" > "$sub/README"
+git -C "$sub" add . && git -C "$sub" commit -q -m sources
+"$stamp" -C "$sub/platform" -q commit
+check "in a subdirectory, out/ is committed under it" git -C "$sub" cat-file -e HEAD:platform/out/.stamp-manifest
+check "and nothing else" sh -c "! git -C '$sub' show --name-only --format= HEAD | grep -v '^platform/out/'"
+check "git status is clean" test -z "$(git -C "$sub" status --porcelain)"
+
+# --- no git repository ---
+mkdir -p "$scratch/nogit"
+cp -R "$root/templates" "$root/customers" "$scratch/nogit/"
+GIT_CEILING_DIRECTORIES=$scratch "$stamp" -C "$scratch/nogit" commit >/dev/null 2>"$scratch/err"
+check "commit outside a git repository exits 2" test $? = 2
+check "and says why" grep -q 'not a git repository' "$scratch/err"
+
+echo "git: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
