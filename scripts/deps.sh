@@ -25,6 +25,8 @@ fi
 if [ "${1:-}" = "--test" ]; then
 	# PyYAML: the YAML 1.1 reader the escaping tests read rendered output back with.
 	/usr/bin/python3 -c 'import yaml' 2>/dev/null || need="$need python3-yaml"
+	# git: the git tests check what stamp commits against the git CLI.
+	check_cmd git git
 fi
 
 [ -z "$need" ] && exit 0
