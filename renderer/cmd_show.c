@@ -6,6 +6,7 @@
 #include "emit.h"
 #include "error.h"
 #include "manifest.h"
+#include "source.h"
 #include "suggest.h"
 
 #include <dirent.h>
@@ -54,7 +55,7 @@ int cmd_show(const struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	const char *name = positional[0];
 	struct error_list errors = ERROR_LIST_INIT;
-	struct manifest *m = manifest_load(MANIFEST_PATH, &errors);
+	struct manifest *m = manifest_load(&source_worktree, MANIFEST_PATH, &errors);
 	if (!m) {
 		error_list_sort(&errors);
 		cli_print_errors(cli, &errors);
@@ -63,7 +64,7 @@ int cmd_show(const struct cli *cli, int argc, char **argv)
 	}
 	int status = CLI_OK;
 	struct customers customers;
-	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, 1, name) : -2;
+	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, &source_worktree, 1, name) : -2;
 	if (rc == -2 || (rc == 0 && customers.count == 0)) {
 		show_unknown(cli, name);
 		status = CLI_INVALID;

@@ -7,18 +7,15 @@
 #include "buf.h"
 #include "document.h"
 #include "manifest.h"
+#include "source.h"
 #include "value.h"
 #include "values.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct customers_slot {
@@ -28,6 +25,7 @@ struct customers_slot {
 
 struct customers_job {
 	const struct manifest *manifest;
+	const struct source *source;
 	struct customers_slot *slots;
 	size_t count;
 	size_t next;
@@ -67,53 +65,30 @@ static char *customers_strdup(const char *s)
 	return p;
 }
 
-/* Reads a spec with every guard: regular file only, bounded size, no blocking. */
-static int customers_read(const char *path, struct buf *text, struct error_list *errors)
+/* Reads a spec with every guard: regular file only, bounded size, no blocking. The
+ * spec's name is its source's label + path. */
+static int customers_read(const struct source *src, const char *file, struct buf *text, struct error_list *errors)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		customers_report(errors, path, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		customers_report(errors, path, "%s", "is not a regular file; a spec must be a plain file");
-		return -1;
-	}
-	if (st.st_size > CUSTOMERS_MAX_BYTES) {
-		close(fd);
-		customers_report(errors, path, "%s", "is larger than 256 KiB; a spec is a few lines of YAML");
-		return -1;
-	}
-	char chunk[16384];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			customers_report(errors, path, "cannot read: %s", strerror(errno));
-			return -1;
-		}
-		if (n == 0)
-			break;
-		buf_add(text, chunk, (size_t)n);
-		if (text->len > CUSTOMERS_MAX_BYTES) {
-			close(fd);
-			customers_report(errors, path, "%s", "is larger than 256 KiB; a spec is a few lines of YAML");
-			return -1;
-		}
-	}
-	close(fd);
-	return 0;
+	struct error err = ERROR_INIT;
+	enum source_status status = src->ops->read(src, file + strlen(src->label), CUSTOMERS_MAX_BYTES, text, &err);
+	if (status == SOURCE_OK)
+		return 0;
+	if (status == SOURCE_NOT_FILE)
+		customers_report(errors, file, "%s", "is not a regular file; a spec must be a plain file");
+	else if (status == SOURCE_TOO_LARGE)
+		customers_report(errors, file, "%s", "is larger than 256 KiB; a spec is a few lines of YAML");
+	else
+		error_list_take(errors, &err);
+	error_clear(&err);
+	return -1;
 }
 
-static void customers_process(struct customers_slot *slot, const struct manifest *m, struct arena *arena)
+static void customers_process(struct customers_slot *slot, const struct manifest *m, const struct source *src,
+			      struct arena *arena)
 {
 	struct customer *c = &slot->customer;
 	struct buf text = BUF_INIT;
-	if (customers_read(c->file, &text, &slot->errors) < 0) {
+	if (customers_read(src, c->file, &text, &slot->errors) < 0) {
 		buf_release(&text);
 		return;
 	}
@@ -139,7 +114,7 @@ static void *customers_worker_main(void *arg)
 		pthread_mutex_unlock(&job->lock);
 		if (i >= job->count)
 			break;
-		customers_process(&job->slots[i], job->manifest, w->arena);
+		customers_process(&job->slots[i], job->manifest, job->source, w->arena);
 	}
 	return NULL;
 }
@@ -151,7 +126,7 @@ static int customers_compare(const void *a, const void *b)
 }
 
 /* Applies the naming rules to one directory entry; adds a slot for a spec to load. */
-static void customers_consider(const char *name, const char *root, struct customers_slot **slots,
+static void customers_consider(const struct source *src, const char *name, struct customers_slot **slots,
 			       size_t *count, size_t *cap, struct error_list *errors)
 {
 	size_t len = strlen(name);
@@ -161,21 +136,22 @@ static void customers_consider(const char *name, const char *root, struct custom
 	int yml = len > 4 && strcmp(name + len - 4, ".yml") == 0;
 	if (!yaml && !yml)
 		return;
-	struct buf path = BUF_INIT;
-	buf_printf(&path, CUSTOMERS_DIR "/%s", name);
-	struct stat st;
-	if (lstat(path.ptr, &st) < 0) {
-		customers_report(errors, path.ptr, "cannot read: %s", strerror(errno));
+	struct buf relative = BUF_INIT, path = BUF_INIT;
+	buf_printf(&relative, CUSTOMERS_DIR "/%s", name);
+	source_name(src, relative.ptr, &path);
+	enum source_kind kind = src->ops->kind(src, relative.ptr);
+	if (kind == SOURCE_NONE) {
+		customers_report(errors, path.ptr, "cannot read: %s", "it disappeared while stamp ran");
 		goto out;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (kind == SOURCE_DIR) {
 		customers_report(errors, path.ptr, "%s", "is a directory; a spec is a file customers/<id>.yaml");
 		goto out;
 	}
 	if (yml) {
 		struct buf twin = BUF_INIT;
 		buf_printf(&twin, CUSTOMERS_DIR "/%.*s.yaml", (int)(len - 4), name);
-		if (access(twin.ptr, F_OK) == 0)
+		if (src->ops->kind(src, twin.ptr) != SOURCE_NONE)
 			customers_report(errors, path.ptr, "has a twin %s; keep only the .yaml file", twin.ptr);
 		else
 			customers_report(errors, path.ptr, "specs use the .yaml extension; rename it to %s", twin.ptr);
@@ -188,19 +164,20 @@ static void customers_consider(const char *name, const char *root, struct custom
 				 "rename it%s", "");
 		goto out;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		char resolved[PATH_MAX];
-		size_t root_len = strlen(root);
-		if (!realpath(path.ptr, resolved)) {
+	if (kind == SOURCE_LINK) {
+		struct buf target = BUF_INIT;
+		struct error err = ERROR_INIT;
+		int rc = src->ops->link_target(src, relative.ptr, &target, &err);
+		if (rc < 0)
 			customers_report(errors, path.ptr, "is a symlink that leads nowhere (%s); replace it "
-					 "with the spec", strerror(errno));
-			goto out;
-		}
-		if (strncmp(resolved, root, root_len) != 0 || resolved[root_len] != '/') {
+					 "with the spec", err.message);
+		else if (rc > 0)
 			customers_report(errors, path.ptr, "is a symlink to %s, outside the repository; "
-					 "replace it with the spec", resolved);
+					 "replace it with the spec", target.ptr);
+		error_clear(&err);
+		buf_release(&target);
+		if (rc != 0)
 			goto out;
-		}
 	}
 	*slots = array_grow(*slots, cap, *count, sizeof **slots, 64);
 	struct customers_slot *slot = &(*slots)[(*count)++];
@@ -209,6 +186,7 @@ static void customers_consider(const char *name, const char *root, struct custom
 	slot->customer.id[len - 5] = 0;
 	slot->customer.file = buf_detach(&path, NULL);
 out:
+	buf_release(&relative);
 	buf_release(&path);
 }
 
@@ -304,31 +282,27 @@ static void customers_check_unique(struct customers *c, const struct manifest *m
 	}
 }
 
-int customers_load(struct customers *out, const struct manifest *m, int jobs, const char *only)
+int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
+		   const char *only)
 {
 	memset(out, 0, sizeof *out);
-	char root[PATH_MAX];
-	if (!getcwd(root, sizeof root)) {
-		customers_report(&out->errors, ".", "cannot find the current directory: %s", strerror(errno));
-		return -1;
-	}
-	DIR *dir = opendir(CUSTOMERS_DIR);
-	if (!dir) {
-		customers_report(&out->errors, CUSTOMERS_DIR, "cannot read the directory: %s", strerror(errno));
+	char **names = NULL;
+	size_t name_count = 0;
+	struct error err = ERROR_INIT;
+	if (src->ops->list(src, CUSTOMERS_DIR, &names, &name_count, &err) < 0) {
+		error_list_take(&out->errors, &err);
 		return -1;
 	}
 	struct customers_slot *slots = NULL;
 	size_t count = 0, cap = 0;
-	struct dirent *e;
-	while ((e = readdir(dir))) {
-		if (only) {
-			size_t n = strlen(only);
-			if (strncmp(e->d_name, only, n) != 0 || strcmp(e->d_name + n, ".yaml") != 0)
-				continue;
-		}
-		customers_consider(e->d_name, root, &slots, &count, &cap, &out->errors);
+	for (size_t i = 0; i < name_count; i++) {
+		const char *name = names[i];
+		size_t n = only ? strlen(only) : 0;
+		if (!only || (strncmp(name, only, n) == 0 && strcmp(name + n, ".yaml") == 0))
+			customers_consider(src, name, &slots, &count, &cap, &out->errors);
+		free(names[i]);
 	}
-	closedir(dir);
+	free(names);
 	if (count)
 		qsort(slots, count, sizeof *slots, customers_compare);
 
@@ -338,7 +312,7 @@ int customers_load(struct customers *out, const struct manifest *m, int jobs, co
 		workers = count ? count : 1;
 	out->arena_count = workers;
 	out->arenas = calloc(workers, sizeof *out->arenas);
-	struct customers_job job = { m, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct customers_job job = { m, src, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
 	struct customers_worker *ws = calloc(workers, sizeof *ws);
 	pthread_t *threads = calloc(workers, sizeof *threads);
 	if (!out->arenas || !ws || !threads)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 struct manifest;
+struct source;
 struct value;
 
 #define CUSTOMERS_DIR "customers"
@@ -42,10 +43,11 @@ struct customers {
 	struct error_list errors; /* every problem, sorted by file and position */
 };
 
-/* Loads every customer (or only `only`, when not NULL) with `jobs` threads (0: all
+/* Loads every customer of src (or only `only`, when not NULL) with `jobs` threads (0: all
  * cores). Returns 0 when everything is valid, 1 when errors holds problems, -1 when the
  * directory cannot be read at all (errors says why). */
-int customers_load(struct customers *out, const struct manifest *m, int jobs, const char *only);
+int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
+		   const char *only);
 void customers_release(struct customers *c);
 /* 1 if name is a DNS-1123 label (what a customer id must be). */
 int customers_valid_id(const char *name, size_t len);

@@ -7,6 +7,7 @@
 #include "document.h"
 #include "error.h"
 #include "schema.h"
+#include "source.h"
 #include "suggest.h"
 #include "template.h"
 #include "value.h"
@@ -138,7 +139,7 @@ static void manifest_derived(struct manifest *m, const struct value *section, st
 	}
 }
 
-struct manifest *manifest_load(const char *path, struct error_list *errors)
+struct manifest *manifest_load(const struct source *src, const char *path, struct error_list *errors)
 {
 	struct manifest *m = calloc(1, sizeof *m);
 	if (!m)
@@ -146,12 +147,23 @@ struct manifest *manifest_load(const char *path, struct error_list *errors)
 	size_t before = errors->count;
 	struct tmpl_options opts = { TMPL_FORMAT_NONE, 1, NULL, NULL };
 	m->templates = tmpl_set_new(&opts);
-	m->path = arena_strdup(&m->arena, path);
+	struct buf name = BUF_INIT, text = BUF_INIT;
+	source_name(src, path, &name);
+	m->path = arena_strdup(&m->arena, name.ptr);
 	struct error err = ERROR_INIT;
-	if (document_load_file(&m->arena, path, NULL, &m->root, &err) < 0) {
+	enum source_status read = src->ops->read(src, path, document_default_limits.max_bytes, &text, &err);
+	if (read == SOURCE_TOO_LARGE || read == SOURCE_NOT_FILE)
+		error_set(&err, m->path, 0, 0, read == SOURCE_TOO_LARGE ? "file is larger than 4194304 bytes; split it"
+			  : "cannot read: not a regular file");
+	if (read != SOURCE_OK || document_load_string(&m->arena, text.ptr ? text.ptr : "", text.len, m->path, NULL,
+						       &m->root, &err) < 0) {
+		buf_release(&name);
+		buf_release(&text);
 		error_list_take(errors, &err);
 		goto fail;
 	}
+	buf_release(&name);
+	buf_release(&text);
 	if (m->root->type != VALUE_MAP) {
 		manifest_report(errors, m->root, "the manifest must be a map with platform:, plans: and "
 				"schema:%s%s", "", "");

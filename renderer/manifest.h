@@ -16,6 +16,7 @@
 
 struct error_list;
 struct schema;
+struct source;
 struct tmpl;
 struct tmpl_set;
 struct value;
@@ -63,9 +64,9 @@ struct manifest {
 	struct tmpl_set *templates;
 };
 
-/* Loads and checks the manifest at path; every problem goes to errors (with positions in
+/* Loads and checks the manifest at path (in src); every problem goes to errors (with positions in
  * the manifest). Returns NULL if there was any. */
-struct manifest *manifest_load(const char *path, struct error_list *errors);
+struct manifest *manifest_load(const struct source *src, const char *path, struct error_list *errors);
 void manifest_free(struct manifest *m);
 
 #endif

@@ -9,19 +9,16 @@
 #include "document.h"
 #include "error.h"
 #include "manifest.h"
+#include "source.h"
 #include "value.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define OUTPUT_TEMPLATES "templates"
 #define OUTPUT_PARTIALS "templates/partials"
 
 static const char *const output_suffixes[] = { "", ".yaml", ".json", ".tfvars", ".mustache" };
-static const struct tmpl_directory output_partials = { OUTPUT_PARTIALS, output_suffixes, 5 };
 
 static void output_report(struct error_list *errors, const struct value *at, const char *fmt,
 			  const char *a, const char *b)
@@ -37,36 +34,32 @@ static int output_compare_names(const void *a, const void *b)
 }
 
 /* Every regular file under dir, sorted, into the hash: any change to the set (a
- * template, a partial, the manifest) changes it. */
-static void output_hash_tree(struct hash_state *state, const char *dir)
+ * template, a partial, the manifest) changes it. Paths enter the hash relative to the
+ * repository root, so the same set hashes the same from the working tree or a revision. */
+static void output_hash_tree(struct hash_state *state, const struct source *src, const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
 	char **names = NULL;
 	size_t n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		names = realloc(names, (n + 1) * sizeof *names);
-		names[n++] = strdup(e->d_name);
+	struct error err = ERROR_INIT;
+	if (src->ops->list(src, dir, &names, &n, &err) < 0) {
+		error_clear(&err);
+		return;
 	}
-	closedir(d);
 	if (n)
 		qsort(names, n, sizeof *names, output_compare_names);
 	for (size_t i = 0; i < n; i++) {
 		struct buf path = BUF_INIT;
 		buf_printf(&path, "%s/%s", dir, names[i]);
-		struct stat st;
-		if (stat(path.ptr, &st) == 0 && S_ISDIR(st.st_mode)) {
-			output_hash_tree(state, path.ptr);
-		} else if (stat(path.ptr, &st) == 0 && S_ISREG(st.st_mode)) {
+		enum source_kind kind = src->ops->kind(src, path.ptr);
+		if (kind == SOURCE_DIR) {
+			output_hash_tree(state, src, path.ptr);
+		} else if (kind == SOURCE_FILE || kind == SOURCE_LINK) {
 			struct buf content = BUF_INIT;
-			if (buf_read_file(&content, path.ptr, 0) == 0) {
+			if (src->ops->read(src, path.ptr, 0, &content, &err) == SOURCE_OK) {
 				hash_add(state, path.ptr, path.len);
-				hash_add(state, content.ptr, content.len);
+				hash_add(state, content.ptr ? content.ptr : "", content.len);
 			}
+			error_clear(&err);
 			buf_release(&content);
 		}
 		buf_release(&path);
@@ -75,13 +68,50 @@ static void output_hash_tree(struct hash_state *state, const char *dir)
 	free(names);
 }
 
-int output_set_load(struct output_set *os, const struct manifest *m, struct error_list *errors)
+/* Partials, from templates/partials/ of the set's source: name, or name + a suffix. */
+static int output_load_partial(void *data, const char *name, size_t len, struct buf *source, struct buf *path,
+			       struct error *err)
+{
+	const struct source *src = data;
+	if (len == 0 || memchr(name, 0, len) || name[0] == '/' || name[0] == '.' || memchr(name, '\\', len))
+		return error_set(err, NULL, 0, 0, "partial name \"%.*s\" is not a plain relative name inside "
+				 OUTPUT_PARTIALS, (int)len, name);
+	for (size_t i = 0; i < len; i++)
+		if (name[i] == '/' && i + 1 < len && name[i + 1] == '.')
+			return error_set(err, NULL, 0, 0, "partial name \"%.*s\" is not a plain relative name "
+					 "inside " OUTPUT_PARTIALS, (int)len, name);
+	for (size_t i = 0; i < sizeof output_suffixes / sizeof *output_suffixes; i++) {
+		struct buf relative = BUF_INIT;
+		buf_printf(&relative, OUTPUT_PARTIALS "/%.*s%s", (int)len, name, output_suffixes[i]);
+		enum source_kind kind = src->ops->kind(src, relative.ptr);
+		if (kind != SOURCE_FILE && kind != SOURCE_LINK) {
+			buf_release(&relative);
+			continue;
+		}
+		buf_clear(path);
+		source_name(src, relative.ptr, path);
+		enum source_status status = src->ops->read(src, relative.ptr, TMPL_MAX_SOURCE, source, err);
+		buf_release(&relative);
+		if (status == SOURCE_NOT_FILE)
+			continue;
+		if (status == SOURCE_TOO_LARGE)
+			return error_set(err, path->ptr, 0, 0, "cannot read partial: larger than %u bytes",
+					 (unsigned)TMPL_MAX_SOURCE);
+		if (status != SOURCE_OK)
+			return -1;
+		return 0;
+	}
+	return 1;
+}
+
+int output_set_load(struct output_set *os, const struct manifest *m, const struct source *src,
+		    struct error_list *errors)
 {
 	memset(os, 0, sizeof *os);
 	size_t before = errors->count;
 	struct hash_state *state = hash_begin();
 	hash_add(state, STAMP_VERSION, strlen(STAMP_VERSION));
-	output_hash_tree(state, OUTPUT_TEMPLATES);
+	output_hash_tree(state, src, OUTPUT_TEMPLATES);
 	os->set_hash = hash_end(state);
 
 	const struct value *list = m->outputs;
@@ -121,7 +151,7 @@ int output_set_load(struct output_set *os, const struct manifest *m, struct erro
 		d->over_all = over != NULL;
 		d->format = tmpl_format_for_path(d->template_path);
 		if (!os->sets[d->format]) {
-			struct tmpl_options opts = { d->format, 1, tmpl_load_from_directory, (void *)&output_partials };
+			struct tmpl_options opts = { d->format, 1, output_load_partial, (void *)src };
 			os->sets[d->format] = tmpl_set_new(&opts);
 		}
 		if (!os->sets[0])
@@ -131,17 +161,21 @@ int output_set_load(struct output_set *os, const struct manifest *m, struct erro
 			output_report(errors, path, "outputs.%s.path: %s", d->name, err.message);
 			error_clear(&err);
 		}
-		struct buf file = BUF_INIT, source = BUF_INIT;
-		buf_printf(&file, OUTPUT_TEMPLATES "/%s", d->template_path);
+		struct buf relative = BUF_INIT, file = BUF_INIT, source = BUF_INIT;
+		buf_printf(&relative, OUTPUT_TEMPLATES "/%s", d->template_path);
+		source_name(src, relative.ptr, &file);
+		struct error unread = ERROR_INIT;
 		if (strstr(d->template_path, "..") || d->template_path[0] == '/') {
 			output_report(errors, template, "outputs.%s.template: must be a path inside templates/%s",
 				      d->name, "");
-		} else if (buf_read_file(&source, file.ptr, 16u * 1024 * 1024) < 0) {
+		} else if (src->ops->read(src, relative.ptr, TMPL_MAX_SOURCE, &source, &unread) != SOURCE_OK) {
 			output_report(errors, template, "outputs.%s.template: cannot read templates/%s",
 				      d->name, d->template_path);
 		} else if (tmpl_compile(os->sets[d->format], file.ptr, source.ptr, source.len, &d->template, &err) < 0) {
 			error_list_take(errors, &err);
 		}
+		error_clear(&unread);
+		buf_release(&relative);
 		buf_release(&file);
 		buf_release(&source);
 	}

@@ -17,6 +17,7 @@
 
 struct error_list;
 struct manifest;
+struct source;
 struct value;
 
 struct output_def {
@@ -59,7 +60,9 @@ struct output_files {
 	size_t cap;
 };
 
-int output_set_load(struct output_set *os, const struct manifest *m, struct error_list *errors);
+/* Compiles the outputs of m, reading templates and partials from src. */
+int output_set_load(struct output_set *os, const struct manifest *m, const struct source *src,
+		    struct error_list *errors);
 void output_set_release(struct output_set *os);
 
 /* Renders every per-customer output of `values` (the map gains "hashes": the hash of

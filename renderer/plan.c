@@ -7,6 +7,7 @@
 
 #include "array.h"
 #include "manifest.h"
+#include "source.h"
 #include "value.h"
 
 #include <pthread.h>
@@ -149,10 +150,10 @@ int plan_load(struct plan *p, int jobs)
 	memset(p, 0, sizeof *p);
 	p->aggregate_arena = (struct arena)ARENA_INIT;
 	struct error err = ERROR_INIT;
-	p->manifest = manifest_load(MANIFEST_PATH, &p->errors);
+	p->manifest = manifest_load(&source_worktree, MANIFEST_PATH, &p->errors);
 	if (!p->manifest)
 		return 1;
-	p->have_outputs = output_set_load(&p->outputs, p->manifest, &p->errors) == 0;
+	p->have_outputs = output_set_load(&p->outputs, p->manifest, &source_worktree, &p->errors) == 0;
 	if (!p->have_outputs)
 		return 1;
 	if (outdir_manifest_read(&p->old, &err) < 0) {
@@ -160,7 +161,7 @@ int plan_load(struct plan *p, int jobs)
 		return -1;
 	}
 	outdir_manifest_sort(&p->old);
-	int rc = customers_load(&p->customers, p->manifest, jobs, NULL);
+	int rc = customers_load(&p->customers, p->manifest, &source_worktree, jobs, NULL);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);
 		return rc < 0 ? -1 : 1;

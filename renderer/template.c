@@ -20,7 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define TMPL_MAX_SOURCE (16u * 1024 * 1024)
 #define TMPL_MAX_NESTING 100
 
 struct tmpl_cache_entry {

@@ -35,6 +35,9 @@ enum tmpl_format tmpl_format_for_path(const char *path);
 
 /* Finds the source of partial `name`. Returns 0 and fills source and path (the name
  * diagnostics will show), 1 when there is no such partial, -1 on error (err set). */
+/* The largest template or partial source read. */
+#define TMPL_MAX_SOURCE (16u * 1024 * 1024)
+
 typedef int (*tmpl_loader_fn)(void *data, const char *name, size_t name_len,
 			      struct buf *source, struct buf *path, struct error *err);
 

@@ -1,0 +1,123 @@
+/* The working tree source: plain POSIX calls relative to the current directory, which
+ * is the stamp repository root. Reads open with O_NONBLOCK and check the file type
+ * after opening, so a FIFO named like a spec cannot hang a run. */
+#include "source.h"
+
+#include "buf.h"
+#include "error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void source_name(const struct source *s, const char *path, struct buf *out)
+{
+	buf_printf(out, "%s%s", s->label, path);
+}
+
+static int worktree_list(const struct source *s, const char *dir, char ***names, size_t *count,
+			 struct error *err)
+{
+	(void)s;
+	*names = NULL;
+	*count = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(errno));
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (*count == cap) {
+			cap = cap ? cap * 2 : 64;
+			*names = realloc(*names, cap * sizeof **names);
+			if (!*names)
+				abort();
+		}
+		char *copy = strdup(e->d_name);
+		if (!copy)
+			abort();
+		(*names)[(*count)++] = copy;
+	}
+	closedir(d);
+	return 0;
+}
+
+static enum source_kind worktree_kind(const struct source *s, const char *path)
+{
+	(void)s;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return SOURCE_NONE;
+	return S_ISREG(st.st_mode) ? SOURCE_FILE : S_ISDIR(st.st_mode) ? SOURCE_DIR
+		: S_ISLNK(st.st_mode) ? SOURCE_LINK : SOURCE_OTHER;
+}
+
+static enum source_status worktree_read(const struct source *s, const char *path, size_t max, struct buf *out,
+					struct error *err)
+{
+	(void)s;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+		return SOURCE_FAILED;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return SOURCE_NOT_FILE;
+	}
+	if (max && (size_t)st.st_size > max) {
+		close(fd);
+		return SOURCE_TOO_LARGE;
+	}
+	char chunk[16384];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+			return SOURCE_FAILED;
+		}
+		if (n == 0)
+			break;
+		buf_add(out, chunk, (size_t)n);
+		if (max && out->len > max) {
+			close(fd);
+			return SOURCE_TOO_LARGE;
+		}
+	}
+	close(fd);
+	if (!out->ptr)
+		buf_add(out, "", 0);
+	return SOURCE_OK;
+}
+
+static int worktree_link_target(const struct source *s, const char *path, struct buf *target, struct error *err)
+{
+	(void)s;
+	char root[PATH_MAX], resolved[PATH_MAX];
+	if (!getcwd(root, sizeof root))
+		return error_set(err, path, 0, 0, "cannot find the current directory: %s", strerror(errno));
+	if (!realpath(path, resolved))
+		return error_set(err, path, 0, 0, "%s", strerror(errno));
+	size_t n = strlen(root);
+	if (strncmp(resolved, root, n) != 0 || resolved[n] != '/') {
+		buf_add_str(target, resolved);
+		return 1;
+	}
+	buf_add_str(target, resolved + n + 1);
+	return 0;
+}
+
+static const struct source_ops worktree_ops = { worktree_list, worktree_kind, worktree_read, worktree_link_target };
+
+const struct source source_worktree = { &worktree_ops, "", NULL };

@@ -1,0 +1,66 @@
+/* source: where the inputs of a render (templates/ and customers/) are read from: the
+ * working tree, or a tree in the git object store (`stamp diff --base REV` reads a
+ * revision without checking it out). Loaders take paths relative to the stamp
+ * repository root and show them in diagnostics behind the source's label: "" for the
+ * working tree, "REV:" for a revision, so "origin/main:customers/acme.yaml:3:7".
+ *
+ * A source is read-only and safe to use from several threads. The worktree source is
+ * a constant; a git source is made by source_git_open() and freed by source_git_close(). */
+#ifndef STAMP_SOURCE_H
+#define STAMP_SOURCE_H
+
+#include <stddef.h>
+
+struct buf;
+struct error;
+struct gitrepo;
+struct source;
+
+enum source_kind {
+	SOURCE_NONE,    /* nothing there */
+	SOURCE_FILE,
+	SOURCE_DIR,
+	SOURCE_LINK,
+	SOURCE_OTHER,   /* FIFO, device, socket, submodule */
+};
+
+/* Why a read failed. */
+enum source_status {
+	SOURCE_OK = 0,
+	SOURCE_FAILED = -1,      /* err says why */
+	SOURCE_TOO_LARGE = -2,   /* over the caller's limit */
+	SOURCE_NOT_FILE = -3,    /* not a regular file (after following a link) */
+};
+
+struct source_ops {
+	/* The names in dir, unsorted; *names and each name are malloc'd. -1 when dir cannot
+	 * be read (err says why; a missing directory is an error too). */
+	int (*list)(const struct source *s, const char *dir, char ***names, size_t *count, struct error *err);
+	/* What path is, without following a link. */
+	enum source_kind (*kind)(const struct source *s, const char *path);
+	/* Reads a file (following links), at most max bytes (0: no limit). */
+	enum source_status (*read)(const struct source *s, const char *path, size_t max, struct buf *out,
+				   struct error *err);
+	/* Where a link leads, as a path from the repository root; 1 when it leads outside
+	 * (target then holds what it names), -1 when it leads nowhere (err says why). */
+	int (*link_target)(const struct source *s, const char *path, struct buf *target, struct error *err);
+};
+
+struct source {
+	const struct source_ops *ops;
+	const char *label;
+	void *data;
+};
+
+extern const struct source source_worktree;
+
+/* label + path, for diagnostics. */
+void source_name(const struct source *s, const char *path, struct buf *out);
+
+/* A source over the tree of commit `revision`, inside the repository's stamp directory
+ * (r->prefix). The label is "<revision>:". 1 when the revision has no stamp repository
+ * there (no templates/stamp.yaml), -1 on error. */
+int source_git_open(struct source *s, struct gitrepo *r, const char *revision, struct error *err);
+void source_git_close(struct source *s);
+
+#endif
