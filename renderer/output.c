@@ -281,9 +281,17 @@ int output_render_customer(const struct output_set *os, struct value *values, in
 	return rc;
 }
 
-int output_render_aggregate(const struct output_set *os, struct value *all, int mode,
-			    struct arena *arena, struct output_files *files, struct error_list *errors)
+int output_render_aggregate(const struct output_set *os, const struct value *platform, struct value **customers,
+			    size_t count, int mode, struct arena *arena, struct output_files *files,
+			    struct error_list *errors)
 {
+	struct value *all = value_new_map(arena, NULL, 0, 0);
+	struct value *list = value_new(arena, VALUE_LIST, NULL, 0, 0);
+	list->as.list.items = arena_alloc(arena, (count + 1) * sizeof(struct value *));
+	for (size_t i = 0; i < count; i++)
+		list->as.list.items[list->as.list.count++] = customers[i];
+	value_map_set(arena, all, value_new_string(arena, "platform", 8, NULL, 0, 0), (struct value *)platform);
+	value_map_set(arena, all, value_new_string(arena, "customers", 9, NULL, 0, 0), list);
 	struct buf text = BUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < os->count; i++) {

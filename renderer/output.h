@@ -70,9 +70,10 @@ void output_set_release(struct output_set *os);
  * the problems to errors. */
 int output_render_customer(const struct output_set *os, struct value *values, int mode,
 			   struct arena *arena, struct output_files *files, struct error_list *errors);
-/* The outputs with over: all, rendered over `all` ({platform, customers: [...]}). */
-int output_render_aggregate(const struct output_set *os, struct value *all, int mode,
-			    struct arena *arena, struct output_files *files, struct error_list *errors);
+/* The outputs with over: all, rendered over {platform, customers: [the count values]}. */
+int output_render_aggregate(const struct output_set *os, const struct value *platform, struct value **customers,
+			    size_t count, int mode, struct arena *arena, struct output_files *files,
+			    struct error_list *errors);
 void output_files_release(struct output_files *files);
 
 #endif

@@ -8,7 +8,6 @@
 #include "array.h"
 #include "manifest.h"
 #include "source.h"
-#include "value.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -210,17 +209,14 @@ int plan_build(struct plan *p, int jobs, int progress)
 
 	/* outputs over all customers, when anything about the customers changed */
 	if (p->aggregates_rendered) {
-		struct arena *a = &p->aggregate_arena;
-		struct value *all = value_new_map(a, NULL, 0, 0);
-		struct value *list = value_new(a, VALUE_LIST, NULL, 0, 0);
-		list->as.list.items = arena_alloc(a, (p->customers.count + 1) * sizeof(struct value *));
+		struct value **values = malloc((p->customers.count + 1) * sizeof *values);
+		if (!values)
+			abort();
 		for (size_t i = 0; i < p->customers.count; i++)
-			list->as.list.items[list->as.list.count++] = p->customers.items[i].values;
-		value_map_set(a, all, value_new_string(a, "platform", 8, NULL, 0, 0),
-			      (struct value *)p->manifest->platform);
-		value_map_set(a, all, value_new_string(a, "customers", 9, NULL, 0, 0), list);
-		output_render_aggregate(&p->outputs, all, OUTPUT_PARSE_BACK | OUTPUT_KEEP, a, &p->aggregate_files,
-					&p->errors);
+			values[i] = p->customers.items[i].values;
+		output_render_aggregate(&p->outputs, p->manifest->platform, values, p->customers.count,
+					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
+		free(values);
 	}
 	if (p->errors.count)
 		return 1;
