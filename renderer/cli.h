@@ -51,6 +51,7 @@ void cli_print_errors(const struct cli *cli, const struct error_list *errors);
 int cmd_mustache(const struct cli *cli, int argc, char **argv);
 int cmd_check(const struct cli *cli, int argc, char **argv);
 int cmd_commit(const struct cli *cli, int argc, char **argv);
+int cmd_diff(const struct cli *cli, int argc, char **argv);
 int cmd_render(const struct cli *cli, int argc, char **argv);
 /* The work of stamp render (in the repository root): an exit code. */
 int render_out(const struct cli *cli, int force);

@@ -54,6 +54,24 @@ static const struct command commands[] = {
 	  "user.email from git's configuration.\n"
 	  "\n"
 	  "Exit: 0 committed or nothing to commit, 1 invalid input, 2 git or I/O error.\n" },
+	{ "diff", cmd_diff, "show how the rendered output differs from a revision's",
+	  "usage: stamp diff [--base REV] [--format text|markdown|json] [--exit-code]\n"
+	  "\n"
+	  "Renders REV's templates and customers, read straight from the git object store (no\n"
+	  "checkout; the same validation as on disk), and the working tree's, and shows the\n"
+	  "difference of the rendered files, grouped by customer. Customers whose spec and\n"
+	  "template set are the same on both sides render the same and are skipped.\n"
+	  "\n"
+	  "  --base REV        the revision to compare with (default: HEAD)\n"
+	  "  --format text     a unified diff, coloured on a terminal (the default)\n"
+	  "  --format markdown a pull-request comment: a table of customers and collapsible\n"
+	  "                    per-file diffs, cut to 65,536 characters with a note of what\n"
+	  "                    was left out\n"
+	  "  --format json     the same for bots (the shape is in README.md)\n"
+	  "  --exit-code       exit 1 when the rendered output differs\n"
+	  "\n"
+	  "Exit: 0 (1 with --exit-code when different), 1 invalid input on either side, 2 not a\n"
+	  "git repository, unknown revision or I/O error.\n" },
 	{ "mustache", cmd_mustache, "render one template with a data file to stdout",
 	  "usage: stamp mustache TEMPLATE [--data FILE] [--partials DIR] [--escape MODE] [--strict]\n"
 	  "\n"

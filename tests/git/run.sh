@@ -149,6 +149,64 @@ git -C "$sub" add . && git -C "$sub" commit -q -m sources
 check "in a subdirectory, out/ is committed under it" git -C "$sub" cat-file -e HEAD:platform/out/.stamp-manifest
 check "and nothing else" sh -c "! git -C '$sub' show --name-only --format= HEAD | grep -v '^platform/out/'"
 check "git status is clean" test -z "$(git -C "$sub" status --porcelain)"
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$sub/platform/customers/acme.yaml"
+check "diff works in a subdirectory" sh -c "'$stamp' -C '$sub/platform' diff | grep -q '^+++ b/out/customers/acme/configmap.yaml'"
+
+# --- diff: the rendered difference against a base revision ---
+r=$(repo diff)
+base=$(head_of "$r")
+check "diff against HEAD of a rendered repository is empty" test -z "$("$stamp" -C "$r" diff)"
+check "--exit-code is 0 when nothing differs" "$stamp" -C "$r" diff --exit-code
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+git -C "$r" status --porcelain > "$scratch/status-before"
+"$stamp" -C "$r" diff --format json > "$scratch/diff.json"
+check "diff shows exactly the changed customer" sh -c "python3 -c \"import json,sys; d=json.load(open('$scratch/diff.json')); sys.exit(0 if [g['customer'] for g in d['groups']] == ['acme'] else 1)\""
+check "and exactly its three files" sh -c "python3 -c \"import json,sys; d=json.load(open('$scratch/diff.json')); sys.exit(0 if [f['path'] for f in d['groups'][0]['files']] == ['out/customers/acme/configmap.yaml','out/customers/acme/deployment.yaml','out/customers/acme/values.yaml'] else 1)\""
+"$stamp" -C "$r" diff --exit-code > "$scratch/diff.txt"
+check "--exit-code is 1 when the output differs" test $? = 1
+check "diff wrote nothing and checked nothing out" sh -c "git -C '$r' status --porcelain | cmp -s - '$scratch/status-before'"
+check "the text diff applies to the base's out/ with git apply" git -C "$r" apply --check "$scratch/diff.txt"
+git -C "$r" apply "$scratch/diff.txt"
+rm -rf "$scratch/diff-render" && mkdir "$scratch/diff-render" && cp -R "$r/templates" "$r/customers" "$scratch/diff-render/"
+"$stamp" -C "$scratch/diff-render" -q render
+check "and turns it into the working tree's rendering" diff -r -x .stamp-manifest "$r/out" "$scratch/diff-render/out"
+git -C "$r" checkout -q out
+"$stamp" -C "$r" diff --format markdown > "$scratch/diff.md"
+check "markdown has a summary row for acme" grep -q '^| `acme` | 0 | 3 | 0 | +3 -3 |$' "$scratch/diff.md"
+check "markdown has a collapsible diff per file" test "$(grep -c '^<details>' "$scratch/diff.md")" = 3
+check "markdown says nothing was cut when nothing was" sh -c "! grep -q 'Cut to fit' '$scratch/diff.md'"
+# a template change over 300 customers: far more than a comment holds
+i=0
+while [ $i -lt 300 ]; do
+	printf 'plan: starter\nimage: {tag: "1.0.%d"}\n' $i > "$r/customers/bulk$i.yaml"
+	i=$((i + 1))
+done
+"$stamp" -C "$r" -q render && git -C "$r" add . && git -C "$r" commit -q -m "300 more"
+echo '# a comment on every service' >> "$r/templates/customer/service.yaml"
+"$stamp" -C "$r" diff --format markdown > "$scratch/big.md"
+check "a big markdown diff stays under 65,536 characters" test "$(wc -m < "$scratch/big.md")" -le 65536
+check "and says what was cut" grep -q 'Cut to fit a pull-request comment (65536 characters):\*\* the table shows' "$scratch/big.md"
+check "its collapsible blocks are all closed" test "$(grep -c '^<details>' "$scratch/big.md")" = "$(grep -c '^</details>' "$scratch/big.md")"
+"$stamp" -C "$r" diff --format json > "$scratch/big.json"
+check "json is never cut: all 305 service files changed" sh -c "python3 -c \"import json,sys; d=json.load(open('$scratch/big.json')); sys.exit(0 if d['totals']['changed'] == 305 else 1)\""
+git -C "$r" checkout -q templates
+# invalid input in the base revision is reported with the revision's name
+printf 'plan: nope\nimage: {tag: "1"}\n' > "$r/customers/broken.yaml"
+git -C "$r" add customers/broken.yaml && git -C "$r" commit -q -m broken
+rm "$r/customers/broken.yaml"
+"$stamp" -C "$r" diff >/dev/null 2>"$scratch/err"
+check "a base with an invalid spec fails (exit 1)" test $? = 1
+check "the diagnostic names the revision and the file" grep -q '^HEAD:customers/broken.yaml:1:7: error: plan' "$scratch/err"
+"$stamp" -C "$r" diff --base no-such-rev >/dev/null 2>"$scratch/err"
+check "an unknown revision exits 2" test $? = 2
+check "and says so" grep -q "unknown revision 'no-such-rev'" "$scratch/err"
+# a base without any stamp repository: everything is added
+fresh=$scratch/fresh
+mkdir -p "$fresh" && git -C "$fresh" init -q -b main && echo hi > "$fresh/README"
+git -C "$fresh" add README && git -C "$fresh" commit -q -m readme
+cp -R "$root/templates" "$root/customers" "$fresh/"
+"$stamp" -C "$fresh" diff --format json 2>/dev/null > "$scratch/fresh.json"
+check "against a base without stamp, every file is added" sh -c "python3 -c \"import json,sys; d=json.load(open('$scratch/fresh.json')); t=d['totals']; sys.exit(0 if t['added'] == 73 and t['changed'] == 0 and t['removed'] == 0 else 1)\""
 
 # --- no git repository ---
 mkdir -p "$scratch/nogit"

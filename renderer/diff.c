@@ -1,0 +1,310 @@
+/* Rendering two sides and comparing them. Both sides are validated whole (the same
+ * rules as stamp check), then only the customers whose input hash differs, or that
+ * exist on one side only, are rendered, on all cores; the outputs over all customers
+ * are rendered when anything about the customers or the templates differs. Patches come
+ * from git_patch_from_buffers(), so they read exactly like git's. */
+#include "diff.h"
+
+#include "customers.h"
+#include "hash.h"
+#include "manifest.h"
+#include "output.h"
+#include "source.h"
+
+#include <git2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct diff_side {
+	const struct source *source;
+	struct manifest *manifest;
+	struct output_set outputs;
+	int have_outputs;
+	struct customers customers;
+	int loaded;
+};
+
+static int diff_side_load(struct diff_side *s, const struct source *src, int jobs, struct error_list *errors)
+{
+	memset(s, 0, sizeof *s);
+	s->source = src;
+	if (!src)
+		return 0; /* nothing rendered on this side */
+	s->manifest = manifest_load(src, MANIFEST_PATH, errors);
+	if (!s->manifest)
+		return 1;
+	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
+	if (!s->have_outputs)
+		return 1;
+	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL);
+	error_list_append(errors, &s->customers.errors);
+	s->loaded = rc == 0;
+	return rc < 0 ? -1 : rc;
+}
+
+static void diff_side_release(struct diff_side *s)
+{
+	customers_release(&s->customers);
+	if (s->have_outputs)
+		output_set_release(&s->outputs);
+	manifest_free(s->manifest);
+}
+
+static struct hash diff_input(const struct diff_side *s, const struct customer *c)
+{
+	struct hash_state *h = hash_begin();
+	hash_add(h, &s->outputs.set_hash, sizeof s->outputs.set_hash);
+	hash_add(h, &c->spec_hash, sizeof c->spec_hash);
+	return hash_end(h);
+}
+
+/* One customer to compare, or the outputs over all customers (base/head NULL, all set). */
+struct diff_item {
+	const char *id;
+	struct customer *base, *head;
+	int all;
+	struct diff_group group;
+	struct error_list errors;
+};
+
+struct diff_job {
+	struct diff_side *base, *head;
+	struct diff_item *items;
+	size_t count;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void diff_group_add(struct diff_group *g, const char *path, const struct output_file *old,
+			   const struct output_file *new, struct error_list *errors)
+{
+	git_patch *patch = NULL;
+	git_diff_options options;
+	git_diff_options_init(&options, GIT_DIFF_OPTIONS_VERSION);
+	struct buf name = BUF_INIT;
+	buf_printf(&name, "out/%s", path);
+	if (git_patch_from_buffers(&patch, old ? old->data : NULL, old ? old->len : 0, old ? name.ptr : NULL,
+				   new ? new->data : NULL, new ? new->len : 0, new ? name.ptr : NULL, &options) < 0) {
+		const git_error *e = git_error_last();
+		struct error err = ERROR_INIT;
+		error_set(&err, name.ptr, 0, 0, "cannot compare: %s", e && e->message ? e->message : "unknown error");
+		error_list_take(errors, &err);
+		buf_release(&name);
+		return;
+	}
+	g->files = realloc(g->files, (g->count + 1) * sizeof *g->files);
+	if (!g->files)
+		abort();
+	struct diff_file *f = &g->files[g->count++];
+	memset(f, 0, sizeof *f);
+	f->path = buf_detach(&name, NULL);
+	f->status = !old ? DIFF_ADDED : !new ? DIFF_REMOVED : DIFF_CHANGED;
+	git_patch_line_stats(NULL, &f->additions, &f->deletions, patch);
+	git_buf text = { 0 };
+	if (git_patch_to_buf(&text, patch) == 0)
+		buf_add(&f->patch, text.ptr, text.size);
+	git_buf_dispose(&text);
+	git_patch_free(patch);
+	g->additions += f->additions;
+	g->deletions += f->deletions;
+	g->added += f->status == DIFF_ADDED;
+	g->changed += f->status == DIFF_CHANGED;
+	g->removed += f->status == DIFF_REMOVED;
+}
+
+static int diff_compare_files(const void *a, const void *b)
+{
+	return strcmp(((const struct output_file *)a)->path, ((const struct output_file *)b)->path);
+}
+
+/* Compares two renderings, matched by path. */
+static void diff_files(struct diff_group *g, struct output_files *old, struct output_files *new,
+		       struct error_list *errors)
+{
+	if (old->count)
+		qsort(old->items, old->count, sizeof *old->items, diff_compare_files);
+	if (new->count)
+		qsort(new->items, new->count, sizeof *new->items, diff_compare_files);
+	size_t i = 0, j = 0;
+	while (i < old->count || j < new->count) {
+		int order = i == old->count ? 1 : j == new->count ? -1 : strcmp(old->items[i].path, new->items[j].path);
+		if (order < 0) {
+			diff_group_add(g, old->items[i].path, &old->items[i], NULL, errors);
+			i++;
+		} else if (order > 0) {
+			diff_group_add(g, new->items[j].path, NULL, &new->items[j], errors);
+			j++;
+		} else {
+			if (!hash_equal(old->items[i].hash, new->items[j].hash))
+				diff_group_add(g, new->items[j].path, &old->items[i], &new->items[j], errors);
+			i++;
+			j++;
+		}
+	}
+}
+
+static void diff_render_all(const struct diff_side *s, struct arena *arena, struct output_files *files,
+			    struct error_list *errors)
+{
+	if (!s->loaded)
+		return;
+	struct value **values = malloc((s->customers.count + 1) * sizeof *values);
+	if (!values)
+		abort();
+	for (size_t i = 0; i < s->customers.count; i++)
+		values[i] = s->customers.items[i].values;
+	output_render_aggregate(&s->outputs, s->manifest->platform, values, s->customers.count,
+				OUTPUT_PARSE_BACK | OUTPUT_KEEP, arena, files, errors);
+	free(values);
+}
+
+static void diff_item_run(struct diff_job *job, struct diff_item *item)
+{
+	struct arena arena = ARENA_INIT;
+	struct output_files old = { 0 }, new = { 0 };
+	if (item->all) {
+		diff_render_all(job->base, &arena, &old, &item->errors);
+		diff_render_all(job->head, &arena, &new, &item->errors);
+	} else {
+		if (item->base)
+			output_render_customer(&job->base->outputs, item->base->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP,
+					       &arena, &old, &item->errors);
+		if (item->head)
+			output_render_customer(&job->head->outputs, item->head->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP,
+					       &arena, &new, &item->errors);
+	}
+	if (!item->errors.count)
+		diff_files(&item->group, &old, &new, &item->errors);
+	output_files_release(&old);
+	output_files_release(&new);
+	arena_release(&arena);
+}
+
+static void *diff_worker_main(void *arg)
+{
+	struct diff_job *job = arg;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->count)
+			return NULL;
+		diff_item_run(job, &job->items[i]);
+	}
+}
+
+static void diff_add_item(struct diff_job *job, size_t *cap, const char *id, struct customer *base,
+			  struct customer *head, int all)
+{
+	if (job->count == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		job->items = realloc(job->items, *cap * sizeof *job->items);
+		if (!job->items)
+			abort();
+	}
+	struct diff_item *item = &job->items[job->count++];
+	memset(item, 0, sizeof *item);
+	item->id = id;
+	item->base = base;
+	item->head = head;
+	item->all = all;
+}
+
+int diff_compute(struct diff *d, const struct source *base, const struct source *head, int jobs)
+{
+	memset(d, 0, sizeof *d);
+	struct diff_side b, h;
+	int rb = diff_side_load(&b, base, jobs, &d->errors);
+	int rh = diff_side_load(&h, head, jobs, &d->errors);
+	int status = rb < 0 || rh < 0 ? -1 : rb || rh ? 1 : 0;
+	if (status != 0)
+		goto out;
+
+	/* the customers whose rendering may differ */
+	struct diff_job job = { &b, &h, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	size_t cap = 0, i = 0, j = 0;
+	struct customers *bc = &b.customers, *hc = &h.customers;
+	while (i < bc->count || j < hc->count) {
+		int order = i == bc->count ? 1 : j == hc->count ? -1 : strcmp(bc->items[i].id, hc->items[j].id);
+		if (order < 0) {
+			diff_add_item(&job, &cap, bc->items[i].id, &bc->items[i], NULL, 0);
+			i++;
+		} else if (order > 0) {
+			diff_add_item(&job, &cap, hc->items[j].id, NULL, &hc->items[j], 0);
+			j++;
+		} else {
+			if (!hash_equal(diff_input(&b, &bc->items[i]), diff_input(&h, &hc->items[j])))
+				diff_add_item(&job, &cap, hc->items[j].id, &bc->items[i], &hc->items[j], 0);
+			i++;
+			j++;
+		}
+	}
+	int over_all = job.count || !b.loaded || !hash_equal(b.outputs.set_hash, h.outputs.set_hash);
+
+	git_libgit2_init();
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t workers = jobs > 0 ? (size_t)jobs : cores > 0 ? (size_t)cores : 1;
+	if (workers > job.count)
+		workers = job.count ? job.count : 1;
+	pthread_t *threads = calloc(workers, sizeof *threads);
+	if (!threads)
+		abort();
+	for (size_t k = 0; k < workers; k++)
+		pthread_create(&threads[k], NULL, diff_worker_main, &job);
+	for (size_t k = 0; k < workers; k++)
+		pthread_join(threads[k], NULL);
+	free(threads);
+	/* after the customers: their renders add to the values the aggregates read */
+	if (over_all) {
+		diff_add_item(&job, &cap, NULL, NULL, NULL, 1);
+		diff_item_run(&job, &job.items[job.count - 1]);
+	}
+	git_libgit2_shutdown();
+
+	for (size_t k = 0; k < job.count; k++) {
+		struct diff_item *item = &job.items[k];
+		error_list_append(&d->errors, &item->errors);
+		error_list_release(&item->errors);
+		if (!item->group.count) {
+			free(item->group.files);
+			continue;
+		}
+		d->groups = realloc(d->groups, (d->count + 1) * sizeof *d->groups);
+		if (!d->groups)
+			abort();
+		struct diff_group *g = &d->groups[d->count++];
+		*g = item->group;
+		g->customer = item->id ? strdup(item->id) : NULL;
+		d->files += g->count;
+		d->additions += g->additions;
+		d->deletions += g->deletions;
+		d->added += g->added;
+		d->changed += g->changed;
+		d->removed += g->removed;
+	}
+	free(job.items);
+	if (d->errors.count)
+		status = 1;
+out:
+	error_list_sort(&d->errors);
+	diff_side_release(&b);
+	diff_side_release(&h);
+	return status;
+}
+
+void diff_release(struct diff *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		for (size_t k = 0; k < d->groups[i].count; k++) {
+			free(d->groups[i].files[k].path);
+			buf_release(&d->groups[i].files[k].patch);
+		}
+		free(d->groups[i].files);
+		free(d->groups[i].customer);
+	}
+	free(d->groups);
+	error_list_release(&d->errors);
+	memset(d, 0, sizeof *d);
+}
