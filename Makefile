@@ -23,7 +23,7 @@ SPEC_BIN := $(BUILD)/tests/spec_runner
 BENCH_BIN := $(BUILD)/bench/bench_engine
 BENCH_RENDER_BIN := $(BUILD)/bench/bench_render
 
-.PHONY: all deps test test-build bench fuzz install render clean
+.PHONY: all deps test test-build bench fuzz install install-hooks render check diff clean
 all: $(BIN)
 
 # Flags come from pkg-config once the dependencies are there; make builds this file
@@ -109,6 +109,23 @@ fuzz:
 
 render: $(BIN)
 	@$(BIN) render
+
+check: $(BIN)
+	@$(BIN) check
+
+# BASE=origin/main compares with another revision
+BASE ?= HEAD
+diff: $(BIN)
+	@$(BIN) diff --base $(BASE)
+
+# The pre-commit hook as a plain git hook (for the pre-commit framework, see
+# .pre-commit-hooks.yaml). An existing hook is kept as pre-commit.old.
+install-hooks:
+	@hooks=$$(git rev-parse --git-path hooks) && mkdir -p "$$hooks" && \
+	if [ -f "$$hooks/pre-commit" ] && ! cmp -s scripts/pre-commit "$$hooks/pre-commit"; then \
+		mv "$$hooks/pre-commit" "$$hooks/pre-commit.old"; echo "kept the old hook as $$hooks/pre-commit.old"; fi && \
+	cp scripts/pre-commit "$$hooks/pre-commit" && chmod +x "$$hooks/pre-commit" && \
+	echo "installed $$hooks/pre-commit: stamp check runs before every commit"
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -463,7 +463,8 @@ int outdir_scan(struct outdir_scan *scan, struct error *err)
 		return -1;
 	for (size_t i = 0; i < scan->count; i++)
 		scan->entries[i].path = scan->text + (uintptr_t)scan->entries[i].path;
-	qsort(scan->entries, scan->count, sizeof *scan->entries, outdir_compare_entry);
+	if (scan->count)
+		qsort(scan->entries, scan->count, sizeof *scan->entries, outdir_compare_entry);
 	return 0;
 }
 

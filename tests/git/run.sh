@@ -208,6 +208,32 @@ cp -R "$root/templates" "$root/customers" "$fresh/"
 "$stamp" -C "$fresh" diff --format json 2>/dev/null > "$scratch/fresh.json"
 check "against a base without stamp, every file is added" sh -c "python3 -c \"import json,sys; d=json.load(open('$scratch/fresh.json')); t=d['totals']; sys.exit(0 if t['added'] == 73 and t['changed'] == 0 and t['removed'] == 0 else 1)\""
 
+# --- the pre-commit hook (scripts/pre-commit, installed by make install-hooks) ---
+r=$(repo hook)
+mkdir -p "$scratch/bin" && ln -sf "$stamp" "$scratch/bin/stamp"
+cp "$root/scripts/pre-commit" "$r/.git/hooks/pre-commit"
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+git -C "$r" add customers/acme.yaml
+PATH="$scratch/bin:$PATH" git -C "$r" commit -q -m "spec only" >/dev/null 2>"$scratch/err"
+check "the hook refuses a commit whose out/ is stale" test $? != 0
+check "and shows stamp check's diagnostics" grep -q 'out/customers/acme/configmap.yaml: error: is out of date' "$scratch/err"
+"$stamp" -C "$r" -q render && git -C "$r" add out
+check "the hook lets the commit through once rendered" env PATH="$scratch/bin:$PATH" git -C "$r" commit -q -m "spec and out/"
+
+# --- the CI examples: valid YAML, and they run what they claim ---
+for wf in "$root/.github/workflows/stamp.yaml" "$root/.gitea/workflows/stamp.yaml"; do
+	check "$(basename "$(dirname "$(dirname "$wf")")") workflow: render + commit on main, markdown diff on PRs" \
+		python3 -c "
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+render = ' '.join(s.get('run', '') for s in w['jobs']['render']['steps'])
+preview = ' '.join(s.get('run', '') for s in w['jobs']['preview']['steps'])
+assert 'make render' in render and 'stamp commit' in render and 'git push' in render
+assert 'stamp diff --base' in preview and '--format markdown' in preview
+assert w[True]['push']['branches'] == ['main'] and 'pull_request' in w[True]
+" "$wf"
+done
+
 # --- no git repository ---
 mkdir -p "$scratch/nogit"
 cp -R "$root/templates" "$root/customers" "$scratch/nogit/"
