@@ -96,6 +96,7 @@ bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN)
 	@$(BENCH_RENDER_BIN) $(BIN) templates 1000 $(BENCH_RUNS)
 	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS)
 	@if [ "$(BENCH_SCALE)" = full ]; then $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
+	@sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 1000 10000 $(BENCH_RUNS)
 
 # Coverage-guided fuzzing of the template compiler, renderer and loader (clang's
 # libFuzzer); FUZZ_SECONDS bounds the run.

@@ -21,6 +21,9 @@ int gitrepo_open(struct gitrepo *r, struct error *err)
 {
 	memset(r, 0, sizeof *r);
 	git_libgit2_init();
+	/* libgit2 caches only small trees by default; customers/ with 10,000 entries would
+	 * be inflated again for every spec read from a revision */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20);
 	char cwd[PATH_MAX];
 	if (!getcwd(cwd, sizeof cwd)) {
 		git_libgit2_shutdown();
