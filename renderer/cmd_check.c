@@ -124,7 +124,7 @@ struct check_scan {
 static void *check_scan_main(void *arg)
 {
 	struct check_scan *s = arg;
-	s->rc = outdir_scan(&s->scan, &s->err);
+	s->rc = outdir_scan(&s->scan, 2, &s->err);
 	return NULL;
 }
 

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,8 +412,15 @@ static void outdir_scan_add(struct outdir_scan *scan, const char *dir, const cha
 	scan->text_len += (size_t)n + 1;
 }
 
+/* Directories two levels down (out/customers/<id>), left for the scan threads. */
+struct outdir_deferred {
+	char **dirs;
+	size_t count;
+	size_t cap;
+};
+
 static int outdir_scan_dir(struct outdir_scan *scan, int parent, const char *name, const char *rel,
-			   struct error *err)
+			   struct outdir_deferred *defer, struct error *err)
 {
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -437,7 +445,12 @@ static int outdir_scan_dir(struct outdir_scan *scan, int parent, const char *nam
 		if (S_ISDIR(st.st_mode)) {
 			struct buf sub = BUF_INIT;
 			buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-			rc = outdir_scan_dir(scan, fd, e->d_name, sub.ptr, err);
+			if (defer && *rel && !strchr(rel, '/')) {
+				defer->dirs = array_grow(defer->dirs, &defer->cap, defer->count, sizeof *defer->dirs, 256);
+				defer->dirs[defer->count++] = buf_detach(&sub, NULL);
+			} else {
+				rc = outdir_scan_dir(scan, fd, e->d_name, sub.ptr, defer, err);
+			}
 			buf_release(&sub);
 		} else {
 			outdir_scan_add(scan, rel, e->d_name, S_ISREG(st.st_mode),
@@ -453,13 +466,87 @@ static int outdir_compare_entry(const void *a, const void *b)
 	return strcmp(((const struct outdir_entry *)a)->path, ((const struct outdir_entry *)b)->path);
 }
 
-int outdir_scan(struct outdir_scan *scan, struct error *err)
+struct outdir_scan_part {
+	struct outdir_deferred *deferred;
+	size_t first, step;
+	struct outdir_scan scan;
+	struct error err;
+	int rc;
+};
+
+static void *outdir_scan_part_main(void *arg)
+{
+	struct outdir_scan_part *part = arg;
+	for (size_t i = part->first; i < part->deferred->count && part->rc == 0; i += part->step) {
+		struct buf path = BUF_INIT;
+		buf_printf(&path, OUTDIR "/%s", part->deferred->dirs[i]);
+		part->rc = outdir_scan_dir(&part->scan, AT_FDCWD, path.ptr, part->deferred->dirs[i], NULL, &part->err);
+		buf_release(&path);
+	}
+	return NULL;
+}
+
+/* Moves part's entries into scan (offsets into part's text become offsets into scan's). */
+static void outdir_scan_merge(struct outdir_scan *scan, struct outdir_scan *part)
+{
+	if (scan->text_len + part->text_len > scan->text_cap) {
+		scan->text_cap = scan->text_len + part->text_len;
+		scan->text = realloc(scan->text, scan->text_cap ? scan->text_cap : 1);
+		if (!scan->text)
+			abort();
+	}
+	if (part->text_len)
+		memcpy(scan->text + scan->text_len, part->text, part->text_len);
+	for (size_t i = 0; i < part->count; i++) {
+		struct outdir_entry e = part->entries[i];
+		e.path = (const char *)((uintptr_t)e.path + scan->text_len);
+		scan->entries = array_grow(scan->entries, &scan->cap, scan->count, sizeof *scan->entries, 1024);
+		scan->entries[scan->count++] = e;
+	}
+	scan->text_len += part->text_len;
+	outdir_scan_release(part);
+}
+
+int outdir_scan(struct outdir_scan *scan, int threads, struct error *err)
 {
 	memset(scan, 0, sizeof *scan);
 	struct stat st;
 	scan->manifest_mtime_ns = lstat(OUTDIR_MANIFEST, &st) == 0
 		? (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : -1;
-	if (outdir_scan_dir(scan, AT_FDCWD, OUTDIR, "", err) < 0)
+	struct outdir_deferred deferred = { NULL, 0, 0 };
+	int rc = outdir_scan_dir(scan, AT_FDCWD, OUTDIR, "", &deferred, err);
+	if (threads < 1)
+		threads = 1;
+	if ((size_t)threads > deferred.count)
+		threads = deferred.count ? (int)deferred.count : 1;
+	struct outdir_scan_part *parts = calloc((size_t)threads, sizeof *parts);
+	pthread_t *ids = calloc((size_t)threads, sizeof *ids);
+	if (!parts || !ids)
+		abort();
+	for (int t = 0; t < threads && rc == 0; t++) {
+		parts[t] = (struct outdir_scan_part){ &deferred, (size_t)t, (size_t)threads, { 0 }, ERROR_INIT, 0 };
+		if (t > 0)
+			pthread_create(&ids[t], NULL, outdir_scan_part_main, &parts[t]);
+	}
+	if (rc == 0) {
+		outdir_scan_part_main(&parts[0]);
+		for (int t = 1; t < threads; t++)
+			pthread_join(ids[t], NULL);
+		for (int t = 0; t < threads; t++) {
+			if (parts[t].rc < 0 && rc == 0) {
+				error_move(err, &parts[t].err);
+				rc = -1;
+			}
+			error_clear(&parts[t].err);
+			outdir_scan_merge(scan, &parts[t].scan);
+		}
+	}
+	for (size_t i = 0; i < deferred.count; i++)
+		free(deferred.dirs[i]);
+	free(deferred.dirs);
+	free(parts);
+	free(ids);
+	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < scan->count; i++)
 		scan->entries[i].path = scan->text + (uintptr_t)scan->entries[i].path;

@@ -101,8 +101,8 @@ struct outdir_scan {
 	size_t text_cap;
 	long long manifest_mtime_ns; /* -1: no manifest */
 };
-/* A missing out/ scans as empty. */
-int outdir_scan(struct outdir_scan *scan, struct error *err);
+/* A missing out/ scans as empty. `threads` share the directories two levels down. */
+int outdir_scan(struct outdir_scan *scan, int threads, struct error *err);
 void outdir_scan_release(struct outdir_scan *scan);
 /* 0 and the hash of out/<path>'s content; -1 when it cannot be read (err says why). */
 int outdir_content_hash(const char *path, struct hash *out, struct error *err);
