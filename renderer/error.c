@@ -114,6 +114,19 @@ void error_list_sort(struct error_list *list)
 		}
 		list->items[j] = e;
 	}
+	/* the same problem found again (one template bug, met by every customer) is shown once */
+	size_t kept = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		struct error *e = &list->items[i];
+		struct error *last = kept ? &list->items[kept - 1] : NULL;
+		if (last && error_compare(last, e) == 0 && last->message && e->message &&
+		    strcmp(last->message, e->message) == 0) {
+			error_clear(e);
+			continue;
+		}
+		list->items[kept++] = *e;
+	}
+	list->count = kept;
 }
 
 void error_list_release(struct error_list *list)

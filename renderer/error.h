@@ -42,7 +42,7 @@ struct error_list {
 void error_list_take(struct error_list *list, struct error *err); /* err ends empty */
 /* Moves every error of src to the end of dst; src ends empty (and may be reused). */
 void error_list_append(struct error_list *dst, struct error_list *src);
-void error_list_sort(struct error_list *list); /* by file, line, column; stable */
+void error_list_sort(struct error_list *list); /* by file, line, column; stable; drops repeats */
 void error_list_release(struct error_list *list);
 
 /* Appends s to out with every byte that is not printable written as an escape

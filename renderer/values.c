@@ -129,6 +129,17 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 	for (size_t i = 0; plan && i < plan->as.map.count; i++)
 		value_map_set(arena, root, plan->as.map.entries[i].key, plan->as.map.entries[i].value);
 	schema_apply(m->schema, spec, file, root, root, arena, errors);
+	if (!plan_name && errors->count == before) {
+		/* the plan named by the schema's default: it still goes under the spec */
+		const struct value *chosen = value_map_get(root, "plan", 4);
+		plan = chosen && chosen->type == VALUE_STRING
+			? value_map_get(m->plans, chosen->as.string.ptr, chosen->as.string.len) : NULL;
+		for (size_t i = 0; plan && i < plan->as.map.count; i++) {
+			const struct value *key = plan->as.map.entries[i].key;
+			if (!(spec->type == VALUE_MAP && value_map_get(spec, key->as.string.ptr, key->as.string.len)))
+				value_map_set(arena, root, plan->as.map.entries[i].key, plan->as.map.entries[i].value);
+		}
+	}
 	secrets_scan(&m->secrets, spec, file, id, errors);
 	if (errors->count != before)
 		return NULL;

@@ -55,6 +55,7 @@ for build in "$@"; do
 	suite errors sh tests/errors/run.sh "$root/$build/stamp"
 	suite golden sh tests/golden/run.sh "$root/$build/stamp"
 	suite git sh tests/git/run.sh "$root/$build/stamp"
+	suite examples sh tests/examples/run.sh "$root/$build/stamp" "$node_dir/node_modules"
 	if [ -f "$build/tests/escape-cases.txt" ]; then
 		suite "escape read-back yaml/json" /usr/bin/python3 tests/escape/readback.py "$build/tests/escape-cases.txt"
 		if command -v node >/dev/null 2>&1; then

@@ -1,6 +1,7 @@
 // Validates every rendered Kubernetes object under an out/ tree against the OpenAPI
 // schemas of Kubernetes (kubernetes-models) and of the CRDs it uses (Argo CD,
-// cert-manager, External Secrets), and reads every .tfvars with HashiCorp's HCL parser.
+// cert-manager, External Secrets; each item of a v1 List), and reads every .tfvars with
+// HashiCorp's HCL parser.
 // Usage: node validate.mjs NODE_MODULES_DIR OUT_DIR
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,8 +52,8 @@ for (const file of walk(outDir, [])) {
   if (file.endsWith('.tfvars')) {
     try {
       const parsed = await parseHcl(base, fs.readFileSync(file, 'utf8'));
-      const records = parsed.customer_dns_records;
-      if (!Array.isArray(records) || records.length === 0) throw new Error('no customer_dns_records');
+      if (Object.keys(parsed).length === 0) throw new Error('no variables');
+      const records = parsed.customer_dns_records || [];
       for (const r of records) {
         if (!r.customer || !r.name || r.type !== 'A' || !/^\d+\.\d+\.\d+\.\d+$/.test(r.value)) {
           throw new Error(`malformed record ${JSON.stringify(r)}`);
@@ -65,9 +66,14 @@ for (const file of walk(outDir, [])) {
   if (!file.endsWith('.yaml') || base === 'values.yaml' || base === 'kustomization.yaml') continue;
   try {
     const doc = YAML.parse(fs.readFileSync(file, 'utf8'), { version: '1.2', uniqueKeys: true });
-    const Model = await model(doc.apiVersion, doc.kind);
-    if (!Model) throw new Error(`no schema for ${doc.apiVersion} ${doc.kind}`);
-    new Model(doc).validate();
+    // a v1 List holds several objects (one per service, say): each is validated
+    const objects = doc.apiVersion === 'v1' && doc.kind === 'List' ? doc.items : [doc];
+    if (!Array.isArray(objects) || objects.length === 0) throw new Error('an empty List');
+    for (const object of objects) {
+      const Model = await model(object.apiVersion, object.kind);
+      if (!Model) throw new Error(`no schema for ${object.apiVersion} ${object.kind}`);
+      new Model(object).validate();
+    }
     passed++;
   } catch (e) { fail(file, e.message); }
 }
