@@ -193,9 +193,13 @@ void outdir_manifest_format(struct outdir_manifest *m, struct buf *out)
 	}
 }
 
+/* out/ made only to hold the lock is removed again if the render wrote nothing. */
+static int outdir_made;
+
 int outdir_lock(struct error *err)
 {
-	if (mkdir(OUTDIR, 0777) < 0 && errno != EEXIST)
+	outdir_made = mkdir(OUTDIR, 0777) == 0;
+	if (!outdir_made && errno != EEXIST)
 		return error_set(err, OUTDIR, 0, 0, "cannot create the directory: %s", strerror(errno));
 	int fd = open(OUTDIR_LOCK, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0) {
@@ -211,6 +215,8 @@ int outdir_lock(struct error *err)
 void outdir_unlock(void)
 {
 	unlink(OUTDIR_LOCK);
+	if (outdir_made)
+		rmdir(OUTDIR); /* fails, as it should, once anything was written */
 }
 
 static int outdir_write_all(int fd, const char *data, size_t len)
