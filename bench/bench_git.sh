@@ -27,6 +27,9 @@ setup() { # dir n: a git repository with n customers rendered and committed
 	"$generator" --generate "$1" "$2"
 	cp -R "$templates" "$1/templates"
 	git -C "$1" init -q -b main
+	# no automatic gc: a commit of 140,000 new objects starts one in the background,
+	# which would take a core from every figure measured after it
+	git -C "$1" config gc.auto 0
 	"$stamp" -C "$1" -q render
 	git -C "$1" add -A
 	git -C "$1" commit -q -m "rendered"
