@@ -9,19 +9,14 @@ import sys
 
 import yaml
 
+from rules import expect, finish, load as load_objects
+
 example = sys.argv[1]
 out = os.path.join(example, "out")
-failures = []
-
-
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
 
 
 def load(*parts):
-    with open(os.path.join(out, *parts)) as f:
-        return yaml.safe_load(f)
+    return load_objects(out, *parts)[0]
 
 
 with open(os.path.join(example, "templates", "stamp.yaml")) as f:
@@ -73,7 +68,4 @@ for app in apps:
     expect(ingress["spec"]["tls"] == [{"hosts": [host]}], "%s: TLS with the wildcard (no per-app certificate)" % app)
     expect(re.search(r'name\s*=\s*"%s"' % re.escape(host), dns), "%s: a DNS record for %s" % (app, host))
 
-for f in failures:
-    print("FAIL", f)
-print("hobby-k3s rules: %d failed" % len(failures))
-sys.exit(1 if failures else 0)
+finish("hobby-k3s")

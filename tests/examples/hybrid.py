@@ -9,20 +9,14 @@ import sys
 
 import yaml
 
+from rules import expect, finish, load as load_objects
+
 example = sys.argv[1]
 out = os.path.join(example, "out")
-failures = []
-
-
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
 
 
 def load(*parts):
-    with open(os.path.join(out, *parts)) as f:
-        doc = yaml.safe_load(f)
-    return doc["items"] if doc.get("kind") == "List" else [doc]
+    return load_objects(out, *parts)
 
 
 with open(os.path.join(example, "templates", "stamp.yaml")) as f:
@@ -94,7 +88,4 @@ for app in apps:
             else:
                 expect(rule.get("ports"), "%s: a private range only on named ports" % app)
 
-for f in failures:
-    print("FAIL", f)
-print("hybrid rules: %d failed" % len(failures))
-sys.exit(1 if failures else 0)
+finish("hybrid")

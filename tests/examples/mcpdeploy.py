@@ -9,20 +9,9 @@ import sys
 
 import yaml
 
+from rules import expect, finish, load
+
 example = sys.argv[1]
-failures = []
-
-
-def expect(condition, what):
-    if not condition:
-        failures.append(what)
-
-
-def load(path):
-    with open(path) as f:
-        doc = yaml.safe_load(f)
-    return doc["items"] if doc.get("kind") == "List" else [doc]
-
 
 specs = {}
 for path in sorted(glob.glob(os.path.join(example, "customers", "*.yaml"))):
@@ -104,7 +93,4 @@ for project, spec in specs.items():
                            for i in ingresses for rule in i["spec"]["rules"] for r in rule["http"]["paths"]),
                    "%s: %s is not exposed" % (project, service["name"]))
 
-for f in failures:
-    print("FAIL", f)
-print("mcpdeploy rules: %d failed" % len(failures))
-sys.exit(1 if failures else 0)
+finish("mcpdeploy")

@@ -9,22 +9,7 @@ stamp=$1
 modules=${2:-}
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-passed=0
-failed=0
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-check() { # description, then a command that must succeed
-	what=$1
-	shift
-	if "$@" >"$scratch/log" 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL $what"
-		sed 's/^/    /' "$scratch/log" | head -20
-	fi
-}
+. tests/lib.sh
 
 for dir in examples/*/; do
 	name=$(basename "$dir")
@@ -51,5 +36,4 @@ for dir in examples/*/; do
 		check "$name: the seed's rules" /usr/bin/python3 "tests/examples/$name.py" "$dir"
 	fi
 done
-echo "examples: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report examples

@@ -6,24 +6,7 @@ set -u
 stamp=$1
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-passed=0
-failed=0
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-export GIT_AUTHOR_NAME=Tester GIT_AUTHOR_EMAIL=tester@example.com
-export GIT_COMMITTER_NAME=Tester GIT_COMMITTER_EMAIL=tester@example.com
-export NO_COLOR=1
-
-check() { # description, then a command that must succeed
-	what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL $what"
-	fi
-}
+. tests/lib.sh
 
 # a git repository holding the project's templates and customers, rendered and committed
 repo() {
@@ -241,5 +224,4 @@ GIT_CEILING_DIRECTORIES=$scratch "$stamp" -C "$scratch/nogit" commit >/dev/null 
 check "commit outside a git repository exits 2" test $? = 2
 check "and says why" grep -q 'not a git repository' "$scratch/err"
 
-echo "git: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report git

@@ -9,21 +9,7 @@ set -u
 stamp=$1
 cd "$(dirname "$0")/../.."
 root=$(pwd)
-passed=0
-failed=0
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-check() { # description, then a command that must succeed
-	what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL $what"
-	fi
-}
+. tests/lib.sh
 
 fresh() { # a scratch repository: templates/ and customers/, no out/
 	rm -rf "$scratch/$1"
@@ -145,5 +131,4 @@ else
 	echo "kubectl kustomize: skipped (kubectl is not installed)"
 fi
 
-echo "golden: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+report golden
