@@ -164,10 +164,7 @@ const struct outdir_file *outdir_manifest_file(const struct outdir_manifest *m, 
 
 void outdir_manifest_format(struct outdir_manifest *m, struct buf *out)
 {
-	if (m->customer_count)
-		qsort(m->customers, m->customer_count, sizeof *m->customers, outdir_compare_customers);
-	if (m->file_count)
-		qsort(m->files, m->file_count, sizeof *m->files, outdir_compare_files);
+	outdir_manifest_sort(m); /* a plan is in order already: then this only looks */
 	char hex[HASH_HEX_LEN + 1];
 	buf_add_str(out, "stamp-manifest 1\n");
 	buf_printf(out, "version %s\n", m->version ? m->version : "");
