@@ -93,7 +93,7 @@ static size_t commit_customers(const struct commit_changes *changes, const char 
 }
 
 static void commit_message(struct buf *message, const char *subject, const char **customers, size_t count,
-			   const git_oid *source)
+			   const git_oid *source, size_t dirty)
 {
 	if (subject) {
 		buf_add_str(message, subject);
@@ -122,6 +122,9 @@ static void commit_message(struct buf *message, const char *subject, const char 
 		}
 		buf_add_str(message, "\n\n");
 	}
+	if (dirty)
+		buf_printf(message, "Rendered from %zu uncommitted change%s to customers/ or templates/ on top of\nthe commit below.\n\n",
+			   dirty, dirty == 1 ? "" : "s");
 	if (source) {
 		char hex[GIT_OID_HEXSZ + 1];
 		git_oid_tostr(hex, sizeof hex, source);
@@ -231,6 +234,30 @@ static void commit_target_release(struct commit_target *t, const char *branch)
 	if (!branch)
 		free((char *)t->out_dir);
 	git_tree_free(t->tree);
+}
+
+/* How many paths of customers/ and templates/ differ from HEAD (staged, unstaged or
+ * untracked): the commit renders the work tree, while its trailer can only name HEAD. */
+static size_t commit_dirty_sources(struct gitrepo *r)
+{
+	git_status_options options;
+	git_status_options_init(&options, GIT_STATUS_OPTIONS_VERSION);
+	options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	struct buf customers = BUF_INIT, templates = BUF_INIT;
+	buf_printf(&customers, "%scustomers/", r->prefix);
+	buf_printf(&templates, "%stemplates/", r->prefix);
+	char *paths[2] = { customers.ptr, templates.ptr };
+	options.pathspec.strings = paths;
+	options.pathspec.count = 2;
+	git_status_list *list = NULL;
+	size_t count = 0;
+	if (git_status_list_new(&list, r->repo, &options) == 0)
+		count = git_status_list_entrycount(list);
+	git_status_list_free(list);
+	buf_release(&customers);
+	buf_release(&templates);
+	return count;
 }
 
 /* A stale index.lock would make the index update fail after the commit; find it first. */
@@ -422,7 +449,12 @@ int cmd_commit(const struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	customer_count = commit_customers(&changes, &customers);
-	commit_message(&message, subject, customers, customer_count, has_source ? &source : NULL);
+	size_t dirty = commit_dirty_sources(&r);
+	if (dirty)
+		fprintf(stderr, "stamp: warning: %zu path%s in customers/ or templates/ differ%s from HEAD; out/ was "
+			"rendered from them, the commit's Rendered-from trailer can only name HEAD\n", dirty,
+			dirty == 1 ? "" : "s", dirty == 1 ? "s" : "");
+	commit_message(&message, subject, customers, customer_count, has_source ? &source : NULL, dirty);
 	if (t.has_tip && git_commit_lookup(&parent, r.repo, &t.tip) < 0) {
 		gitrepo_fail(&err, "cannot read the branch's last commit");
 		goto fail;

@@ -54,6 +54,8 @@ check "the commit touches only out/ paths" sh -c "! grep -v '^out/' '$scratch/pa
 check "the commit holds acme's configmap" grep -qx 'out/customers/acme/configmap.yaml' "$scratch/paths"
 check "the commit holds no other customer's files" sh -c "! grep '^out/customers/' '$scratch/paths' | grep -v '/acme/'"
 check "the message names acme" sh -c "git -C '$r' log -1 --format=%s | grep -q acme"
+check "commit warns that customers/ holds uncommitted work" grep -q '^stamp: warning: 1 path in customers/ or templates/ differs from HEAD' "$scratch/out"
+check "and the message says so" sh -c "git -C '$r' log -1 --format=%B | grep -q '^Rendered from 1 uncommitted change to customers/ or templates/'"
 check "the message carries the source commit as a trailer" \
 	sh -c "git -C '$r' log -1 --format=%B | grep -qx 'Rendered-from: $source'"
 check "git log -p shows the new LOG_LEVEL" sh -c "git -C '$r' log -p -1 | grep -q '^+  LOG_LEVEL: \"debug\"'"
@@ -105,16 +107,16 @@ check "on top of the other commit" test "$(git -C "$r" rev-parse HEAD~1)" = "$mo
 
 # --- --branch: the hydrated branch holds only the rendered tree ---
 main_before=$(head_of "$r")
-"$stamp" -C "$r" -q commit --branch deploy
+"$stamp" -C "$r" -q commit --branch deploy 2>/dev/null
 check "--branch creates the branch" git -C "$r" rev-parse -q --verify refs/heads/deploy
 check "its root is out/'s content" sh -c "git -C '$r' ls-tree --name-only deploy | tr '\n' ' ' | grep -qx '.stamp-manifest apps argocd customers terraform '"
 check "its files are out/'s files" sh -c "git -C '$r' show deploy:customers/acme/configmap.yaml | cmp - '$r/out/customers/acme/configmap.yaml'"
 check "the checked-out branch did not move" test "$(head_of "$r")" = "$main_before"
 deploy=$(git -C "$r" rev-parse deploy)
-"$stamp" -C "$r" -q commit --branch deploy
+"$stamp" -C "$r" -q commit --branch deploy 2>/dev/null
 check "a second --branch commit is a no-op" test "$(git -C "$r" rev-parse deploy)" = "$deploy"
 sed -i 's/LOG_LEVEL: warn/LOG_LEVEL: error/' "$r/customers/acme.yaml"
-"$stamp" -C "$r" -q commit --branch deploy
+"$stamp" -C "$r" -q commit --branch deploy 2>/dev/null
 check "a change adds one commit on the branch" test "$(git -C "$r" rev-parse deploy~1)" = "$deploy"
 check "touching only acme" sh -c "test \"\$(git -C '$r' show --name-only --format= deploy | grep -v '^customers/acme/\|^.stamp-manifest$')\" = ''"
 "$stamp" -C "$r" commit --branch main >/dev/null 2>"$scratch/err"
