@@ -185,6 +185,23 @@ check "the diagnostic names the revision and the file" grep -q '^HEAD:customers/
 "$stamp" -C "$r" diff --base no-such-rev >/dev/null 2>"$scratch/err"
 check "an unknown revision exits 2" test $? = 2
 check "and says so" grep -q "unknown revision 'no-such-rev'" "$scratch/err"
+# links in a revision follow the working tree's rules
+rm -rf "$r/customers/broken.yaml"
+git -C "$r" rm -q customers/broken.yaml && git -C "$r" commit -q -m "broken leaves"
+mkdir -p "$r/specs" && printf 'plan: starter\nimage: {tag: "7"}\n' > "$r/specs/linked.yaml"
+ln -s ../specs/linked.yaml "$r/customers/linked.yaml"
+git -C "$r" add specs customers/linked.yaml && git -C "$r" commit -q -m "a linked spec"
+check "a spec linked inside the repository renders the same from the revision" "$stamp" -C "$r" diff --exit-code
+sed -i 's/tag: "7"/tag: "8"/' "$r/specs/linked.yaml"
+check "and a change behind the link shows as that customer's" sh -c "'$stamp' -C '$r' diff | grep -q '^# linked: 0 added, 3 changed'"
+git -C "$r" checkout -q specs
+ln -s /etc/hostname "$r/customers/outside.yaml"
+git -C "$r" add customers/outside.yaml && git -C "$r" commit -q -m "a link outside"
+"$stamp" -C "$r" diff >/dev/null 2>"$scratch/err"
+check "a spec linked outside the repository is refused in the revision too" \
+	grep -q '^HEAD:customers/outside.yaml: error: is a symlink to /etc/hostname, outside the repository' "$scratch/err"
+git -C "$r" rm -q customers/outside.yaml && git -C "$r" commit -q -m "no link outside"
+
 # a base without any stamp repository: everything is added
 fresh=$scratch/fresh
 mkdir -p "$fresh" && git -C "$fresh" init -q -b main && echo hi > "$fresh/README"
