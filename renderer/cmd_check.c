@@ -24,11 +24,6 @@ struct check_counts {
 	size_t foreign; /* extra files stamp never wrote */
 };
 
-static const struct outdir_file *check_old_file(const struct plan *p, const char *path)
-{
-	return outdir_manifest_file(&p->old, path);
-}
-
 /* An expected file (of the plan) against what is on disk (entry, NULL if nothing). */
 static void check_expected(const struct plan *p, const struct plan_file *f, const struct outdir_entry *entry,
 			   long long manifest_mtime, struct check_counts *counts, struct error_list *problems)
@@ -44,10 +39,10 @@ static void check_expected(const struct plan *p, const struct plan_file *f, cons
 		outdir_report(problems, f->path, "is not a regular file; remove it, then run stamp render");
 		return;
 	}
-	const struct outdir_file *before = check_old_file(p, f->path);
 	/* a kept file untouched since the render that wrote it */
 	if (!f->rendered && manifest_mtime >= 0 && entry->mtime_ns < manifest_mtime)
 		return;
+	const struct outdir_file *before = outdir_manifest_file(&p->old, f->path);
 	struct hash disk;
 	if (outdir_content_hash(f->path, &disk, &err) < 0) {
 		error_list_take(problems, &err);
@@ -77,23 +72,12 @@ static void check_expected(const struct plan *p, const struct plan_file *f, cons
 	}
 }
 
-static int check_compare_id(const void *key, const void *item)
-{
-	return strcmp(key, ((const struct customer *)item)->id);
-}
-
-static int check_customer_exists(const struct plan *p, const char *id)
-{
-	return p->customers.count && bsearch(id, p->customers.items, p->customers.count, sizeof *p->customers.items,
-					     check_compare_id);
-}
-
 /* A file on disk that no output produces any more. */
 static void check_extra(const struct plan *p, const struct outdir_entry *entry, struct check_counts *counts,
 			struct error_list *problems)
 {
 	counts->extra++;
-	const struct outdir_file *before = check_old_file(p, entry->path);
+	const struct outdir_file *before = outdir_manifest_file(&p->old, entry->path);
 	if (!before) {
 		counts->foreign++;
 		outdir_report(problems, entry->path, "is not produced by any output; remove it (stamp never "
@@ -103,7 +87,7 @@ static void check_extra(const struct plan *p, const struct outdir_entry *entry, 
 	struct buf message = BUF_INIT;
 	if (strcmp(before->owner, "-") == 0)
 		buf_printf(&message, "was written by an output that no longer exists; run stamp render to remove it");
-	else if (!check_customer_exists(p, before->owner))
+	else if (!customers_find(&p->customers, before->owner))
 		buf_printf(&message, "belongs to customer %s, which no longer exists; run stamp render to remove it",
 			   before->owner);
 	else

@@ -11,6 +11,7 @@
  * entries, so that git status agrees. With --branch, the rendered tree alone (out/'s
  * content at the root) is committed to that branch, the hydrated-branch pattern; the
  * checked-out branch, index and work tree are not touched. */
+#include "array.h"
 #include "buf.h"
 #include "cli.h"
 #include "error.h"
@@ -37,12 +38,7 @@ struct commit_changes {
 
 static void commit_changes_add(struct commit_changes *c, const char *path, const char *owner, int removed)
 {
-	if (c->count == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 256;
-		c->items = realloc(c->items, c->cap * sizeof *c->items);
-		if (!c->items)
-			abort();
-	}
+	c->items = array_grow(c->items, &c->cap, c->count, sizeof *c->items, 256);
 	c->items[c->count++] = (struct commit_change){ path, owner, removed };
 }
 

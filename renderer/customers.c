@@ -346,6 +346,16 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	return out->errors.count ? 1 : 0;
 }
 
+static int customers_compare_id(const void *key, const void *item)
+{
+	return strcmp(key, ((const struct customer *)item)->id);
+}
+
+const struct customer *customers_find(const struct customers *c, const char *id)
+{
+	return c->count ? bsearch(id, c->items, c->count, sizeof *c->items, customers_compare_id) : NULL;
+}
+
 void customers_release(struct customers *c)
 {
 	for (size_t i = 0; i < c->count; i++) {

@@ -49,6 +49,8 @@ struct customers {
 int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
 		   const char *only);
 void customers_release(struct customers *c);
+/* The customer with this id, or NULL (the items are sorted by id). */
+const struct customer *customers_find(const struct customers *c, const char *id);
 /* 1 if name is a DNS-1123 label (what a customer id must be). */
 int customers_valid_id(const char *name, size_t len);
 

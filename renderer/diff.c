@@ -5,6 +5,7 @@
  * from git_patch_from_buffers(), so they read exactly like git's. */
 #include "diff.h"
 
+#include "array.h"
 #include "customers.h"
 #include "hash.h"
 #include "manifest.h"
@@ -50,14 +51,6 @@ static void diff_side_release(struct diff_side *s)
 	if (s->have_outputs)
 		output_set_release(&s->outputs);
 	manifest_free(s->manifest);
-}
-
-static struct hash diff_input(const struct diff_side *s, const struct customer *c)
-{
-	struct hash_state *h = hash_begin();
-	hash_add(h, &s->outputs.set_hash, sizeof s->outputs.set_hash);
-	hash_add(h, &c->spec_hash, sizeof c->spec_hash);
-	return hash_end(h);
 }
 
 /* One customer to compare, or the outputs over all customers (base/head NULL, all set). */
@@ -150,14 +143,8 @@ static void diff_render_all(const struct diff_side *s, struct arena *arena, stru
 {
 	if (!s->loaded)
 		return;
-	struct value **values = malloc((s->customers.count + 1) * sizeof *values);
-	if (!values)
-		abort();
-	for (size_t i = 0; i < s->customers.count; i++)
-		values[i] = s->customers.items[i].values;
-	output_render_aggregate(&s->outputs, s->manifest->platform, values, s->customers.count,
+	output_render_aggregate(&s->outputs, s->manifest->platform, s->customers.items, s->customers.count,
 				OUTPUT_PARSE_BACK | OUTPUT_KEEP, arena, files, errors);
-	free(values);
 }
 
 static void diff_item_run(struct diff_job *job, struct diff_item *item)
@@ -198,12 +185,7 @@ static void *diff_worker_main(void *arg)
 static void diff_add_item(struct diff_job *job, size_t *cap, const char *id, struct customer *base,
 			  struct customer *head, int all)
 {
-	if (job->count == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		job->items = realloc(job->items, *cap * sizeof *job->items);
-		if (!job->items)
-			abort();
-	}
+	job->items = array_grow(job->items, cap, job->count, sizeof *job->items, 64);
 	struct diff_item *item = &job->items[job->count++];
 	memset(item, 0, sizeof *item);
 	item->id = id;
@@ -235,7 +217,8 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 			diff_add_item(&job, &cap, hc->items[j].id, NULL, &hc->items[j], 0);
 			j++;
 		} else {
-			if (!hash_equal(diff_input(&b, &bc->items[i]), diff_input(&h, &hc->items[j])))
+			if (!hash_equal(output_customer_input(&b.outputs, &bc->items[i]),
+					output_customer_input(&h.outputs, &hc->items[j])))
 				diff_add_item(&job, &cap, hc->items[j].id, &bc->items[i], &hc->items[j], 0);
 			i++;
 			j++;
@@ -263,6 +246,8 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 	}
 	git_libgit2_shutdown();
 
+	size_t groups_cap = 0;
+
 	for (size_t k = 0; k < job.count; k++) {
 		struct diff_item *item = &job.items[k];
 		error_list_append(&d->errors, &item->errors);
@@ -271,9 +256,7 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 			free(item->group.files);
 			continue;
 		}
-		d->groups = realloc(d->groups, (d->count + 1) * sizeof *d->groups);
-		if (!d->groups)
-			abort();
+		d->groups = array_grow(d->groups, &groups_cap, d->count, sizeof *d->groups, 16);
 		struct diff_group *g = &d->groups[d->count++];
 		*g = item->group;
 		g->customer = item->id ? strdup(item->id) : NULL;

@@ -5,6 +5,7 @@
 #include "output.h"
 
 #include "array.h"
+#include "customers.h"
 #include "buf.h"
 #include "document.h"
 #include "error.h"
@@ -281,15 +282,23 @@ int output_render_customer(const struct output_set *os, struct value *values, in
 	return rc;
 }
 
-int output_render_aggregate(const struct output_set *os, const struct value *platform, struct value **customers,
-			    size_t count, int mode, struct arena *arena, struct output_files *files,
-			    struct error_list *errors)
+struct hash output_customer_input(const struct output_set *os, const struct customer *c)
+{
+	struct hash_state *h = hash_begin();
+	hash_add(h, &os->set_hash, sizeof os->set_hash);
+	hash_add(h, &c->spec_hash, sizeof c->spec_hash);
+	return hash_end(h);
+}
+
+int output_render_aggregate(const struct output_set *os, const struct value *platform,
+			    const struct customer *customers, size_t count, int mode, struct arena *arena,
+			    struct output_files *files, struct error_list *errors)
 {
 	struct value *all = value_new_map(arena, NULL, 0, 0);
 	struct value *list = value_new(arena, VALUE_LIST, NULL, 0, 0);
 	list->as.list.items = arena_alloc(arena, (count + 1) * sizeof(struct value *));
 	for (size_t i = 0; i < count; i++)
-		list->as.list.items[list->as.list.count++] = customers[i];
+		list->as.list.items[list->as.list.count++] = customers[i].values;
 	value_map_set(arena, all, value_new_string(arena, "platform", 8, NULL, 0, 0), (struct value *)platform);
 	value_map_set(arena, all, value_new_string(arena, "customers", 9, NULL, 0, 0), list);
 	struct buf text = BUF_INIT;

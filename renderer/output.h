@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+struct customer;
 struct error_list;
 struct manifest;
 struct source;
@@ -70,10 +71,13 @@ void output_set_release(struct output_set *os);
  * the problems to errors. */
 int output_render_customer(const struct output_set *os, struct value *values, int mode,
 			   struct arena *arena, struct output_files *files, struct error_list *errors);
-/* The outputs with over: all, rendered over {platform, customers: [the count values]}. */
-int output_render_aggregate(const struct output_set *os, const struct value *platform, struct value **customers,
-			    size_t count, int mode, struct arena *arena, struct output_files *files,
-			    struct error_list *errors);
+/* The outputs with over: all, rendered over {platform, customers: [each one's values]}. */
+int output_render_aggregate(const struct output_set *os, const struct value *platform,
+			    const struct customer *customers, size_t count, int mode, struct arena *arena,
+			    struct output_files *files, struct error_list *errors);
+/* Everything a customer's outputs depend on (its spec, the template set, stamp's version),
+ * as one hash: equal hashes render equal bytes. render, check and diff all decide by it. */
+struct hash output_customer_input(const struct output_set *os, const struct customer *c);
 void output_files_release(struct output_files *files);
 
 #endif

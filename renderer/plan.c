@@ -127,20 +127,12 @@ static void plan_list_take(struct plan_list *l, struct output_files *files, cons
 						     &files->items[i], slot });
 }
 
-static int plan_compare_id(const void *key, const void *item)
-{
-	return strcmp(key, ((const struct customer *)item)->id);
-}
-
 /* Do the last render's files of this owner stay as they are? */
 static int plan_owner_stays(const struct plan *p, const char *owner)
 {
 	if (strcmp(owner, "-") == 0)
 		return !p->aggregates_rendered;
-	if (!p->customers.count)
-		return 0;
-	const struct customer *c = bsearch(owner, p->customers.items, p->customers.count,
-					   sizeof *p->customers.items, plan_compare_id);
+	const struct customer *c = customers_find(&p->customers, owner);
 	return c && !p->slots[c - p->customers.items].changed;
 }
 
@@ -172,10 +164,7 @@ int plan_load(struct plan *p, int jobs)
 	for (size_t i = 0; i < p->customers.count; i++) {
 		struct plan_customer *s = &p->slots[i];
 		s->customer = &p->customers.items[i];
-		struct hash_state *h = hash_begin();
-		hash_add(h, &p->outputs.set_hash, sizeof p->outputs.set_hash);
-		hash_add(h, &s->customer->spec_hash, sizeof s->customer->spec_hash);
-		s->input = hash_end(h);
+		s->input = output_customer_input(&p->outputs, s->customer);
 		const struct outdir_customer *before = outdir_manifest_customer(&p->old, s->customer->id);
 		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
 		p->changed += (size_t)s->changed;
@@ -209,14 +198,8 @@ int plan_build(struct plan *p, int jobs, int progress)
 
 	/* outputs over all customers, when anything about the customers changed */
 	if (p->aggregates_rendered) {
-		struct value **values = malloc((p->customers.count + 1) * sizeof *values);
-		if (!values)
-			abort();
-		for (size_t i = 0; i < p->customers.count; i++)
-			values[i] = p->customers.items[i].values;
-		output_render_aggregate(&p->outputs, p->manifest->platform, values, p->customers.count,
+		output_render_aggregate(&p->outputs, p->manifest->platform, p->customers.items, p->customers.count,
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
-		free(values);
 	}
 	if (p->errors.count)
 		return 1;

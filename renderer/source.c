@@ -3,6 +3,7 @@
  * after opening, so a FIFO named like a spec cannot hang a run. */
 #include "source.h"
 
+#include "array.h"
 #include "buf.h"
 #include "error.h"
 
@@ -34,12 +35,7 @@ static int worktree_list(const struct source *s, const char *dir, char ***names,
 	while ((e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		if (*count == cap) {
-			cap = cap ? cap * 2 : 64;
-			*names = realloc(*names, cap * sizeof **names);
-			if (!*names)
-				abort();
-		}
+		*names = array_grow(*names, &cap, *count, sizeof **names, 64);
 		char *copy = strdup(e->d_name);
 		if (!copy)
 			abort();
