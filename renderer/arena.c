@@ -2,6 +2,8 @@
  * requests get a block of their own so they waste nothing. */
 #include "arena.h"
 
+#include "alloc.h"
+
 #include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,10 +33,8 @@ void *arena_alloc(struct arena *a, size_t size)
 			      : a->total < ARENA_BLOCK_SIZE ? a->total : ARENA_BLOCK_SIZE;
 		size_t block_size = size > normal / 4 ? size : normal;
 		b = malloc(sizeof *b + block_size);
-		if (!b) {
-			fputs("stamp: out of memory\n", stderr);
-			abort();
-		}
+		if (!b)
+			alloc_failed();
 		b->used = 0;
 		b->size = block_size;
 		if (a->head && block_size != normal) {

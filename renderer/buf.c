@@ -2,6 +2,8 @@
  * time costs O(n); the terminating NUL is kept after every operation. */
 #include "buf.h"
 
+#include "alloc.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +20,8 @@ void buf_grow(struct buf *b, size_t extra)
 	while (cap < need)
 		cap *= 2;
 	char *p = realloc(b->ptr, cap);
-	if (!p) {
-		fputs("stamp: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		alloc_failed();
 	b->ptr = p;
 	b->cap = cap;
 }
@@ -95,7 +95,7 @@ char *buf_detach(struct buf *b, size_t *len)
 	if (!p) {
 		p = malloc(1);
 		if (!p)
-			abort();
+			alloc_failed();
 		p[0] = 0;
 	}
 	if (len)

@@ -7,6 +7,7 @@
 #include "suggest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -122,25 +123,60 @@ void cli_print_errors(const struct cli *cli, const struct error_list *errors)
 		cli_print_error(cli, &errors->items[i]);
 }
 
-int cli_enter_repository(const struct cli *cli)
+void cli_path(const struct cli *cli, const char *path, struct buf *out)
 {
+	if (cli->dir && path[0] != '/')
+		buf_printf(out, "%s/%s", cli->dir, path);
+	else
+		buf_add_str(out, path);
+}
+
+int cli_open_repository(const struct cli *cli, struct cli_repository *repo)
+{
+	memset(repo, 0, sizeof *repo);
+	repo->fd = -1;
 	char start[PATH_MAX];
-	if (!getcwd(start, sizeof start)) {
-		cli_usage_error(cli, "cannot find the current directory: %s", strerror(errno));
+	const char *from = cli->dir ? cli->dir : ".";
+	if (!realpath(from, start)) {
+		cli_usage_error(cli, "cannot find the directory '%s': %s", from, strerror(errno));
 		return -1;
 	}
+	struct buf dir = BUF_INIT, probe = BUF_INIT;
+	buf_add_str(&dir, start);
 	for (;;) {
 		struct stat st;
-		if (stat("templates/stamp.yaml", &st) == 0)
-			return 0;
-		char here[PATH_MAX];
-		if (!getcwd(here, sizeof here) || strcmp(here, "/") == 0 || chdir("..") < 0)
+		buf_clear(&probe);
+		buf_printf(&probe, "%s/" "templates/stamp.yaml", strcmp(dir.ptr, "/") == 0 ? "" : dir.ptr);
+		if (stat(probe.ptr, &st) == 0)
 			break;
+		char *slash = strrchr(dir.ptr, '/');
+		if (!slash || strcmp(dir.ptr, "/") == 0) {
+			buf_release(&dir);
+			buf_release(&probe);
+			cli_usage_error(cli, "not a stamp repository (no templates/stamp.yaml here or in any parent "
+					"directory); run it in one, or use -C DIR");
+			return -1;
+		}
+		buf_truncate(&dir, slash == dir.ptr ? 1 : (size_t)(slash - dir.ptr));
 	}
-	if (chdir(start) < 0) {
-		/* nothing more to do: the error below is what matters */
+	buf_release(&probe);
+	repo->fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (repo->fd < 0) {
+		cli_usage_error(cli, "cannot open the directory '%s': %s", dir.ptr, strerror(errno));
+		buf_release(&dir);
+		return -1;
 	}
-	cli_usage_error(cli, "not a stamp repository (no templates/stamp.yaml here or in any parent "
-			"directory); run it in one, or use -C DIR");
-	return -1;
+	repo->path = buf_detach(&dir, NULL);
+	source_worktree_open(&repo->worktree, repo->fd, repo->path);
+	repo->source = &repo->worktree;
+	return 0;
+}
+
+void cli_close_repository(struct cli_repository *repo)
+{
+	if (repo->fd >= 0)
+		close(repo->fd);
+	free(repo->path);
+	memset(repo, 0, sizeof *repo);
+	repo->fd = -1;
 }

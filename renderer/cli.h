@@ -4,8 +4,11 @@
 #ifndef STAMP_CLI_H
 #define STAMP_CLI_H
 
+#include "source.h"
+
 #include <stddef.h>
 
+struct buf;
 struct error;
 struct error_list;
 
@@ -19,6 +22,7 @@ enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 
 struct cli {
 	const char *command;
+	const char *dir;   /* -C: where to start, instead of the current directory (malloc'd by main) */
 	int jobs;  /* 0: all cores */
 	int quiet;
 	enum cli_color color;
@@ -42,9 +46,20 @@ void cli_print_error(const struct cli *cli, const struct error *err);
 /* "stamp: <message>" on stderr, for usage and environment failures. */
 void cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Moves to the repository root: the nearest directory, from here up, that holds
- * templates/stamp.yaml. Prints the reason and returns -1 when there is none. */
-int cli_enter_repository(const struct cli *cli);
+/* The stamp repository a command works on: the nearest directory, from -C DIR or the
+ * current directory up, that holds templates/stamp.yaml. The process never changes
+ * directory: everything is read relative to fd, or to path for libgit2. */
+struct cli_repository {
+	int fd;
+	char *path;                  /* absolute, resolved */
+	struct source worktree;      /* its working tree */
+	const struct source *source; /* &worktree */
+};
+/* Prints the reason and returns -1 when there is none. */
+int cli_open_repository(const struct cli *cli, struct cli_repository *repo);
+void cli_close_repository(struct cli_repository *repo);
+/* A path the user gave, as seen from -C DIR. */
+void cli_path(const struct cli *cli, const char *path, struct buf *out);
 /* Prints every error of the list, in its order. */
 void cli_print_errors(const struct cli *cli, const struct error_list *errors);
 
@@ -53,8 +68,9 @@ int cmd_check(const struct cli *cli, int argc, char **argv);
 int cmd_commit(const struct cli *cli, int argc, char **argv);
 int cmd_diff(const struct cli *cli, int argc, char **argv);
 int cmd_render(const struct cli *cli, int argc, char **argv);
-/* The work of stamp render (in the repository root): an exit code. */
-int render_out(const struct cli *cli, int force);
+/* The work of stamp render, printed: an exit code. When manifest is given, it gets the
+ * new out/.stamp-manifest's text (stamp commit takes it from memory). */
+int render_out(const struct cli *cli, const struct cli_repository *repo, int force, struct buf *manifest);
 int cmd_show(const struct cli *cli, int argc, char **argv);
 
 #endif

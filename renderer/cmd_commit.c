@@ -12,11 +12,14 @@
  * content at the root) is committed to that branch, the hydrated-branch pattern; the
  * checked-out branch, index and work tree are not touched. */
 #include "array.h"
+
+#include "alloc.h"
 #include "buf.h"
 #include "cli.h"
 #include "error.h"
 #include "gitrepo.h"
 #include "outdir.h"
+#include "outmanifest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +45,7 @@ static void commit_changes_add(struct commit_changes *c, const char *path, const
 	c->items[c->count++] = (struct commit_change){ path, owner, removed };
 }
 
-static void commit_diff_manifests(const struct outdir_manifest *old, const struct outdir_manifest *new,
+static void commit_diff_manifests(const struct outmanifest *old, const struct outmanifest *new,
 				  struct commit_changes *changes)
 {
 	size_t i = 0, j = 0;
@@ -74,7 +77,7 @@ static size_t commit_customers(const struct commit_changes *changes, const char 
 {
 	const char **names = malloc((changes->count + 1) * sizeof *names);
 	if (!names)
-		abort();
+		alloc_failed();
 	size_t n = 0;
 	for (size_t i = 0; i < changes->count; i++)
 		if (strcmp(changes->items[i].owner, "-") != 0)
@@ -270,14 +273,17 @@ static int commit_check_index_lock(struct gitrepo *r, struct error *err)
 }
 
 /* Builds the new tree: the target's tree with out/ brought to what out/ holds now. */
-static int commit_build_tree(struct gitrepo *r, struct commit_target *t, const struct commit_changes *changes,
-			     int manifest_changed, git_oid *tree_id, struct error *err)
+static int commit_build_tree(struct gitrepo *r, const struct outdir *od, struct commit_target *t,
+			     const struct commit_changes *changes, int manifest_changed, git_oid *tree_id,
+			     struct error *err)
 {
+	struct outdir_cursor cursor = OUTDIR_CURSOR_INIT;
+	struct buf data = BUF_INIT;
 	size_t n = changes->count + 1;
 	git_tree_update *updates = calloc(n, sizeof *updates);
 	char **paths = calloc(n, sizeof *paths);
 	if (!updates || !paths)
-		abort();
+		alloc_failed();
 	size_t count = 0;
 	int rc = 0;
 	for (size_t i = 0; i <= changes->count && rc == 0; i++) {
@@ -290,13 +296,17 @@ static int commit_build_tree(struct gitrepo *r, struct commit_target *t, const s
 		if (i < changes->count && changes->items[i].removed) {
 			u->action = GIT_TREE_UPDATE_REMOVE;
 		} else {
-			struct buf disk = BUF_INIT;
-			buf_printf(&disk, OUTDIR "/%s", path);
+			/* read through out/'s descriptor: never through a link */
 			u->action = GIT_TREE_UPDATE_UPSERT;
 			u->filemode = GIT_FILEMODE_BLOB;
-			if (git_blob_create_from_disk(&u->id, r->repo, disk.ptr) < 0)
-				rc = gitrepo_fail(err, disk.ptr);
-			buf_release(&disk);
+			if (i == changes->count) {
+				buf_clear(&data);
+				rc = outdir_manifest_read(od, &data, err) == 0 ? 0 : -1;
+			} else {
+				rc = outdir_read(od, &cursor, path, &data, err);
+			}
+			if (rc == 0 && git_blob_create_from_buffer(&u->id, r->repo, data.ptr ? data.ptr : "", data.len) < 0)
+				rc = gitrepo_fail(err, path);
 		}
 		paths[count] = buf_detach(&full, NULL);
 		u->path = paths[count];
@@ -308,6 +318,8 @@ static int commit_build_tree(struct gitrepo *r, struct commit_target *t, const s
 		free(paths[i]);
 	free(paths);
 	free(updates);
+	buf_release(&data);
+	outdir_cursor_release(&cursor);
 	return rc;
 }
 
@@ -350,21 +362,24 @@ int cmd_commit(const struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	const char *subject = options[0].value ? options[0].value : options[1].value;
 	const char *branch = options[2].value, *expect = options[3].value;
-	if (cli_enter_repository(cli) < 0)
+	struct cli_repository repo;
+	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;
 
 	struct error err = ERROR_INIT;
 	struct gitrepo r;
-	if (gitrepo_open(&r, &err) < 0) {
+	if (gitrepo_open(&r, repo.path, &err) < 0) {
 		cli_print_error(cli, &err);
 		error_clear(&err);
+		cli_close_repository(&repo);
 		return CLI_USAGE;
 	}
+	struct outdir od = { .fd = -1 };
 	int status = CLI_USAGE;
 	struct commit_target t;
 	git_oid source;
 	int has_source = 0;
-	struct outdir_manifest old = { 0 }, new = { 0 };
+	struct outmanifest old = { 0 }, new = { 0 };
 	struct commit_changes changes = { 0 };
 	const char **customers = NULL;
 	size_t customer_count = 0;
@@ -385,10 +400,17 @@ int cmd_commit(const struct cli *cli, int argc, char **argv)
 		goto fail;
 
 	/* render first: a commit holds only a complete, valid render */
-	status = render_out(cli, 0);
-	if (status != CLI_OK)
+	struct buf rendered = BUF_INIT;
+	status = render_out(cli, &repo, 0, &rendered);
+	if (status != CLI_OK) {
+		buf_release(&rendered);
 		goto out;
+	}
 	status = CLI_USAGE;
+	if (outdir_open(&od, repo.fd, &err) < 0) {
+		buf_release(&rendered);
+		goto fail;
+	}
 
 	/* out/ at the tip, through its manifest, against out/ now */
 	struct buf where = BUF_INIT;
@@ -398,29 +420,18 @@ int cmd_commit(const struct cli *cli, int argc, char **argv)
 	if (rc < 0)
 		goto fail;
 	if (rc == 0) {
-		char *copy = malloc(old_len + 1);
-		if (!copy)
-			abort();
+		char *copy = alloc_check(malloc(old_len + 1));
 		memcpy(copy, old_text, old_len + 1);
-		if (outdir_manifest_parse(&old, copy, "the committed out/.stamp-manifest", &err) < 0)
+		if (outmanifest_parse(&old, copy, "the committed out/.stamp-manifest", &err) < 0)
 			goto fail;
-		outdir_manifest_sort(&old);
 	}
-	struct buf disk = BUF_INIT;
-	if (buf_read_file(&disk, OUTDIR_MANIFEST, 0) < 0) {
-		buf_release(&disk);
-		error_set(&err, OUTDIR_MANIFEST, 0, 0, "cannot read after rendering");
-		goto fail;
-	}
-	new_len = disk.len;
-	new_text = buf_detach(&disk, NULL);
-	char *copy = malloc(new_len + 1);
-	if (!copy)
-		abort();
+	/* the new manifest as the render made it, not as the disk now says */
+	new_len = rendered.len;
+	new_text = buf_detach(&rendered, NULL);
+	char *copy = alloc_check(malloc(new_len + 1));
 	memcpy(copy, new_text, new_len + 1);
-	if (outdir_manifest_parse(&new, copy, OUTDIR_MANIFEST, &err) < 0)
+	if (outmanifest_parse(&new, copy, OUTDIR "/" OUTMANIFEST_NAME, &err) < 0)
 		goto fail;
-	outdir_manifest_sort(&new);
 	commit_diff_manifests(&old, &new, &changes);
 	/* the manifest alone may change: the same files from other inputs (a comment in a spec) */
 	int manifest_changed = rc == 1 || old_len != new_len || memcmp(old_text, new_text, new_len) != 0;
@@ -432,7 +443,7 @@ int cmd_commit(const struct cli *cli, int argc, char **argv)
 	}
 
 	git_oid tree_id, commit_id;
-	if (commit_build_tree(&r, &t, &changes, manifest_changed, &tree_id, &err) < 0)
+	if (commit_build_tree(&r, &od, &t, &changes, manifest_changed, &tree_id, &err) < 0)
 		goto fail;
 	if (git_tree_lookup(&tree, r.repo, &tree_id) < 0) {
 		gitrepo_fail(&err, "cannot read the new tree");
@@ -509,10 +520,12 @@ out:
 	free(changes.items);
 	free(old_text);
 	free(new_text);
-	outdir_manifest_release(&old);
-	outdir_manifest_release(&new);
+	outmanifest_release(&old);
+	outmanifest_release(&new);
+	outdir_close(&od);
 	buf_release(&message);
 	error_clear(&err);
 	gitrepo_close(&r);
+	cli_close_repository(&repo);
 	return status;
 }

@@ -211,6 +211,54 @@ static int diff_print_json(const struct diff *d, const char *base)
 	return rc;
 }
 
+static int diff_run(const struct cli *cli, const struct cli_repository *repo, const char *base, enum diff_format format, int exit_code)
+{
+	struct error err = ERROR_INIT;
+	struct gitrepo r;
+	if (gitrepo_open(&r, repo->path, &err) < 0) {
+		cli_print_error(cli, &err);
+		error_clear(&err);
+		return CLI_USAGE;
+	}
+	struct source revision;
+	int rc = source_git_open(&revision, &r, base, &err);
+	if (rc < 0) {
+		cli_print_error(cli, &err);
+		error_clear(&err);
+		gitrepo_close(&r);
+		return CLI_USAGE;
+	}
+	if (rc > 0 && !cli->quiet)
+		fprintf(stderr, "stamp: %s has no %stemplates/stamp.yaml; everything rendered counts as added\n", base,
+			r.prefix);
+	struct diff d;
+	rc = diff_compute(&d, rc == 0 ? &revision : NULL, repo->source, cli->jobs);
+	int status = CLI_OK;
+	if (rc != 0) {
+		cli_print_errors(cli, &d.errors);
+		if (rc > 0)
+			fprintf(stderr, "stamp: %zu error%s; nothing to compare\n", d.errors.count,
+				d.errors.count == 1 ? "" : "s");
+		status = rc > 0 ? CLI_INVALID : CLI_USAGE;
+	} else {
+		if (format == FORMAT_TEXT) {
+			diff_print_text(&d, cli_use_color(cli, 1));
+		} else if (format == FORMAT_MARKDOWN) {
+			diff_print_markdown(&d, base);
+		} else if (diff_print_json(&d, base) < 0) {
+			cli_usage_error(cli, "a rendered file is not valid UTF-8 and cannot be shown in JSON");
+			status = CLI_USAGE;
+		}
+		if (status == CLI_OK && exit_code && d.count)
+			status = CLI_INVALID;
+	}
+	fflush(stdout);
+	diff_release(&d);
+	source_git_close(&revision);
+	gitrepo_close(&r);
+	return status;
+}
+
 int cmd_diff(const struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = {
@@ -233,50 +281,10 @@ int cmd_diff(const struct cli *cli, int argc, char **argv)
 		cli_usage_error(cli, "--format %s: use text, markdown or json", format_name);
 		return CLI_USAGE;
 	}
-	if (cli_enter_repository(cli) < 0)
+	struct cli_repository repo;
+	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;
-	struct error err = ERROR_INIT;
-	struct gitrepo r;
-	if (gitrepo_open(&r, &err) < 0) {
-		cli_print_error(cli, &err);
-		error_clear(&err);
-		return CLI_USAGE;
-	}
-	struct source revision;
-	int rc = source_git_open(&revision, &r, base, &err);
-	if (rc < 0) {
-		cli_print_error(cli, &err);
-		error_clear(&err);
-		gitrepo_close(&r);
-		return CLI_USAGE;
-	}
-	if (rc > 0 && !cli->quiet)
-		fprintf(stderr, "stamp: %s has no %stemplates/stamp.yaml; everything rendered counts as added\n", base,
-			r.prefix);
-	struct diff d;
-	rc = diff_compute(&d, rc == 0 ? &revision : NULL, &source_worktree, cli->jobs);
-	int status = CLI_OK;
-	if (rc != 0) {
-		cli_print_errors(cli, &d.errors);
-		if (rc > 0)
-			fprintf(stderr, "stamp: %zu error%s; nothing to compare\n", d.errors.count,
-				d.errors.count == 1 ? "" : "s");
-		status = rc > 0 ? CLI_INVALID : CLI_USAGE;
-	} else {
-		if (format == FORMAT_TEXT) {
-			diff_print_text(&d, cli_use_color(cli, 1));
-		} else if (format == FORMAT_MARKDOWN) {
-			diff_print_markdown(&d, base);
-		} else if (diff_print_json(&d, base) < 0) {
-			cli_usage_error(cli, "a rendered file is not valid UTF-8 and cannot be shown in JSON");
-			status = CLI_USAGE;
-		}
-		if (status == CLI_OK && options[2].seen && d.count)
-			status = CLI_INVALID;
-	}
-	fflush(stdout);
-	diff_release(&d);
-	source_git_close(&revision);
-	gitrepo_close(&r);
+	int status = diff_run(cli, &repo, base, format, options[2].seen);
+	cli_close_repository(&repo);
 	return status;
 }

@@ -16,6 +16,8 @@
 
 static const char *const mustache_suffixes[] = { "", ".mustache" };
 
+static int cmd_mustache_run(const struct cli *cli, const char *template_path, struct cli_option *options);
+
 int cmd_mustache(const struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = {
@@ -32,7 +34,24 @@ int cmd_mustache(const struct cli *cli, int argc, char **argv)
 		cli_usage_error(cli, "'mustache' needs a TEMPLATE (see 'stamp help mustache')");
 		return CLI_USAGE;
 	}
-	const char *template_path = positional[0];
+	struct buf paths[3] = { BUF_INIT, BUF_INIT, BUF_INIT }; /* as seen from -C DIR */
+	cli_path(cli, positional[0], &paths[0]);
+	if (options[0].value) {
+		cli_path(cli, options[0].value, &paths[1]);
+		options[0].value = paths[1].ptr;
+	}
+	if (options[1].value) {
+		cli_path(cli, options[1].value, &paths[2]);
+		options[1].value = paths[2].ptr;
+	}
+	int status = cmd_mustache_run(cli, paths[0].ptr, options);
+	for (size_t i = 0; i < 3; i++)
+		buf_release(&paths[i]);
+	return status;
+}
+
+static int cmd_mustache_run(const struct cli *cli, const char *template_path, struct cli_option *options)
+{
 	enum tmpl_format format = tmpl_format_for_path(template_path);
 	if (options[2].value && tmpl_format_parse(options[2].value, &format) < 0) {
 		cli_usage_error(cli, "unknown escape mode '%s'; use html, yaml, json, hcl or none",

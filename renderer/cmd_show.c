@@ -41,21 +41,11 @@ static void show_unknown(const struct cli *cli, const char *name)
 		free(owned[i]);
 }
 
-int cmd_show(const struct cli *cli, int argc, char **argv)
+static int show_run(const struct cli *cli, const struct cli_repository *repo, const char **positional)
 {
-	const char *positional[1];
-	size_t count;
-	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 1, &count) < 0)
-		return CLI_USAGE;
-	if (count != 1) {
-		cli_usage_error(cli, "'show' needs a customer NAME (see 'stamp help show')");
-		return CLI_USAGE;
-	}
-	if (cli_enter_repository(cli) < 0)
-		return CLI_USAGE;
 	const char *name = positional[0];
 	struct error_list errors = ERROR_LIST_INIT;
-	struct manifest *m = manifest_load(&source_worktree, MANIFEST_PATH, &errors);
+	struct manifest *m = manifest_load(repo->source, MANIFEST_PATH, &errors);
 	if (!m) {
 		error_list_sort(&errors);
 		cli_print_errors(cli, &errors);
@@ -64,7 +54,7 @@ int cmd_show(const struct cli *cli, int argc, char **argv)
 	}
 	int status = CLI_OK;
 	struct customers customers;
-	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, &source_worktree, 1, name) : -2;
+	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, repo->source, 1, name) : -2;
 	if (rc == -2 || (rc == 0 && customers.count == 0)) {
 		show_unknown(cli, name);
 		status = CLI_INVALID;
@@ -81,5 +71,23 @@ int cmd_show(const struct cli *cli, int argc, char **argv)
 		customers_release(&customers);
 	manifest_free(m);
 	error_list_release(&errors);
+	return status;
+}
+
+int cmd_show(const struct cli *cli, int argc, char **argv)
+{
+	const char *positional[1];
+	size_t count;
+	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 1, &count) < 0)
+		return CLI_USAGE;
+	if (count != 1) {
+		cli_usage_error(cli, "'show' needs a customer NAME (see 'stamp help show')");
+		return CLI_USAGE;
+	}
+	struct cli_repository repo;
+	if (cli_open_repository(cli, &repo) < 0)
+		return CLI_USAGE;
+	int status = show_run(cli, &repo, positional);
+	cli_close_repository(&repo);
 	return status;
 }

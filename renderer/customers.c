@@ -3,6 +3,9 @@
  * and only regular files are read (a FIFO named acme.yaml cannot hang a run). */
 #include "customers.h"
 
+#include "alloc.h"
+#include "pool.h"
+
 #include "array.h"
 #include "buf.h"
 #include "document.h"
@@ -61,7 +64,7 @@ static char *customers_strdup(const char *s)
 {
 	char *p = strdup(s);
 	if (!p)
-		abort();
+		alloc_failed();
 	return p;
 }
 
@@ -104,9 +107,9 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 	c->values = values_build(m, c->id, c->file, c->spec, arena, &slot->errors);
 }
 
-static void *customers_worker_main(void *arg)
+static void customers_worker_main(void *arg, size_t worker)
 {
-	struct customers_worker *w = arg;
+	struct customers_worker *w = &((struct customers_worker *)arg)[worker];
 	struct customers_job *job = w->job;
 	for (;;) {
 		pthread_mutex_lock(&job->lock);
@@ -116,7 +119,6 @@ static void *customers_worker_main(void *arg)
 			break;
 		customers_process(&job->slots[i], job->manifest, job->source, w->arena);
 	}
-	return NULL;
 }
 
 static int customers_compare(const void *a, const void *b)
@@ -214,7 +216,7 @@ static void customers_claim(struct customers_claim *table, size_t cap, const cha
 {
 	char *lower = malloc(v->as.string.len + 1);
 	if (!lower)
-		abort();
+		alloc_failed();
 	for (size_t i = 0; i < v->as.string.len; i++) {
 		char ch = v->as.string.ptr[i];
 		lower[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
@@ -260,7 +262,7 @@ static void customers_check_unique(struct customers *c, const struct manifest *m
 			cap *= 2;
 		struct customers_claim *table = calloc(cap, sizeof *table);
 		if (!table)
-			abort();
+			alloc_failed();
 		for (size_t i = 0; i < c->count; i++) {
 			const struct customer *cu = &c->items[i];
 			const struct value *v = cu->values
@@ -306,35 +308,23 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	if (count)
 		qsort(slots, count, sizeof *slots, customers_compare);
 
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t workers = jobs > 0 ? (size_t)jobs : cores > 0 ? (size_t)cores : 1;
+	size_t workers = pool_threads(jobs);
 	if (workers > count)
 		workers = count ? count : 1;
 	out->arena_count = workers;
-	out->arenas = calloc(workers, sizeof *out->arenas);
+	out->arenas = alloc_check(calloc(workers, sizeof *out->arenas));
 	struct customers_job job = { m, src, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
-	struct customers_worker *ws = calloc(workers, sizeof *ws);
-	pthread_t *threads = calloc(workers, sizeof *threads);
-	if (!out->arenas || !ws || !threads)
-		abort();
+	struct customers_worker *ws = alloc_check(calloc(workers, sizeof *ws));
 	for (size_t i = 0; i < workers; i++) {
 		ws[i].job = &job;
 		ws[i].arena = &out->arenas[i];
 	}
-	if (workers == 1) {
-		customers_worker_main(&ws[0]);
-	} else {
-		for (size_t i = 0; i < workers; i++)
-			pthread_create(&threads[i], NULL, customers_worker_main, &ws[i]);
-		for (size_t i = 0; i < workers; i++)
-			pthread_join(threads[i], NULL);
-	}
-	free(threads);
+	pool_run(workers, customers_worker_main, ws);
 	free(ws);
 
 	out->items = calloc(count ? count : 1, sizeof *out->items);
 	if (!out->items)
-		abort();
+		alloc_failed();
 	out->count = count;
 	for (size_t i = 0; i < count; i++) {
 		out->items[i] = slots[i].customer;

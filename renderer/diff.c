@@ -5,6 +5,9 @@
  * from git_patch_from_buffers(), so they read exactly like git's. */
 #include "diff.h"
 
+#include "alloc.h"
+#include "pool.h"
+
 #include "array.h"
 #include "customers.h"
 #include "hash.h"
@@ -89,7 +92,7 @@ static void diff_group_add(struct diff_group *g, const char *path, const struct 
 	}
 	g->files = realloc(g->files, (g->count + 1) * sizeof *g->files);
 	if (!g->files)
-		abort();
+		alloc_failed();
 	struct diff_file *f = &g->files[g->count++];
 	memset(f, 0, sizeof *f);
 	f->path = buf_detach(&name, NULL);
@@ -169,15 +172,16 @@ static void diff_item_run(struct diff_job *job, struct diff_item *item)
 	arena_release(&arena);
 }
 
-static void *diff_worker_main(void *arg)
+static void diff_worker_main(void *arg, size_t worker)
 {
+	(void)worker;
 	struct diff_job *job = arg;
 	for (;;) {
 		pthread_mutex_lock(&job->lock);
 		size_t i = job->next++;
 		pthread_mutex_unlock(&job->lock);
 		if (i >= job->count)
-			return NULL;
+			return;
 		diff_item_run(job, &job->items[i]);
 	}
 }
@@ -227,18 +231,10 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 	int over_all = job.count || !b.loaded || !hash_equal(b.outputs.set_hash, h.outputs.set_hash);
 
 	git_libgit2_init();
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t workers = jobs > 0 ? (size_t)jobs : cores > 0 ? (size_t)cores : 1;
+	size_t workers = pool_threads(jobs);
 	if (workers > job.count)
 		workers = job.count ? job.count : 1;
-	pthread_t *threads = calloc(workers, sizeof *threads);
-	if (!threads)
-		abort();
-	for (size_t k = 0; k < workers; k++)
-		pthread_create(&threads[k], NULL, diff_worker_main, &job);
-	for (size_t k = 0; k < workers; k++)
-		pthread_join(threads[k], NULL);
-	free(threads);
+	pool_run(workers, diff_worker_main, &job);
 	/* after the customers: their renders add to the values the aggregates read */
 	if (over_all) {
 		diff_add_item(&job, &cap, NULL, NULL, NULL, 1);

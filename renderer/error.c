@@ -2,6 +2,8 @@
  * them go through error_quote_value() so that hostile input cannot forge extra lines. */
 #include "error.h"
 
+#include "alloc.h"
+
 #include "array.h"
 #include "buf.h"
 #include "utf8.h"
@@ -17,7 +19,7 @@ static char *error_strdup(const char *s)
 	size_t n = strlen(s);
 	char *p = malloc(n + 1);
 	if (!p)
-		abort();
+		alloc_failed();
 	memcpy(p, s, n + 1);
 	return p;
 }

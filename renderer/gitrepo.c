@@ -3,6 +3,8 @@
  * never pays for it. */
 #include "gitrepo.h"
 
+#include "alloc.h"
+
 #include "buf.h"
 #include "error.h"
 
@@ -17,19 +19,15 @@ int gitrepo_fail(struct error *err, const char *what)
 	return error_set(err, NULL, 0, 0, "%s: %s", what, e && e->message ? e->message : "unknown git error");
 }
 
-int gitrepo_open(struct gitrepo *r, struct error *err)
+int gitrepo_open(struct gitrepo *r, const char *path, struct error *err)
 {
 	memset(r, 0, sizeof *r);
 	git_libgit2_init();
 	/* libgit2 caches only small trees by default; customers/ with 10,000 entries would
 	 * be inflated again for every spec read from a revision */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20);
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof cwd)) {
-		git_libgit2_shutdown();
-		return error_set(err, NULL, 0, 0, "cannot find the current directory");
-	}
-	if (git_repository_open_ext(&r->repo, ".", 0, NULL) < 0) {
+	const char *cwd = path;
+	if (git_repository_open_ext(&r->repo, path, 0, NULL) < 0) {
 		git_libgit2_shutdown();
 		return error_set(err, NULL, 0, 0, "not a git repository (or any parent up to /): %s; run git init, "
 				 "or run stamp inside a clone", cwd);
@@ -108,7 +106,7 @@ int gitrepo_read(struct gitrepo *r, git_tree *tree, const char *path, char **dat
 	size_t size = (size_t)git_blob_rawsize(blob);
 	char *copy = malloc(size + 1);
 	if (!copy)
-		abort();
+		alloc_failed();
 	memcpy(copy, git_blob_rawcontent(blob), size);
 	copy[size] = 0;
 	git_blob_free(blob);

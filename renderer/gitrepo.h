@@ -1,5 +1,5 @@
 /* gitrepo: the git repository a stamp repository lives in, through libgit2. Finds it
- * from the current directory (the stamp repository may be a subdirectory of it, such
+ * from the stamp repository's directory (the stamp repository may be a subdirectory of it, such
  * as examples/hybrid), turns libgit2's errors into ours, and reads blobs and trees of
  * a revision without touching the working tree.
  *
@@ -18,8 +18,8 @@ struct gitrepo {
 	char *prefix;  /* the stamp repository inside the work tree: "" or "examples/hybrid/" */
 };
 
-/* Opens the repository holding the current directory. */
-int gitrepo_open(struct gitrepo *r, struct error *err);
+/* Opens the repository holding the stamp repository at path (absolute, resolved). */
+int gitrepo_open(struct gitrepo *r, const char *path, struct error *err);
 void gitrepo_close(struct gitrepo *r);
 /* Sets err to "<what>: <libgit2's last error>" and returns -1. */
 int gitrepo_fail(struct error *err, const char *what);

@@ -1,6 +1,8 @@
 /* XXH3-128 through libxxhash. */
 #include "hash.h"
 
+#include "alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -50,7 +52,7 @@ struct hash_state *hash_begin(void)
 {
 	XXH3_state_t *s = XXH3_createState();
 	if (!s)
-		abort();
+		alloc_failed();
 	XXH3_128bits_reset(s);
 	return (struct hash_state *)s;
 }

@@ -1,7 +1,10 @@
 /* stamp's entry point: global options, the command table, help and version. The only
  * place that may end the process (die()); commands return their exit code. */
+#include "alloc.h"
 #include "cli.h"
+#include "buf.h"
 #include "suggest.h"
+#include "tempfile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -126,6 +129,16 @@ static void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* Out of memory, on any thread: stamp's lock and temporaries go, then one line. */
+static void out_of_memory(void)
+{
+	tempfile_remove_all();
+	static const char line[] = "stamp: out of memory; free some, or raise the process's memory limit\n";
+	ssize_t n = write(2, line, sizeof line - 1);
+	(void)n; /* stderr failing too leaves nothing to report with */
+	_exit(2);
+}
+
 static void print_overview(FILE *f)
 {
 	fprintf(f,
@@ -204,7 +217,9 @@ static int parse_jobs(const char *s)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { NULL, 0, 0, CLI_COLOR_AUTO };
+	struct cli cli = { NULL, NULL, 0, 0, CLI_COLOR_AUTO };
+	alloc_set_handler(out_of_memory);
+	tempfile_install();
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -217,9 +232,14 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "-C") == 0) {
 			if (i + 1 >= argc)
 				die(2, "-C needs a directory");
+			/* like git: -C a -C b is a/b; the directory is used, never entered */
 			const char *dir = argv[++i];
-			if (chdir(dir) < 0)
-				die(2, "cannot change to directory '%s': %s", dir, strerror(errno));
+			struct buf joined = BUF_INIT;
+			if (cli.dir && dir[0] != '/')
+				buf_printf(&joined, "%s/", cli.dir);
+			buf_add_str(&joined, dir);
+			free((char *)cli.dir);
+			cli.dir = buf_detach(&joined, NULL);
 		} else if (strcmp(a, "-j") == 0) {
 			if (i + 1 >= argc)
 				die(2, "-j needs a number");
@@ -266,5 +286,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[k], "--") == 0)
 			break;
 	}
-	return c->run(&cli, argc - i - 1, argv + i + 1);
+	int status = c->run(&cli, argc - i - 1, argv + i + 1);
+	free((char *)cli.dir);
+	return status;
 }

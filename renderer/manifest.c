@@ -3,6 +3,8 @@
  * (every plan is a map, enum_from names a real section, ...). */
 #include "manifest.h"
 
+#include "alloc.h"
+
 #include "buf.h"
 #include "document.h"
 #include "error.h"
@@ -143,7 +145,7 @@ struct manifest *manifest_load(const struct source *src, const char *path, struc
 {
 	struct manifest *m = calloc(1, sizeof *m);
 	if (!m)
-		abort();
+		alloc_failed();
 	size_t before = errors->count;
 	struct tmpl_options opts = { TMPL_FORMAT_NONE, 1, NULL, NULL };
 	m->templates = tmpl_set_new(&opts);

@@ -1,219 +1,44 @@
-/* out/ on disk: the manifest's text format, the lock, atomic writes, pruning.
- *
- * Manifest format, one record a line, sorted so that the file itself diffs well:
- *   stamp-manifest 1
- *   version <stamp version>
- *   set <hash>
- *   customer <id> <hash>
- *   file <hash> <owner> <path> */
+/* out/ on disk, through descriptors. See outdir.h for the rules; here is how. */
+#define _GNU_SOURCE /* syncfs */
 #include "outdir.h"
 
+#include "alloc.h"
 #include "array.h"
 #include "buf.h"
 #include "error.h"
+#include "pool.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *outdir_strndup(const char *s, size_t n)
+/* Errors here are about a path under out/: "out/<path>: error: ...". */
+static int outdir_error(struct error *err, const char *path, const char *fmt, const char *detail)
 {
-	char *p = malloc(n + 1);
-	if (!p)
-		abort();
-	memcpy(p, s, n);
-	p[n] = 0;
-	return p;
+	struct buf file = BUF_INIT;
+	buf_printf(&file, "%s%s%s", OUTDIR, *path ? "/" : "", path);
+	error_set(err, file.ptr, 0, 0, fmt, detail);
+	buf_release(&file);
+	return -1;
 }
 
-/* Parses the manifest in place: fields are cut out of the text with NULs, so that a
- * manifest of 100,000 files costs one allocation for its strings. */
-int outdir_manifest_read(struct outdir_manifest *m, struct error *err)
+/* "out/<path>: error: <what>: <strerror>" */
+static int outdir_fail(struct error *err, const char *path, const char *what, int e)
 {
-	memset(m, 0, sizeof *m);
-	struct buf text = BUF_INIT;
-	if (buf_read_file(&text, OUTDIR_MANIFEST, 0) < 0) {
-		int e = errno;
-		buf_release(&text);
-		if (e == ENOENT)
-			return 0;
-		return error_set(err, OUTDIR_MANIFEST, 0, 0, "cannot read: %s", strerror(e));
-	}
-	return outdir_manifest_parse(m, buf_detach(&text, NULL), OUTDIR_MANIFEST, err);
-}
-
-int outdir_manifest_parse(struct outdir_manifest *m, char *text, const char *name, struct error *err)
-{
-	memset(m, 0, sizeof *m);
-	m->text = text;
-	size_t lines = 0;
-	for (const char *c = m->text; *c; c++)
-		lines += *c == '\n';
-	m->customers = malloc((lines + 1) * sizeof *m->customers);
-	m->files = malloc((lines + 1) * sizeof *m->files);
-	if (!m->customers || !m->files)
-		abort();
-	unsigned line = 0;
-	char *p = m->text;
-	int rc = 0;
-	while (*p && rc == 0) {
-		char *e = strchr(p, '\n');
-		if (!e)
-			e = p + strlen(p);
-		int last = *e == 0;
-		*e = 0;
-		line++;
-		size_t n = (size_t)(e - p);
-		if (line == 1) {
-			if (strcmp(p, "stamp-manifest 1") != 0)
-				rc = error_set(err, name, 1, 1, "not a stamp manifest (or a newer "
-					       "format); remove it and run stamp render --force");
-		} else if (n > 8 && memcmp(p, "version ", 8) == 0) {
-			m->version = p + 8;
-		} else if (n == 4 + HASH_HEX_LEN && memcmp(p, "set ", 4) == 0) {
-			rc = hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash);
-		} else if (n > 9 + HASH_HEX_LEN + 1 && memcmp(p, "customer ", 9) == 0) {
-			struct outdir_customer *c = &m->customers[m->customer_count++];
-			char *hash = e - HASH_HEX_LEN;
-			hash[-1] = 0;
-			c->id = p + 9;
-			rc = hash_parse(hash, HASH_HEX_LEN, &c->input);
-		} else if (n > 5 + HASH_HEX_LEN + 2 && memcmp(p, "file ", 5) == 0 && p[5 + HASH_HEX_LEN] == ' ') {
-			struct outdir_file *f = &m->files[m->file_count++];
-			char *owner = p + 5 + HASH_HEX_LEN + 1;
-			char *space = strchr(owner, ' ');
-			rc = hash_parse(p + 5, HASH_HEX_LEN, &f->hash);
-			if (!space) {
-				rc = -1;
-			} else {
-				*space = 0;
-				f->owner = owner;
-				f->path = space + 1;
-			}
-		} else if (n) {
-			rc = -1;
-		}
-		if (rc < 0 && !err->message)
-			error_set(err, name, line, 1, "unreadable line; the manifest is damaged: "
-				  "remove it and run stamp render --force");
-		if (last)
-			break;
-		p = e + 1;
-	}
-	if (rc < 0)
-		outdir_manifest_release(m);
-	return rc;
-}
-
-static int outdir_compare_customers(const void *a, const void *b)
-{
-	return strcmp(((const struct outdir_customer *)a)->id, ((const struct outdir_customer *)b)->id);
-}
-
-static int outdir_compare_files(const void *a, const void *b)
-{
-	return strcmp(((const struct outdir_file *)a)->path, ((const struct outdir_file *)b)->path);
-}
-
-void outdir_manifest_sort(struct outdir_manifest *m)
-{
-	for (size_t i = 1; i < m->file_count; i++) {
-		if (strcmp(m->files[i - 1].path, m->files[i].path) > 0) {
-			qsort(m->files, m->file_count, sizeof *m->files, outdir_compare_files);
-			break;
-		}
-	}
-	for (size_t i = 1; i < m->customer_count; i++) {
-		if (strcmp(m->customers[i - 1].id, m->customers[i].id) > 0) {
-			qsort(m->customers, m->customer_count, sizeof *m->customers, outdir_compare_customers);
-			break;
-		}
-	}
-}
-
-void outdir_manifest_release(struct outdir_manifest *m)
-{
-	free(m->customers);
-	free(m->files);
-	free(m->text);
-	memset(m, 0, sizeof *m);
-}
-
-const struct outdir_customer *outdir_manifest_customer(const struct outdir_manifest *m, const char *id)
-{
-	struct outdir_customer key = { (char *)id, { 0, 0 } };
-	if (!m->customer_count)
-		return NULL;
-	return bsearch(&key, m->customers, m->customer_count, sizeof key, outdir_compare_customers);
-}
-
-const struct outdir_file *outdir_manifest_file(const struct outdir_manifest *m, const char *path)
-{
-	struct outdir_file key = { (char *)path, NULL, { 0, 0 } };
-	if (!m->file_count)
-		return NULL;
-	return bsearch(&key, m->files, m->file_count, sizeof key, outdir_compare_files);
-}
-
-void outdir_manifest_format(struct outdir_manifest *m, struct buf *out)
-{
-	outdir_manifest_sort(m); /* a plan is in order already: then this only looks */
-	char hex[HASH_HEX_LEN + 1];
-	buf_add_str(out, "stamp-manifest 1\n");
-	buf_printf(out, "version %s\n", m->version ? m->version : "");
-	hash_hex(m->set_hash, hex);
-	buf_printf(out, "set %s\n", hex);
-	for (size_t i = 0; i < m->customer_count; i++) {
-		hash_hex(m->customers[i].input, hex);
-		buf_add_str(out, "customer ");
-		buf_add_str(out, m->customers[i].id);
-		buf_add_char(out, ' ');
-		buf_add(out, hex, HASH_HEX_LEN);
-		buf_add_char(out, '\n');
-	}
-	for (size_t i = 0; i < m->file_count; i++) {
-		hash_hex(m->files[i].hash, hex);
-		buf_add_str(out, "file ");
-		buf_add(out, hex, HASH_HEX_LEN);
-		buf_add_char(out, ' ');
-		buf_add_str(out, m->files[i].owner);
-		buf_add_char(out, ' ');
-		buf_add_str(out, m->files[i].path);
-		buf_add_char(out, '\n');
-	}
-}
-
-/* out/ made only to hold the lock is removed again if the render wrote nothing. */
-static int outdir_made;
-
-int outdir_lock(struct error *err)
-{
-	outdir_made = mkdir(OUTDIR, 0777) == 0;
-	if (!outdir_made && errno != EEXIST)
-		return error_set(err, OUTDIR, 0, 0, "cannot create the directory: %s", strerror(errno));
-	int fd = open(OUTDIR_LOCK, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		if (errno == EEXIST)
-			return error_set(err, OUTDIR_LOCK, 0, 0, "exists: another stamp render is running, or "
-					 "one was killed; if none is running, remove the file and run again");
-		return error_set(err, OUTDIR_LOCK, 0, 0, "cannot create: %s", strerror(errno));
-	}
-	close(fd);
-	return 0;
-}
-
-void outdir_unlock(void)
-{
-	unlink(OUTDIR_LOCK);
-	if (outdir_made)
-		rmdir(OUTDIR); /* fails, as it should, once anything was written */
+	struct buf message = BUF_INIT;
+	buf_printf(&message, "%s: %s", what, strerror(e));
+	outdir_error(err, path, "%s", message.ptr);
+	buf_release(&message);
+	return -1;
 }
 
 static int outdir_write_all(int fd, const char *data, size_t len)
@@ -222,176 +47,674 @@ static int outdir_write_all(int fd, const char *data, size_t len)
 		ssize_t n = write(fd, data, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
 			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
 		data += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
-int outdir_commit(const struct buf *text, struct error *err)
+static int outdir_read_fd(int fd, struct buf *out)
 {
-	int fd = open(OUTDIR_LOCK, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0 || outdir_write_all(fd, text->ptr, text->len) < 0) {
+	char chunk[65536];
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		buf_add(out, chunk, (size_t)n);
+	}
+}
+
+/* ---- opening and closing ------------------------------------------------------------ */
+
+int outdir_open(struct outdir *od, int root_fd, struct error *err)
+{
+	memset(od, 0, sizeof *od);
+	od->root_fd = root_fd;
+	od->lock_fd = od->tmp_fd = -1;
+	od->writer.fd = -1;
+	od->lock_file.slot = od->tmp_dir.slot = od->current.slot = -1;
+	od->fd = openat(root_fd, OUTDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (od->fd >= 0 || errno == ENOENT)
+		return 0;
+	struct stat st;
+	if ((errno == ELOOP || errno == ENOTDIR) && fstatat(root_fd, OUTDIR, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return outdir_error(err, "", "is a symbolic link; stamp writes only into a real directory: "
+					    "replace it with one (rm %sout && mkdir out)", "");
+		return outdir_error(err, "", "is not a directory; move it away, then run stamp render%s", "");
+	}
+	return outdir_fail(err, "", "cannot open the directory", errno);
+}
+
+void outdir_cursor_release(struct outdir_cursor *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->path[0] = 0;
+}
+
+static void outdir_release_lock(struct outdir *od)
+{
+	if (!od->locked)
+		return;
+	tempfile_forget(&od->current);
+	if (od->tmp_fd >= 0) {
+		unlinkat(od->tmp_fd, "manifest", 0);
+		unlinkat(od->tmp_fd, "w", 0);
+		close(od->tmp_fd);
+		od->tmp_fd = -1;
+	}
+	unlinkat(od->fd, OUTDIR_TMP, AT_REMOVEDIR);
+	tempfile_forget(&od->tmp_dir);
+	unlinkat(od->fd, OUTDIR_LOCK, 0);
+	tempfile_forget(&od->lock_file);
+	close(od->lock_fd);
+	od->lock_fd = -1;
+	od->locked = 0;
+	/* an out/ made only for the lock goes again when nothing was written */
+	if (od->made && !od->wrote)
+		unlinkat(od->root_fd, OUTDIR, AT_REMOVEDIR);
+}
+
+void outdir_close(struct outdir *od)
+{
+	outdir_cursor_release(&od->writer);
+	outdir_release_lock(od);
+	if (od->fd >= 0)
+		close(od->fd);
+	od->fd = -1;
+	free(od->journal);
+	free(od->journal_text);
+	od->journal = NULL;
+	od->journal_text = NULL;
+	od->journal_count = 0;
+}
+
+/* ---- the lock ------------------------------------------------------------------------ */
+
+/* The lock's content, "<pid> <host>", as "pid N on host H". */
+static void outdir_holder(int fd, struct buf *holder)
+{
+	struct buf text = BUF_INIT;
+	if (lseek(fd, 0, SEEK_SET) == 0 && outdir_read_fd(fd, &text) == 0 && text.len) {
+		long pid = 0;
+		char host[256] = "";
+		if (sscanf(text.ptr, "%ld %255s", &pid, host) >= 1 && pid > 0) {
+			buf_printf(holder, "pid %ld", pid);
+			if (*host)
+				buf_printf(holder, " on host %s", host);
+		}
+	}
+	if (!holder->len)
+		buf_add_str(holder, "an unknown process");
+	buf_release(&text);
+}
+
+int outdir_lock_state(const struct outdir *od, struct buf *holder)
+{
+	if (od->fd < 0)
+		return 0;
+	int fd = openat(od->fd, OUTDIR_LOCK, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	/* a shared lock is free exactly when no holder keeps its exclusive one */
+	int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	outdir_holder(fd, holder);
+	close(fd);
+	return alive ? 1 : 2;
+}
+
+/* A lock file that exists: reclaimed when its holder is gone, else an error. */
+static int outdir_reclaim(struct outdir *od, struct error *err)
+{
+	int fd = openat(od->fd, OUTDIR_LOCK, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : outdir_fail(err, OUTDIR_LOCK, "cannot open the lock", errno);
+	struct buf holder = BUF_INIT;
+	outdir_holder(fd, &holder);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return error_set(err, OUTDIR_LOCK, 0, 0, "cannot write: %s", strerror(e));
+		close(fd);
+		if (e != EWOULDBLOCK) {
+			buf_release(&holder);
+			return outdir_fail(err, OUTDIR_LOCK, "cannot lock", e);
+		}
+		struct buf message = BUF_INIT;
+		buf_printf(&message, "is held by another stamp (%s); wait for it to finish, then run again", holder.ptr);
+		outdir_error(err, OUTDIR_LOCK, "%s", message.ptr);
+		buf_release(&message);
+		buf_release(&holder);
+		return -1;
+	}
+	/* nobody holds it: the file is the one we looked at, and its holder died */
+	struct stat mine, there;
+	int same = fstat(fd, &mine) == 0 && fstatat(od->fd, OUTDIR_LOCK, &there, AT_SYMLINK_NOFOLLOW) == 0 &&
+		   mine.st_ino == there.st_ino && mine.st_dev == there.st_dev;
+	if (same && unlinkat(od->fd, OUTDIR_LOCK, 0) < 0 && errno != ENOENT) {
+		int e = errno;
+		close(fd);
+		buf_release(&holder);
+		return outdir_fail(err, OUTDIR_LOCK, "cannot remove the stale lock", e);
 	}
 	close(fd);
-	if (rename(OUTDIR_LOCK, OUTDIR_MANIFEST) < 0)
-		return error_set(err, OUTDIR_MANIFEST, 0, 0, "cannot replace: %s", strerror(errno));
+	snprintf(od->reclaimed, sizeof od->reclaimed, "%s", holder.ptr);
+	buf_release(&holder);
 	return 0;
 }
 
-int outdir_file_hash(const char *path, struct hash *out, struct error *err)
+/* out/.stamp-tmp, emptied of what a killed render left there. */
+static int outdir_make_tmp(struct outdir *od, struct error *err)
 {
-	struct buf full = BUF_INIT, data = BUF_INIT;
-	buf_printf(&full, OUTDIR "/%s", path);
-	struct stat st;
-	int rc;
-	if (lstat(full.ptr, &st) < 0) {
-		rc = errno == ENOENT ? 1 : error_set(err, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
-	} else if (!S_ISREG(st.st_mode)) {
-		rc = error_set(err, full.ptr, 0, 0, "is not a regular file; out/ holds only rendered files");
-	} else if (buf_read_file(&data, full.ptr, 0) < 0) {
-		rc = error_set(err, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
-	} else {
-		*out = hash_bytes(data.ptr, data.len);
-		rc = 0;
+	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST)
+		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", errno);
+	od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (od->tmp_fd < 0)
+		return outdir_fail(err, OUTDIR_TMP, "cannot open the directory", errno);
+	if (tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) < 0)
+		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup%s", "");
+	int fd = dup(od->tmp_fd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return outdir_fail(err, OUTDIR_TMP, "cannot read the directory", e);
 	}
-	buf_release(&full);
+	struct dirent *e;
+	int rc = 0;
+	while (rc == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    unlinkat(od->tmp_fd, e->d_name, 0) < 0 && errno != ENOENT)
+			rc = outdir_fail(err, OUTDIR_TMP, "cannot remove a leftover temporary", errno);
+	closedir(d);
+	return rc;
+}
+
+int outdir_lock(struct outdir *od, struct error *err)
+{
+	if (od->fd < 0) {
+		int made = mkdirat(od->root_fd, OUTDIR, 0777) == 0;
+		if (!made && errno != EEXIST)
+			return outdir_fail(err, "", "cannot create the directory", errno);
+		if (outdir_open(od, od->root_fd, err) < 0)
+			return -1;
+		od->made = made && od->fd >= 0;
+		if (od->fd < 0)
+			return outdir_fail(err, "", "cannot open the directory", ENOENT);
+	}
+	char host[256] = "";
+	if (gethostname(host, sizeof host - 1) < 0)
+		snprintf(host, sizeof host, "unknown");
+	for (int attempt = 0;; attempt++) {
+		od->lock_fd = openat(od->fd, OUTDIR_LOCK, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (od->lock_fd >= 0)
+			break;
+		if (errno != EEXIST || attempt > 0)
+			return errno == EEXIST
+				? outdir_error(err, OUTDIR_LOCK, "is held by another stamp that just started; run "
+					       "again%s", "")
+				: outdir_fail(err, OUTDIR_LOCK, "cannot create the lock", errno);
+		if (outdir_reclaim(od, err) < 0)
+			return -1;
+	}
+	if (tempfile_watch(&od->lock_file, od->fd, OUTDIR_LOCK, 0) < 0) {
+		close(od->lock_fd);
+		unlinkat(od->fd, OUTDIR_LOCK, 0);
+		od->lock_fd = -1;
+		return outdir_error(err, OUTDIR_LOCK, "cannot be watched for cleanup%s", "");
+	}
+	od->locked = 1;
+	struct buf line = BUF_INIT;
+	buf_printf(&line, "%ld %s\n", (long)getpid(), host);
+	int rc = 0;
+	if (flock(od->lock_fd, LOCK_EX | LOCK_NB) < 0 || outdir_write_all(od->lock_fd, line.ptr, line.len) < 0)
+		rc = outdir_fail(err, OUTDIR_LOCK, "cannot write the lock", errno);
+	buf_release(&line);
+	if (rc == 0)
+		rc = outdir_make_tmp(od, err);
+	if (rc == 0)
+		rc = outdir_journal_load(od, err);
+	if (rc < 0)
+		outdir_release_lock(od);
+	return rc;
+}
+
+/* ---- walking ------------------------------------------------------------------------- */
+
+/* Opens the directory `dir` (len bytes of a path, "" for out/ itself) into c, one
+ * segment at a time without following links. 1 when a segment is missing (and not
+ * created); -1 on error, with info->blocker set when a segment is a link or a file. */
+static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const char *dir, size_t len, int create,
+		       int replace_links, char *blocker, struct error *err)
+{
+	if (c->fd >= 0 && strlen(c->path) == len && memcmp(c->path, dir, len) == 0)
+		return 0;
+	outdir_cursor_release(c);
+	if (od->fd < 0)
+		return 1;
+	int fd = dup(od->fd);
+	if (fd < 0)
+		return outdir_fail(err, "", "cannot open the directory", errno);
+	size_t start = 0;
+	while (start < len) {
+		size_t end = start;
+		while (end < len && dir[end] != '/')
+			end++;
+		char name[256];
+		size_t n = end - start;
+		if (n >= sizeof name) {
+			close(fd);
+			return outdir_error(err, "", "has a path segment longer than 255 bytes%s", "");
+		}
+		memcpy(name, dir + start, n);
+		name[n] = 0;
+		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, name, 0777) < 0 && errno != EEXIST) {
+				int e = errno;
+				close(fd);
+				struct buf shown = BUF_INIT;
+				buf_add(&shown, dir, end);
+				outdir_fail(err, shown.ptr, "cannot create the directory", e);
+				buf_release(&shown);
+				return -1;
+			}
+			next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0 && (errno == ELOOP || errno == ENOTDIR) && create && replace_links) {
+			/* --force: the link (or file) in the way goes, not what it points to */
+			if (unlinkat(fd, name, 0) == 0 && mkdirat(fd, name, 0777) == 0)
+				next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int e = errno;
+			close(fd);
+			if (e == ENOENT)
+				return 1;
+			struct buf shown = BUF_INIT;
+			buf_add(&shown, dir, end);
+			if (e == ELOOP || e == ENOTDIR) {
+				if (blocker)
+					snprintf(blocker, OUTPATH_MAX + 1, "%s", shown.ptr);
+				outdir_error(err, shown.ptr, "is a symbolic link or a file where stamp needs a directory; "
+					     "stamp never writes through a link: remove it, or run stamp render --force to "
+					     "replace it%s", "");
+			} else {
+				outdir_fail(err, shown.ptr, "cannot open the directory", e);
+			}
+			buf_release(&shown);
+			return -1;
+		}
+		close(fd);
+		fd = next;
+		start = end + 1;
+	}
+	memcpy(c->path, dir, len);
+	c->path[len] = 0;
+	c->fd = fd;
+	return 0;
+}
+
+/* The directory part of path, and its last segment. */
+static size_t outdir_split(const char *path, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	*name = slash ? slash + 1 : path;
+	return slash ? (size_t)(slash - path) : 0;
+}
+
+static int outdir_check_path(const char *path, struct error *err)
+{
+	const char *problem = outpath_problem(path, strlen(path));
+	if (!problem)
+		return 0;
+	struct buf shown = BUF_INIT;
+	error_quote_value(&shown, path, strlen(path), 200);
+	struct buf message = BUF_INIT;
+	buf_printf(&message, "the path \"%s\" %s; stamp reads and writes only plain paths under out/", shown.ptr,
+		   problem);
+	error_set(err, OUTDIR, 0, 0, "%s", message.ptr);
+	buf_release(&shown);
+	buf_release(&message);
+	return -1;
+}
+
+int outdir_stat(const struct outdir *od, struct outdir_cursor *c, const char *path, struct outdir_info *info,
+		struct error *err)
+{
+	info->kind = OUTDIR_MISSING;
+	info->mtime_ns = 0;
+	info->blocker[0] = 0;
+	if (outdir_check_path(path, err) < 0)
+		return -1;
+	const char *name;
+	size_t dir_len = outdir_split(path, &name);
+	struct error walk = ERROR_INIT;
+	int rc = outdir_walk(od, c, path, dir_len, 0, 0, info->blocker, &walk);
+	if (rc == 1)
+		return 0;
+	if (rc < 0) {
+		if (info->blocker[0]) {
+			info->kind = OUTDIR_LINK_ABOVE;
+			error_clear(&walk);
+			return 0;
+		}
+		error_move(err, &walk);
+		return -1;
+	}
+	struct stat st;
+	if (fstatat(c->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return outdir_fail(err, path, "cannot read", errno);
+	}
+	info->kind = S_ISREG(st.st_mode) ? OUTDIR_REGULAR : OUTDIR_OTHER;
+	info->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	return 0;
+}
+
+int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct buf *out,
+		struct error *err)
+{
+	if (outdir_check_path(path, err) < 0)
+		return -1;
+	const char *name;
+	size_t dir_len = outdir_split(path, &name);
+	int rc = outdir_walk(od, c, path, dir_len, 0, 0, NULL, err);
+	if (rc == 1)
+		return outdir_fail(err, path, "cannot read", ENOENT);
+	if (rc < 0)
+		return -1;
+	/* O_NONBLOCK: a FIFO put there must not hang the read */
+	int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return outdir_fail(err, path, "cannot read", errno);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = errno;
+		close(fd);
+		if (e)
+			return outdir_fail(err, path, "cannot read", e);
+		return outdir_error(err, path, "is not a regular file%s", "");
+	}
+	buf_clear(out);
+	rc = outdir_read_fd(fd, out);
+	int e = errno;
+	close(fd);
+	return rc < 0 ? outdir_fail(err, path, "cannot read", e) : 0;
+}
+
+int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *path, struct hash *out,
+		struct error *err)
+{
+	struct buf data = BUF_INIT;
+	int rc = outdir_read(od, c, path, &data, err);
+	if (rc == 0)
+		*out = hash_bytes(data.ptr ? data.ptr : "", data.len);
 	buf_release(&data);
 	return rc;
 }
 
-/* mkdir -p of the directories above out/<path>. */
-static int outdir_make_parents(const char *full, struct error *err)
-{
-	char *copy = outdir_strndup(full, strlen(full));
-	for (char *p = copy + strlen(OUTDIR) + 1; (p = strchr(p, '/')); p++) {
-		*p = 0;
-		if (mkdir(copy, 0777) < 0 && errno != EEXIST) {
-			int e = errno;
-			error_set(err, copy, 0, 0, "cannot create the directory: %s", strerror(e));
-			free(copy);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return 0;
-}
+/* ---- writing ------------------------------------------------------------------------- */
 
-int outdir_write(struct outdir_writer *w, const char *path, const char *data, size_t len, int is_new,
+int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err)
 {
-	struct buf full = BUF_INIT, temp = BUF_INIT;
-	buf_printf(&full, OUTDIR "/%s", path);
-	int rc = 0;
-	const char *slash = strrchr(full.ptr, '/');
-	size_t dir_len = (size_t)(slash - full.ptr);
-	if (dir_len >= sizeof w->last_dir || strlen(w->last_dir) != dir_len ||
-	    memcmp(w->last_dir, full.ptr, dir_len) != 0) {
-		rc = outdir_make_parents(full.ptr, err);
-		if (rc == 0 && dir_len < sizeof w->last_dir) {
-			memcpy(w->last_dir, full.ptr, dir_len);
-			w->last_dir[dir_len] = 0;
+	if (!od->locked)
+		return outdir_error(err, path, "written without the lock (a bug in stamp)%s", "");
+	if (outdir_check_path(path, err) < 0)
+		return -1;
+	const char *name;
+	size_t dir_len = outdir_split(path, &name);
+	if (outdir_walk(od, &od->writer, path, dir_len, 1, od->replace_links, NULL, err) != 0)
+		return -1;
+	int dir = od->writer.fd;
+	od->wrote = 1;
+	if (is_new) {
+		int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return outdir_fail(err, path, "cannot write", errno);
+		/* half written, it must not outlive a signal */
+		if (tempfile_watch(&od->current, dir, name, 0) < 0) {
+			close(fd);
+			unlinkat(dir, name, 0);
+			return outdir_error(err, path, "cannot be watched for cleanup%s", "");
 		}
-	}
-	if (rc == 0 && is_new) {
-		int fd = open(full.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (fd < 0 || outdir_write_all(fd, data, len) < 0 || close(fd) < 0)
-			rc = error_set(err, full.ptr, 0, 0, "cannot write: %s", strerror(errno));
-	} else if (rc == 0) {
-		buf_printf(&temp, "%s.stamp-tmp", full.ptr);
-		int fd = open(temp.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-		if (fd < 0 || outdir_write_all(fd, data, len) < 0 || close(fd) < 0) {
-			rc = error_set(err, full.ptr, 0, 0, "cannot write: %s", strerror(errno));
-			unlink(temp.ptr);
-		} else if (rename(temp.ptr, full.ptr) < 0) {
-			rc = error_set(err, full.ptr, 0, 0, "cannot replace: %s", strerror(errno));
-			unlink(temp.ptr);
+		int rc = outdir_write_all(fd, data, len);
+		int e = errno;
+		if (close(fd) < 0 && rc == 0) {
+			rc = -1;
+			e = errno;
 		}
-	}
-	buf_release(&full);
-	buf_release(&temp);
-	return rc;
-}
-
-int outdir_pending_write(const char *const *paths, size_t count, struct error *err)
-{
-	struct buf text = BUF_INIT;
-	for (size_t i = 0; i < count; i++) {
-		buf_add_str(&text, paths[i]);
-		buf_add_char(&text, '\n');
-	}
-	int fd = open(OUTDIR_PENDING, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	int rc = 0;
-	if (fd < 0 || outdir_write_all(fd, text.ptr ? text.ptr : "", text.len) < 0 || close(fd) < 0)
-		rc = error_set(err, OUTDIR_PENDING, 0, 0, "cannot write: %s", strerror(errno));
-	buf_release(&text);
-	return rc;
-}
-
-static struct buf outdir_pending_text;
-static int outdir_pending_loaded;
-
-int outdir_pending_has(const char *path)
-{
-	if (!outdir_pending_loaded) {
-		outdir_pending_loaded = 1;
-		if (buf_read_file(&outdir_pending_text, OUTDIR_PENDING, 0) < 0)
-			buf_release(&outdir_pending_text);
-	}
-	if (!outdir_pending_text.len)
+		if (rc < 0) {
+			unlinkat(dir, name, 0);
+			tempfile_forget(&od->current);
+			return outdir_fail(err, path, "cannot write", e);
+		}
+		tempfile_forget(&od->current);
 		return 0;
-	size_t n = strlen(path);
-	for (const char *p = outdir_pending_text.ptr; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		if (len == n && memcmp(p, path, n) == 0)
-			return 1;
-		p = nl ? nl + 1 : NULL;
 	}
+	int fd = openat(od->tmp_fd, "w", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return outdir_fail(err, path, "cannot write", errno);
+	if (tempfile_watch(&od->current, od->tmp_fd, "w", 0) < 0) {
+		close(fd);
+		unlinkat(od->tmp_fd, "w", 0);
+		return outdir_error(err, path, "cannot be watched for cleanup%s", "");
+	}
+	int rc = outdir_write_all(fd, data, len);
+	int e = errno;
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc == 0 && renameat(od->tmp_fd, "w", dir, name) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc < 0)
+		unlinkat(od->tmp_fd, "w", 0);
+	tempfile_forget(&od->current);
+	return rc < 0 ? outdir_fail(err, path, "cannot write", e) : 0;
+}
+
+int outdir_remove(struct outdir *od, const char *path, struct error *err)
+{
+	if (!od->locked)
+		return outdir_error(err, path, "removed without the lock (a bug in stamp)%s", "");
+	if (outdir_check_path(path, err) < 0)
+		return -1;
+	const char *name;
+	size_t dir_len = outdir_split(path, &name);
+	int rc = outdir_walk(od, &od->writer, path, dir_len, 0, 0, NULL, err);
+	if (rc == 1)
+		return 0;
+	if (rc < 0)
+		return -1;
+	od->wrote = 1;
+	if (unlinkat(od->writer.fd, name, 0) < 0 && errno != ENOENT)
+		return outdir_fail(err, path, "cannot remove", errno);
+	/* the directories left empty go too, deepest first, up to out/ itself */
+	while (dir_len) {
+		size_t cut = dir_len;
+		while (cut && path[cut - 1] != '/')
+			cut--;
+		struct buf segment = BUF_INIT;
+		buf_add(&segment, path + cut, dir_len - cut);
+		int gone = outdir_walk(od, &od->writer, path, cut ? cut - 1 : 0, 0, 0, NULL, err) == 0 &&
+			   unlinkat(od->writer.fd, segment.ptr, AT_REMOVEDIR) == 0;
+		buf_release(&segment);
+		error_clear(err);
+		if (!gone)
+			break;
+		dir_len = cut ? cut - 1 : 0;
+	}
+	outdir_cursor_release(&od->writer);
 	return 0;
 }
 
-void outdir_pending_clear(void)
+/* ---- the journal --------------------------------------------------------------------- */
+
+static int outdir_compare_paths(const void *a, const void *b)
 {
-	unlink(OUTDIR_PENDING);
-	buf_release(&outdir_pending_text);
-	outdir_pending_loaded = 0;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int outdir_remove(const char *path, struct error *err)
+int outdir_journal_load(struct outdir *od, struct error *err)
 {
-	struct buf full = BUF_INIT;
-	buf_printf(&full, OUTDIR "/%s", path);
-	int rc = 0;
-	if (unlink(full.ptr) < 0 && errno != ENOENT)
-		rc = error_set(err, full.ptr, 0, 0, "cannot remove: %s", strerror(errno));
-	/* directories left empty go too, up to out/ itself */
-	char *slash;
-	while (rc == 0 && (slash = strrchr(full.ptr, '/')) && (size_t)(slash - full.ptr) > strlen(OUTDIR)) {
-		*slash = 0;
-		if (rmdir(full.ptr) < 0)
-			break;
+	free(od->journal);
+	free(od->journal_text);
+	od->journal = NULL;
+	od->journal_text = NULL;
+	od->journal_count = 0;
+	if (od->fd < 0)
+		return 0;
+	int fd = openat(od->fd, OUTDIR_PENDING, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ELOOP ? 0 : outdir_fail(err, OUTDIR_PENDING, "cannot read", errno);
+	struct buf text = BUF_INIT;
+	struct stat st;
+	int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? outdir_read_fd(fd, &text) : 0;
+	int e = errno;
+	close(fd);
+	if (rc < 0) {
+		buf_release(&text);
+		return outdir_fail(err, OUTDIR_PENDING, "cannot read", e);
 	}
-	buf_release(&full);
-	return rc;
+	od->journal_text = buf_detach(&text, NULL);
+	size_t cap = 0;
+	/* a line that is not a plain path is ignored: the journal only ever adds trust to a
+	 * path stamp would write anyway, never a path of its own */
+	for (char *p = od->journal_text; p && *p;) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		if (!outpath_problem(p, strlen(p))) {
+			od->journal = array_grow(od->journal, &cap, od->journal_count, sizeof *od->journal, 64);
+			od->journal[od->journal_count++] = p;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (od->journal_count)
+		qsort(od->journal, od->journal_count, sizeof *od->journal, outdir_compare_paths);
+	return 0;
 }
 
-void outdir_report(struct error_list *errors, const char *path, const char *message)
+int outdir_journal_has(const struct outdir *od, const char *path)
 {
-	struct error err = ERROR_INIT;
-	struct buf file = BUF_INIT;
-	buf_printf(&file, OUTDIR "/%s", path);
-	error_set(&err, file.ptr, 0, 0, "%s", message);
-	error_list_take(errors, &err);
-	buf_release(&file);
+	return od->journal_count &&
+	       bsearch(&path, od->journal, od->journal_count, sizeof *od->journal, outdir_compare_paths) != NULL;
 }
+
+int outdir_journal_write(struct outdir *od, const char *const *paths, size_t count, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	for (size_t i = 0; i < od->journal_count; i++)
+		buf_printf(&text, "%s\n", od->journal[i]);
+	for (size_t i = 0; i < count; i++)
+		buf_printf(&text, "%s\n", paths[i]);
+	int fd = openat(od->tmp_fd, "pending", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	int rc = fd < 0 ? -1 : outdir_write_all(fd, text.ptr ? text.ptr : "", text.len);
+	int e = errno;
+	if (fd >= 0 && rc == 0 && fsync(fd) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (fd >= 0 && close(fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc == 0 && renameat(od->tmp_fd, "pending", od->fd, OUTDIR_PENDING) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc < 0)
+		unlinkat(od->tmp_fd, "pending", 0);
+	else
+		od->wrote = 1;
+	buf_release(&text);
+	return rc < 0 ? outdir_fail(err, OUTDIR_PENDING, "cannot write", e) : 0;
+}
+
+/* ---- the manifest -------------------------------------------------------------------- */
+
+int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error *err)
+{
+	if (od->fd < 0)
+		return 1;
+	int fd = openat(od->fd, ".stamp-manifest", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		if (errno == ELOOP)
+			return outdir_error(err, ".stamp-manifest", "is a symbolic link; the manifest is damaged, and "
+					    "the next stamp render rebuilds it%s", "");
+		return outdir_fail(err, ".stamp-manifest", "cannot read", errno);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged, and the "
+				    "next stamp render rebuilds it%s", "");
+	}
+	int rc = outdir_read_fd(fd, text);
+	int e = errno;
+	close(fd);
+	if (rc < 0)
+		return outdir_fail(err, ".stamp-manifest", "cannot read", e);
+	buf_add(text, "", 0);
+	return 0;
+}
+
+int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
+{
+	/* every file written and every directory made is on disk before the manifest
+	 * that names them: one syncfs measured far cheaper than an fsync per file */
+	if (syncfs(od->fd) < 0)
+		return outdir_fail(err, "", "cannot flush to disk", errno);
+	int fd = openat(od->tmp_fd, "manifest", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return outdir_fail(err, ".stamp-manifest", "cannot write", errno);
+	int rc = outdir_write_all(fd, text->ptr ? text->ptr : "", text->len);
+	int e = errno;
+	if (rc == 0 && fsync(fd) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc == 0 && renameat(od->tmp_fd, "manifest", od->fd, ".stamp-manifest") < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc < 0) {
+		unlinkat(od->tmp_fd, "manifest", 0);
+		return outdir_fail(err, ".stamp-manifest", "cannot write", e);
+	}
+	od->wrote = 1;
+	od->committed = 1;
+	if (unlinkat(od->fd, OUTDIR_PENDING, 0) < 0 && errno != ENOENT)
+		return outdir_fail(err, OUTDIR_PENDING, "cannot remove", errno);
+	if (fsync(od->fd) < 0)
+		return outdir_fail(err, "", "cannot flush to disk", errno);
+	outdir_release_lock(od);
+	return 0;
+}
+
+/* ---- scanning ------------------------------------------------------------------------ */
 
 /* Paths are kept as offsets into one growing text while scanning (it moves as it
  * grows), and turned into pointers at the end. */
@@ -403,12 +726,10 @@ static void outdir_scan_add(struct outdir_scan *scan, const char *dir, const cha
 		size_t cap = scan->text_cap ? scan->text_cap : 65536;
 		while (scan->text_len + need > cap)
 			cap *= 2;
-		scan->text = realloc(scan->text, cap);
-		if (!scan->text)
-			abort();
+		scan->text = alloc_check(realloc(scan->text, cap));
 		scan->text_cap = cap;
 	}
-	int n = sprintf(scan->text + scan->text_len, "%s%s%s", dir, *dir ? "/" : "", name);
+	int n = snprintf(scan->text + scan->text_len, need, "%s%s%s", dir, *dir ? "/" : "", name);
 	scan->entries = array_grow(scan->entries, &scan->cap, scan->count, sizeof *scan->entries, 1024);
 	scan->entries[scan->count++] = (struct outdir_entry){ (const char *)(uintptr_t)scan->text_len, regular,
 							      mtime_ns };
@@ -422,29 +743,30 @@ struct outdir_deferred {
 	size_t cap;
 };
 
-static int outdir_scan_dir(struct outdir_scan *scan, int parent, const char *name, const char *rel,
-			   struct outdir_deferred *defer, struct error *err)
+/* Scans the directory fd (rel under out/; the function owns fd). */
+static int outdir_scan_fd(struct outdir_scan *scan, int fd, const char *rel, struct outdir_deferred *defer,
+			  struct error *err)
 {
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	DIR *d = fdopendir(fd);
 	if (!d) {
 		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		if (!*rel && e == ENOENT)
-			return 0;
-		return error_set(err, *rel ? rel : OUTDIR, 0, 0, "cannot read the directory: %s", strerror(e));
+		close(fd);
+		return outdir_fail(err, rel, "cannot read the directory", e);
 	}
 	struct dirent *e;
 	int rc = 0;
+	errno = 0;
 	while (rc == 0 && (e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		if (!*rel && strncmp(e->d_name, ".stamp-", 7) == 0)
 			continue;
 		struct stat st;
-		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue; /* removed while we looked */
+		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT) /* ENOENT: removed while we looked */
+				rc = outdir_fail(err, rel, "cannot read the directory", errno);
+			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
 			struct buf sub = BUF_INIT;
 			buf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
@@ -452,14 +774,19 @@ static int outdir_scan_dir(struct outdir_scan *scan, int parent, const char *nam
 				defer->dirs = array_grow(defer->dirs, &defer->cap, defer->count, sizeof *defer->dirs, 256);
 				defer->dirs[defer->count++] = buf_detach(&sub, NULL);
 			} else {
-				rc = outdir_scan_dir(scan, fd, e->d_name, sub.ptr, defer, err);
+				int sub_fd = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				rc = sub_fd < 0 ? outdir_fail(err, sub.ptr, "cannot read the directory", errno)
+						: outdir_scan_fd(scan, sub_fd, sub.ptr, defer, err);
 			}
 			buf_release(&sub);
 		} else {
 			outdir_scan_add(scan, rel, e->d_name, S_ISREG(st.st_mode),
 					(long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
 		}
+		errno = 0;
 	}
+	if (rc == 0 && errno)
+		rc = outdir_fail(err, rel, "cannot read the directory", errno);
 	closedir(d);
 	return rc;
 }
@@ -469,24 +796,43 @@ static int outdir_compare_entry(const void *a, const void *b)
 	return strcmp(((const struct outdir_entry *)a)->path, ((const struct outdir_entry *)b)->path);
 }
 
-struct outdir_scan_part {
+struct outdir_scan_job {
+	const struct outdir *od;
 	struct outdir_deferred *deferred;
-	size_t first, step;
+	size_t next;
+	pthread_mutex_t lock;
+	struct outdir_scan_part *parts;
+};
+
+struct outdir_scan_part {
 	struct outdir_scan scan;
 	struct error err;
 	int rc;
 };
 
-static void *outdir_scan_part_main(void *arg)
+static void outdir_scan_worker(void *arg, size_t worker)
 {
-	struct outdir_scan_part *part = arg;
-	for (size_t i = part->first; i < part->deferred->count && part->rc == 0; i += part->step) {
-		struct buf path = BUF_INIT;
-		buf_printf(&path, OUTDIR "/%s", part->deferred->dirs[i]);
-		part->rc = outdir_scan_dir(&part->scan, AT_FDCWD, path.ptr, part->deferred->dirs[i], NULL, &part->err);
-		buf_release(&path);
+	struct outdir_scan_job *job = arg;
+	struct outdir_scan_part *part = &job->parts[worker];
+	while (part->rc == 0) {
+		pthread_mutex_lock(&job->lock);
+		size_t i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->deferred->count)
+			break;
+		const char *dir = job->deferred->dirs[i];
+		struct outdir_cursor c = OUTDIR_CURSOR_INIT;
+		int rc = outdir_walk(job->od, &c, dir, strlen(dir), 0, 0, NULL, &part->err);
+		if (rc == 1)
+			continue; /* removed while we looked */
+		if (rc < 0) {
+			part->rc = -1;
+			break;
+		}
+		int fd = c.fd;
+		c.fd = -1;
+		part->rc = outdir_scan_fd(&part->scan, fd, dir, NULL, &part->err);
 	}
-	return NULL;
 }
 
 /* Moves part's entries into scan (offsets into part's text become offsets into scan's). */
@@ -494,9 +840,7 @@ static void outdir_scan_merge(struct outdir_scan *scan, struct outdir_scan *part
 {
 	if (scan->text_len + part->text_len > scan->text_cap) {
 		scan->text_cap = scan->text_len + part->text_len;
-		scan->text = realloc(scan->text, scan->text_cap ? scan->text_cap : 1);
-		if (!scan->text)
-			abort();
+		scan->text = alloc_check(realloc(scan->text, scan->text_cap ? scan->text_cap : 1));
 	}
 	if (part->text_len)
 		memcpy(scan->text + scan->text_len, part->text, part->text_len);
@@ -510,47 +854,43 @@ static void outdir_scan_merge(struct outdir_scan *scan, struct outdir_scan *part
 	outdir_scan_release(part);
 }
 
-int outdir_scan(struct outdir_scan *scan, int threads, struct error *err)
+int outdir_scan(const struct outdir *od, int threads, struct outdir_scan *scan, struct error *err)
 {
 	memset(scan, 0, sizeof *scan);
+	scan->manifest_mtime_ns = -1;
+	if (od->fd < 0)
+		return 0;
 	struct stat st;
-	scan->manifest_mtime_ns = lstat(OUTDIR_MANIFEST, &st) == 0
-		? (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : -1;
+	if (fstatat(od->fd, ".stamp-manifest", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		scan->manifest_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	struct outdir_deferred deferred = { NULL, 0, 0 };
-	int rc = outdir_scan_dir(scan, AT_FDCWD, OUTDIR, "", &deferred, err);
-	if (threads < 1)
-		threads = 1;
-	if ((size_t)threads > deferred.count)
-		threads = deferred.count ? (int)deferred.count : 1;
-	struct outdir_scan_part *parts = calloc((size_t)threads, sizeof *parts);
-	pthread_t *ids = calloc((size_t)threads, sizeof *ids);
-	if (!parts || !ids)
-		abort();
-	for (int t = 0; t < threads && rc == 0; t++) {
-		parts[t] = (struct outdir_scan_part){ &deferred, (size_t)t, (size_t)threads, { 0 }, ERROR_INIT, 0 };
-		if (t > 0)
-			pthread_create(&ids[t], NULL, outdir_scan_part_main, &parts[t]);
-	}
+	int top = dup(od->fd);
+	int rc = top < 0 ? outdir_fail(err, "", "cannot read the directory", errno)
+			 : outdir_scan_fd(scan, top, "", &deferred, err);
+	size_t workers = threads < 1 ? 1 : (size_t)threads;
+	if (workers > deferred.count)
+		workers = deferred.count ? deferred.count : 1;
+	struct outdir_scan_part *parts = alloc_check(calloc(workers, sizeof *parts));
 	if (rc == 0) {
-		outdir_scan_part_main(&parts[0]);
-		for (int t = 1; t < threads; t++)
-			pthread_join(ids[t], NULL);
-		for (int t = 0; t < threads; t++) {
-			if (parts[t].rc < 0 && rc == 0) {
-				error_move(err, &parts[t].err);
-				rc = -1;
-			}
-			error_clear(&parts[t].err);
-			outdir_scan_merge(scan, &parts[t].scan);
+		struct outdir_scan_job job = { od, &deferred, 0, PTHREAD_MUTEX_INITIALIZER, parts };
+		pool_run(workers, outdir_scan_worker, &job);
+	}
+	for (size_t t = 0; t < workers; t++) {
+		if (parts[t].rc < 0 && rc == 0) {
+			error_move(err, &parts[t].err);
+			rc = -1;
 		}
+		error_clear(&parts[t].err);
+		outdir_scan_merge(scan, &parts[t].scan);
 	}
 	for (size_t i = 0; i < deferred.count; i++)
 		free(deferred.dirs[i]);
 	free(deferred.dirs);
 	free(parts);
-	free(ids);
-	if (rc < 0)
+	if (rc < 0) {
+		outdir_scan_release(scan);
 		return -1;
+	}
 	for (size_t i = 0; i < scan->count; i++)
 		scan->entries[i].path = scan->text + (uintptr_t)scan->entries[i].path;
 	if (scan->count)
@@ -563,18 +903,4 @@ void outdir_scan_release(struct outdir_scan *scan)
 	free(scan->entries);
 	free(scan->text);
 	memset(scan, 0, sizeof *scan);
-}
-
-int outdir_content_hash(const char *path, struct hash *out, struct error *err)
-{
-	struct buf full = BUF_INIT, data = BUF_INIT;
-	buf_printf(&full, OUTDIR "/%s", path);
-	int rc = 0;
-	if (buf_read_file(&data, full.ptr, 0) < 0)
-		rc = error_set(err, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
-	else
-		*out = hash_bytes(data.ptr, data.len);
-	buf_release(&full);
-	buf_release(&data);
-	return rc;
 }

@@ -1,92 +1,125 @@
-/* outdir: the rendered tree out/ and its hash manifest, out/.stamp-manifest.
+/* outdir: the one handle through which stamp touches out/.
  *
- * The manifest records stamp's version, the template set's hash, each customer's input
- * hash and every file stamp wrote, with its XXH3-128 hash and owner (a customer id, or
- * "-" for outputs over all customers). It is what makes a no-op render do nothing, finds
- * hand-edited files, and prunes the files of removed customers.
+ * An outdir holds a directory descriptor for out/ (opened with O_NOFOLLOW: out/ itself
+ * being a symbolic link is refused), the lock, the temporary directory and the pending
+ * journal. Every read, write and delete below out/ goes through it: paths are checked
+ * against the out/ path rule (outpath.h) and walked one segment at a time with openat()
+ * and O_NOFOLLOW relative to that descriptor, so nothing is ever read, written,
+ * truncated or removed through a symbolic link or outside out/, whatever a manifest
+ * says or a concurrent process does (a link met on the way is an error naming it).
  *
- * Changes follow git's lockfile discipline: out/.stamp-manifest.lock is created
- * exclusively (a second render refuses to run), files are written to a temporary name
- * and renamed into place, and the new manifest is written to the lock file and renamed
- * over the old one last (not fsynced, like git's index: the tree is derived data, and
- * stamp render --force rebuilds it from the specs). A run that dies leaves old or new files, never half files, and
- * the next render repairs them (a file whose content is the new rendering is not taken
- * for a hand edit). struct outdir_manifest owns its strings; outdir_manifest_release()
- * frees them. */
+ * The lock, out/.stamp-manifest.lock, is created exclusively, holds the holder's PID
+ * and host, and carries an flock() for the holder's lifetime: a lock nobody holds any
+ * more (its process died) is reclaimed by the next outdir_lock(), which says so. While
+ * locked, temporaries live in out/.stamp-tmp; the lock, the temporary directory and the
+ * file being written are watched by tempfile.h, so a signal or an allocation failure
+ * removes them.
+ *
+ * Writing: a file that exists is replaced by writing a temporary and renaming it into
+ * place; a new file is created in place (O_EXCL) while the pending journal
+ * (out/.stamp-pending) names it, so that a render that dies leaves new files the next
+ * one knows are its own. Durability: outdir_commit() flushes out/'s filesystem
+ * (syncfs) before the new manifest is renamed into place, and the directory after.
+ *
+ * No global state: everything is in struct outdir, owned by its caller; outdir_close()
+ * releases the descriptors and, when still locked, removes the lock and temporaries.
+ * A struct outdir_cursor caches the last directory walked; one per thread. */
 #ifndef STAMP_OUTDIR_H
 #define STAMP_OUTDIR_H
 
 #include "hash.h"
+#include "outpath.h"
+#include "tempfile.h"
 
 #include <stddef.h>
 
 struct buf;
 struct error;
-struct error_list;
 
 #define OUTDIR "out"
-#define OUTDIR_MANIFEST "out/.stamp-manifest"
-#define OUTDIR_LOCK "out/.stamp-manifest.lock"
+#define OUTDIR_LOCK ".stamp-manifest.lock"
+#define OUTDIR_PENDING ".stamp-pending"
+#define OUTDIR_TMP ".stamp-tmp"
 
-struct outdir_customer {
-	char *id;
-	struct hash input;
+struct outdir_cursor {
+	char path[OUTPATH_MAX + 1]; /* the directory whose descriptor is fd; "" is out/ */
+	int fd;                     /* -1: none cached */
 };
 
-struct outdir_file {
-	char *path;  /* under out/ */
-	char *owner; /* customer id, or "-" */
-	struct hash hash;
+#define OUTDIR_CURSOR_INIT { "", -1 }
+
+struct outdir {
+	int root_fd;            /* the stamp repository; not owned */
+	int fd;                 /* out/, or -1 when it does not exist */
+	int made;               /* out/ was created to hold the lock */
+	int locked;
+	int lock_fd;            /* holds the flock */
+	int tmp_fd;             /* out/.stamp-tmp while locked */
+	int replace_links;      /* --force: a link or file in the way of a directory is removed */
+	int wrote;              /* something under out/ changed */
+	int committed;          /* the new manifest is in place: nothing may be undone */
+	struct tempfile lock_file, tmp_dir, current;
+	struct outdir_cursor writer;
+	char *journal_text;     /* the journal found at lock time, one path a line */
+	const char **journal;   /* its valid paths, sorted */
+	size_t journal_count;
+	char reclaimed[256];    /* the holder of a stale lock reclaimed, or "" */
 };
 
-struct outdir_manifest {
-	char *text;                        /* the file as read; the strings below point into it */
-	char *version;
-	struct hash set_hash;
-	struct outdir_customer *customers; /* sorted by id */
-	size_t customer_count;
-	struct outdir_file *files;         /* sorted by path */
-	size_t file_count;
+/* Opens out/ under root_fd (a missing out/ is fine: fd stays -1). -1 when out/ is a
+ * symbolic link or cannot be opened. */
+int outdir_open(struct outdir *od, int root_fd, struct error *err);
+/* Removes the lock and temporaries if still held, closes everything. */
+void outdir_close(struct outdir *od);
+
+/* Takes the lock (creating out/ if needed) and the temporary directory; reads the
+ * journal a dead render left. -1 when another stamp holds the lock (err names it). */
+int outdir_lock(struct outdir *od, struct error *err);
+/* For check: 0 no lock; 1 held by a live stamp, 2 left by a dead one; holder says whose. */
+int outdir_lock_state(const struct outdir *od, struct buf *holder);
+
+/* What a path under out/ is, without following links. */
+enum outdir_kind {
+	OUTDIR_MISSING,
+	OUTDIR_REGULAR,
+	OUTDIR_OTHER,      /* a symbolic link, directory, FIFO, socket or device */
+	OUTDIR_LINK_ABOVE, /* a directory on the way is a link or not a directory */
 };
-
-/* A missing manifest reads as an empty one. */
-int outdir_manifest_read(struct outdir_manifest *m, struct error *err);
-/* The same from text (malloc'd; the manifest takes it), named `name` in errors. */
-int outdir_manifest_parse(struct outdir_manifest *m, char *text, const char *name, struct error *err);
-/* Sorts files by path and customers by id, when a hand-made manifest did not. */
-void outdir_manifest_sort(struct outdir_manifest *m);
-void outdir_manifest_release(struct outdir_manifest *m);
-const struct outdir_customer *outdir_manifest_customer(const struct outdir_manifest *m, const char *id);
-const struct outdir_file *outdir_manifest_file(const struct outdir_manifest *m, const char *path);
-/* Sorts the lists and writes the manifest text. */
-void outdir_manifest_format(struct outdir_manifest *m, struct buf *out);
-
-int outdir_lock(struct error *err);
-/* Writes text into the lock file and renames it over the manifest. */
-int outdir_commit(const struct buf *text, struct error *err);
-void outdir_unlock(void);
-
-/* 0 and the hash when out/<path> is a regular file, 1 when it does not exist, -1 on error. */
-int outdir_file_hash(const char *path, struct hash *out, struct error *err);
-/* Writes out/<path>: a file that exists is replaced atomically (temporary name, then
- * rename); a new file is created in place, since there is nothing to protect and the
- * pending journal (below) names it. `dirs` remembers the directories already made. */
-struct outdir_writer {
-	char last_dir[4096];
+struct outdir_info {
+	enum outdir_kind kind;
+	long long mtime_ns;
+	char blocker[OUTPATH_MAX + 1]; /* OUTDIR_LINK_ABOVE: the segment in the way */
 };
-int outdir_write(struct outdir_writer *w, const char *path, const char *data, size_t len, int is_new,
+int outdir_stat(const struct outdir *od, struct outdir_cursor *c, const char *path, struct outdir_info *info,
+		struct error *err);
+/* Reads out/<path>, a regular file; -1 otherwise (err says why). */
+int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct buf *out,
+		struct error *err);
+int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *path, struct hash *out,
+		struct error *err);
+void outdir_cursor_release(struct outdir_cursor *c);
+
+/* Writes out/<path> (locked): create in place (is_new) or replace through a temporary. */
+int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err);
+/* Removes out/<path> and the directories it leaves empty (locked). */
+int outdir_remove(struct outdir *od, const char *path, struct error *err);
 
-/* The pending journal, out/.stamp-pending: the new files a render is about to create,
- * written before the first of them. If the render dies, the next one knows those files
- * are its own, not files someone put there. Removed when the manifest is committed. */
-#define OUTDIR_PENDING "out/.stamp-pending"
-int outdir_pending_write(const char *const *paths, size_t count, struct error *err);
-/* 1 if path is in the journal a dead render left (the list is read once). */
-int outdir_pending_has(const char *path);
-void outdir_pending_clear(void);
-/* What out/ holds on disk: every entry that is not a directory, in path order, without
- * stamp's own files (out/.stamp-*). The paths live in `text`. */
+/* The pending journal: written before the first new file is created; holds the new
+ * paths and those of the journal found at lock time. */
+int outdir_journal_write(struct outdir *od, const char *const *paths, size_t count, struct error *err);
+int outdir_journal_has(const struct outdir *od, const char *path);
+/* Reads the journal without the lock (check). */
+int outdir_journal_load(struct outdir *od, struct error *err);
+
+/* The manifest's text: 0 read, 1 no manifest, -1 unreadable (err). */
+int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error *err);
+/* Makes the render durable and final: flushes out/'s filesystem, writes text as the
+ * new manifest, removes the journal and temporaries and releases the lock. */
+int outdir_commit(struct outdir *od, const struct buf *text, struct error *err);
+
+/* What out/ holds: every entry that is not a directory, in path order, without stamp's
+ * own files (out/.stamp-*). The paths live in `text`. */
 struct outdir_entry {
 	const char *path;     /* under out/ */
 	int regular;          /* 0: a symlink, FIFO, socket, device */
@@ -101,15 +134,8 @@ struct outdir_scan {
 	size_t text_cap;
 	long long manifest_mtime_ns; /* -1: no manifest */
 };
-/* A missing out/ scans as empty. `threads` share the directories two levels down. */
-int outdir_scan(struct outdir_scan *scan, int threads, struct error *err);
+/* A missing out/ scans as empty; `threads` share the directories two levels down. */
+int outdir_scan(const struct outdir *od, int threads, struct outdir_scan *scan, struct error *err);
 void outdir_scan_release(struct outdir_scan *scan);
-/* 0 and the hash of out/<path>'s content; -1 when it cannot be read (err says why). */
-int outdir_content_hash(const char *path, struct hash *out, struct error *err);
-
-/* Adds "out/<path>: error: message" to errors. */
-void outdir_report(struct error_list *errors, const char *path, const char *message);
-/* Removes out/<path> and the directories it leaves empty. */
-int outdir_remove(const char *path, struct error *err);
 
 #endif

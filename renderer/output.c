@@ -4,6 +4,8 @@
  * reshaped document. */
 #include "output.h"
 
+#include "outpath.h"
+
 #include "array.h"
 #include "customers.h"
 #include "buf.h"
@@ -216,12 +218,15 @@ static int output_render_one(const struct output_def *d, const struct value *con
 		buf_release(&path);
 		return -1;
 	}
-	if (path.len == 0 || path.ptr[0] == '/' || strstr(path.ptr, "..") || strstr(path.ptr, "//") ||
-	    path.ptr[0] == '.') {
+	const char *problem = outpath_problem(path.ptr ? path.ptr : "", path.len);
+	if (problem) {
 		struct error bad = ERROR_INIT;
+		struct buf shown = BUF_INIT;
+		error_quote_value(&shown, path.ptr ? path.ptr : "", path.len, 200);
 		error_set(&bad, d->where->file, d->where->line, d->where->col,
-			  "outputs.%s: the path \"%s\" is not a plain relative path under out/", d->name,
-			  path.ptr ? path.ptr : "");
+			  "outputs.%s: the path \"%s\" is not a plain relative path under out/ (it %s)", d->name,
+			  shown.ptr ? shown.ptr : "", problem);
+		buf_release(&shown);
 		error_list_take(errors, &bad);
 		buf_release(&path);
 		return -1;

@@ -5,8 +5,13 @@
  * in path order already, so 100,000 customers cost no sort of the whole tree. */
 #include "plan.h"
 
+#include "alloc.h"
+
 #include "array.h"
+#include "buf.h"
 #include "manifest.h"
+#include "outdir.h"
+#include "pool.h"
 #include "source.h"
 
 #include <pthread.h>
@@ -23,15 +28,10 @@ struct plan_job {
 	pthread_mutex_t lock;
 };
 
-struct plan_worker {
-	struct plan_job *job;
-	struct arena *arena; /* paths and hashes, kept to the end */
-};
-
-static void *plan_worker_main(void *arg)
+/* Worker w keeps the paths and hashes it renders in p->arenas[w], to the end. */
+static void plan_worker_main(void *arg, size_t worker)
 {
-	struct plan_worker *w = arg;
-	struct plan_job *job = w->job;
+	struct plan_job *job = arg;
 	struct plan *p = job->plan;
 	for (;;) {
 		pthread_mutex_lock(&job->lock);
@@ -43,13 +43,12 @@ static void *plan_worker_main(void *arg)
 		if (i >= p->customers.count)
 			break;
 		struct plan_customer *s = &p->slots[i];
-		output_render_customer(&p->outputs, s->customer->values, OUTPUT_PARSE_BACK, w->arena, &s->files,
-				       &s->errors);
+		output_render_customer(&p->outputs, s->customer->values, OUTPUT_PARSE_BACK, &p->arenas[worker],
+				       &s->files, &s->errors);
 		pthread_mutex_lock(&job->lock);
 		job->done++;
 		pthread_mutex_unlock(&job->lock);
 	}
-	return NULL;
 }
 
 /* A progress line on a terminal, once a run has taken more than a second. */
@@ -77,29 +76,32 @@ static void plan_progress(struct plan_job *job, size_t total)
 		fputs("\r\033[K", stderr);
 }
 
+/* Every changed customer, on worker_count threads (fewer if fewer can be started; with
+ * none started, this thread renders them all). This thread shows the progress. */
 static void plan_render_changed(struct plan *p, int progress)
 {
 	struct plan_job job = { p, 0, 0, PTHREAD_MUTEX_INITIALIZER };
-	struct plan_worker *workers = calloc(p->worker_count, sizeof *workers);
-	if (!workers)
-		abort();
-	for (size_t i = 0; i < p->worker_count; i++)
-		workers[i] = (struct plan_worker){ &job, &p->arenas[i] };
 	if (p->worker_count == 1) {
-		plan_worker_main(&workers[0]);
-	} else {
-		pthread_t *threads = calloc(p->worker_count, sizeof *threads);
-		if (!threads)
-			abort();
-		for (size_t i = 0; i < p->worker_count; i++)
-			pthread_create(&threads[i], NULL, plan_worker_main, &workers[i]);
-		if (progress && isatty(2))
-			plan_progress(&job, p->changed);
-		for (size_t i = 0; i < p->worker_count; i++)
-			pthread_join(threads[i], NULL);
-		free(threads);
+		plan_worker_main(&job, 0);
+		return;
 	}
-	free(workers);
+	struct pool pool;
+	pool_start(&pool, p->worker_count, plan_worker_main, &job);
+	if (!pool.started)
+		plan_worker_main(&job, 0);
+	else if (progress && isatty(2))
+		plan_progress(&job, p->changed);
+	pool_join(&pool);
+}
+
+static void plan_report(struct error_list *errors, const char *path, const char *message)
+{
+	struct error err = ERROR_INIT;
+	struct buf file = BUF_INIT;
+	buf_printf(&file, OUTDIR "/%s", path);
+	error_set(&err, file.ptr, 0, 0, "%s", message);
+	error_list_take(errors, &err);
+	buf_release(&file);
 }
 
 static int plan_compare(const void *a, const void *b)
@@ -136,36 +138,58 @@ static int plan_owner_stays(const struct plan *p, const char *owner)
 	return c && !p->slots[c - p->customers.items].changed;
 }
 
-int plan_load(struct plan *p, int jobs)
+/* The last render's manifest. One that cannot be parsed is set aside (old_damage says
+ * why) and the plan becomes full: nothing it says is trusted, least of all a deletion. */
+static int plan_read_old(struct plan *p, const struct outdir *od)
 {
-	memset(p, 0, sizeof *p);
-	p->aggregate_arena = (struct arena)ARENA_INIT;
+	struct buf text = BUF_INIT;
 	struct error err = ERROR_INIT;
-	p->manifest = manifest_load(&source_worktree, MANIFEST_PATH, &p->errors);
-	if (!p->manifest)
-		return 1;
-	p->have_outputs = output_set_load(&p->outputs, p->manifest, &source_worktree, &p->errors) == 0;
-	if (!p->have_outputs)
-		return 1;
-	if (outdir_manifest_read(&p->old, &err) < 0) {
+	int rc = outdir_manifest_read(od, &text, &err);
+	if (rc == 1) {
+		buf_release(&text);
+		p->old_missing = 1;
+		return 0;
+	}
+	if (rc < 0 && !strstr(err.message, "damaged")) {
+		buf_release(&text);
 		error_list_take(&p->errors, &err);
 		return -1;
 	}
-	outdir_manifest_sort(&p->old);
-	int rc = customers_load(&p->customers, p->manifest, &source_worktree, jobs, NULL);
+	if (rc == 0 && outmanifest_parse(&p->old, buf_detach(&text, NULL), OUTDIR "/" OUTMANIFEST_NAME, &err) == 0)
+		return 0;
+	buf_release(&text);
+	error_move(&p->old_damage, &err);
+	return 0;
+}
+
+static int plan_load(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int force)
+{
+	memset(p, 0, sizeof *p);
+	p->aggregate_arena = (struct arena)ARENA_INIT;
+	p->manifest = manifest_load(src, MANIFEST_PATH, &p->errors);
+	if (!p->manifest)
+		return 1;
+	p->have_outputs = output_set_load(&p->outputs, p->manifest, src, &p->errors) == 0;
+	if (!p->have_outputs)
+		return 1;
+	if (plan_read_old(p, od) < 0)
+		return -1;
+	p->full = force || p->old_missing || p->old_damage.message;
+	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);
 		return rc < 0 ? -1 : 1;
 	}
 	p->slots = calloc(p->customers.count ? p->customers.count : 1, sizeof *p->slots);
 	if (!p->slots)
-		abort();
-	int set_same = p->old.version && hash_equal(p->old.set_hash, p->outputs.set_hash);
+		alloc_failed();
+	int set_same = !p->full && p->old.version &&
+		       hash_equal(p->old.set_hash, p->outputs.set_hash);
 	for (size_t i = 0; i < p->customers.count; i++) {
 		struct plan_customer *s = &p->slots[i];
 		s->customer = &p->customers.items[i];
 		s->input = output_customer_input(&p->outputs, s->customer);
-		const struct outdir_customer *before = outdir_manifest_customer(&p->old, s->customer->id);
+		const struct outmanifest_customer *before = outmanifest_customer(&p->old, s->customer->id);
 		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
 		p->changed += (size_t)s->changed;
 	}
@@ -178,19 +202,19 @@ int plan_is_noop(const struct plan *p)
 	return !p->aggregates_rendered;
 }
 
-int plan_build(struct plan *p, int jobs, int progress)
+int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
+	       int force)
 {
-	int rc = plan_load(p, jobs);
+	int rc = plan_load(p, src, od, jobs, force);
 	if (rc != 0)
 		return rc;
 
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	p->worker_count = jobs > 0 ? (size_t)jobs : cores > 0 ? (size_t)cores : 1;
+	p->worker_count = pool_threads(jobs);
 	if (p->worker_count > p->changed)
 		p->worker_count = p->changed ? p->changed : 1;
 	p->arenas = calloc(p->worker_count, sizeof *p->arenas);
 	if (!p->arenas)
-		abort();
+		alloc_failed();
 	if (p->changed)
 		plan_render_changed(p, progress);
 	for (size_t i = 0; i < p->customers.count; i++)
@@ -215,7 +239,7 @@ int plan_build(struct plan *p, int jobs, int progress)
 		qsort(rendered.files, rendered.count, sizeof *rendered.files, plan_compare);
 	p->kept = calloc(p->old.file_count ? p->old.file_count : 1, 1);
 	if (!p->kept)
-		abort();
+		alloc_failed();
 	const char *last_owner = NULL;
 	int last_keep = 0;
 	for (size_t i = 0; i < p->old.file_count; i++) {
@@ -243,8 +267,8 @@ int plan_build(struct plan *p, int jobs, int progress)
 	p->count = all.count;
 	for (size_t k = 1; k < p->count; k++)
 		if (strcmp(p->files[k].path, p->files[k - 1].path) == 0)
-			outdir_report(&p->errors, p->files[k].path, "two outputs write this path (check the "
-					 "path: templates of outputs in templates/stamp.yaml)");
+			plan_report(&p->errors, p->files[k].path, "two outputs write this path (check the "
+				    "path: templates of outputs in templates/stamp.yaml)");
 	return p->errors.count ? 1 : 0;
 }
 
@@ -269,7 +293,8 @@ void plan_release(struct plan *p)
 	output_files_release(&p->aggregate_files);
 	arena_release(&p->aggregate_arena);
 	customers_release(&p->customers);
-	outdir_manifest_release(&p->old);
+	outmanifest_release(&p->old);
+	error_clear(&p->old_damage);
 	if (p->have_outputs)
 		output_set_release(&p->outputs);
 	manifest_free(p->manifest);

@@ -1,5 +1,7 @@
 /* plan: what out/ should hold, worked out in memory and nothing written. Loads the
- * template set, the last render's manifest (out/.stamp-manifest) and every customer,
+ * template set, the last render's manifest (out/.stamp-manifest, read through the
+ * outdir; a damaged one is set aside, never trusted, and the plan is then full) and
+ * every customer,
  * finds the customers whose inputs changed since that render, renders those (and the
  * outputs over all customers, when needed) on all cores with every YAML/JSON output
  * parsed back, and merges them with the last render's files that stay, into one list in
@@ -15,12 +17,14 @@
 #include "customers.h"
 #include "error.h"
 #include "hash.h"
-#include "outdir.h"
+#include "outmanifest.h"
 #include "output.h"
 
 #include <stddef.h>
 
 struct manifest;
+struct outdir;
+struct source;
 
 /* One customer of the plan. */
 struct plan_customer {
@@ -29,7 +33,6 @@ struct plan_customer {
 	int changed;                /* inputs differ from the last render: rendered */
 	struct output_files files;  /* when changed: paths and hashes */
 	struct error_list errors;
-	int writes;                 /* set by render: files of this customer to write */
 };
 
 /* One file of the new tree: rendered now, or kept from the last render. */
@@ -45,7 +48,11 @@ struct plan {
 	struct manifest *manifest;
 	struct output_set outputs;
 	int have_outputs;
-	struct outdir_manifest old;      /* the last render's; sorted by path */
+	struct outmanifest old;          /* the last render's; sorted by path */
+	int old_missing;                 /* there was no manifest */
+	struct error old_damage;         /* why the manifest was set aside, if it was */
+	int full;                        /* every customer rendered, every file to be looked at:
+					  * --force, or no trustworthy manifest */
 	struct customers customers;
 	struct plan_customer *slots;     /* one per customer, in customer order */
 	size_t changed;                  /* customers rendered */
@@ -60,14 +67,13 @@ struct plan {
 	struct error_list errors;
 };
 
-/* Builds the plan in the current directory (a stamp repository). Returns 0 when
- * everything is valid and the plan complete; 1 when errors holds invalid input; -1 when
- * the environment failed (an unreadable directory or manifest; errors says why).
- * `progress` shows a progress line on a terminal for long runs. */
-int plan_build(struct plan *p, int jobs, int progress);
-/* Only the part that needs no rendering: the template set, the last manifest and the
- * customers, with the changed ones marked. Same return values as plan_build(). */
-int plan_load(struct plan *p, int jobs);
+/* Builds the plan of the stamp repository read through src, against out/ as od holds
+ * it. Returns 0 when everything is valid and the plan complete; 1 when errors holds
+ * invalid input; -1 when the environment failed (an unreadable directory or manifest;
+ * errors says why). `progress` shows a progress line on a terminal for long runs;
+ * `force` renders every customer as if nothing had been rendered before. */
+int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
+	       int force);
 void plan_release(struct plan *p);
 /* 1 when nothing changed since the last render: no customer to render, none removed,
  * the same template set. */

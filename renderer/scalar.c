@@ -3,6 +3,8 @@
  * match data is kept per thread so that resolving a scalar allocates nothing. */
 #include "scalar.h"
 
+#include "alloc.h"
+
 #include "buf.h"
 #include "utf8.h"
 
@@ -54,7 +56,7 @@ static pcre2_code *scalar_compile(const char *pattern)
 				       &offset, NULL);
 	if (!re) {
 		fprintf(stderr, "stamp: internal regex failed to compile at %zu\n", (size_t)offset);
-		abort();
+		alloc_failed();
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
 	return re;
@@ -79,7 +81,7 @@ static pcre2_match_data *scalar_match_data(void)
 	if (!md) {
 		md = pcre2_match_data_create(10, NULL);
 		if (!md)
-			abort();
+			alloc_failed();
 		pthread_setspecific(scalar_match_key, md);
 	}
 	return md;
@@ -143,7 +145,7 @@ int scalar_resolve_core(const char *s, size_t len, struct scalar_resolved *out)
 	case 6: {
 		char *tmp = malloc(len + 1);
 		if (!tmp)
-			abort();
+			alloc_failed();
 		memcpy(tmp, s, len);
 		tmp[len] = 0;
 		out->kind = SCALAR_FLOAT;

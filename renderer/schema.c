@@ -3,6 +3,8 @@
  * validation goes on after a problem so that one run shows them all. */
 #include "schema.h"
 
+#include "alloc.h"
+
 #include "arena.h"
 #include "buf.h"
 #include "error.h"
@@ -758,7 +760,7 @@ size_t schema_apply(const struct schema *schema, const struct value *spec, const
 	}
 	run.match = pcre2_match_data_create(1, NULL);
 	if (!run.match)
-		abort();
+		alloc_failed();
 	schema_apply_object(&run, schema, spec, "", out);
 	pcre2_match_data_free(run.match);
 	return run.problems;

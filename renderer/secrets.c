@@ -3,6 +3,8 @@
  * never trip them; a template set can replace the list. */
 #include "secrets.h"
 
+#include "alloc.h"
+
 #include "buf.h"
 #include "error.h"
 #include "value.h"
@@ -49,7 +51,7 @@ static int secrets_add(struct secrets *s, const char *name, const char *pattern,
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	s->rules = realloc(s->rules, (s->count + 1) * sizeof *s->rules);
 	if (!s->rules)
-		abort();
+		alloc_failed();
 	s->rules[s->count].name = name;
 	s->rules[s->count].regex = re;
 	s->count++;
@@ -186,7 +188,7 @@ size_t secrets_scan(const struct secrets *s, const struct value *spec, const cha
 	path.len = 0;
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	if (!md)
-		abort();
+		alloc_failed();
 	size_t found = secrets_walk(s, md, spec, file, &path, id, errors);
 	pcre2_match_data_free(md);
 	buf_release(&path);

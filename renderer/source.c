@@ -1,7 +1,9 @@
-/* The working tree source: plain POSIX calls relative to the current directory, which
- * is the stamp repository root. Reads open with O_NONBLOCK and check the file type
+/* The working tree source: POSIX calls relative to the stamp repository's directory
+ * descriptor. Reads open with O_NONBLOCK and check the file type
  * after opening, so a FIFO named like a spec cannot hang a run. */
 #include "source.h"
+
+#include "alloc.h"
 
 #include "array.h"
 #include "buf.h"
@@ -24,12 +26,16 @@ void source_name(const struct source *s, const char *path, struct buf *out)
 static int worktree_list(const struct source *s, const char *dir, char ***names, size_t *count,
 			 struct error *err)
 {
-	(void)s;
 	*names = NULL;
 	*count = 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(errno));
+	int fd = openat(s->root.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(e));
+	}
 	size_t cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
@@ -38,7 +44,7 @@ static int worktree_list(const struct source *s, const char *dir, char ***names,
 		*names = array_grow(*names, &cap, *count, sizeof **names, 64);
 		char *copy = strdup(e->d_name);
 		if (!copy)
-			abort();
+			alloc_failed();
 		(*names)[(*count)++] = copy;
 	}
 	closedir(d);
@@ -47,9 +53,8 @@ static int worktree_list(const struct source *s, const char *dir, char ***names,
 
 static enum source_kind worktree_kind(const struct source *s, const char *path)
 {
-	(void)s;
 	struct stat st;
-	if (lstat(path, &st) < 0)
+	if (fstatat(s->root.fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return SOURCE_NONE;
 	return S_ISREG(st.st_mode) ? SOURCE_FILE : S_ISDIR(st.st_mode) ? SOURCE_DIR
 		: S_ISLNK(st.st_mode) ? SOURCE_LINK : SOURCE_OTHER;
@@ -58,8 +63,7 @@ static enum source_kind worktree_kind(const struct source *s, const char *path)
 static enum source_status worktree_read(const struct source *s, const char *path, size_t max, struct buf *out,
 					struct error *err)
 {
-	(void)s;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = openat(s->root.fd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
 		return SOURCE_FAILED;
@@ -99,12 +103,14 @@ static enum source_status worktree_read(const struct source *s, const char *path
 
 static int worktree_link_target(const struct source *s, const char *path, struct buf *target, struct error *err)
 {
-	(void)s;
 	char root[PATH_MAX], resolved[PATH_MAX];
-	if (!getcwd(root, sizeof root))
-		return error_set(err, path, 0, 0, "cannot find the current directory: %s", strerror(errno));
-	if (!realpath(path, resolved))
-		return error_set(err, path, 0, 0, "%s", strerror(errno));
+	struct buf full = BUF_INIT;
+	buf_printf(&full, "%s/%s", s->root.path, path);
+	int found = realpath(s->root.path, root) && realpath(full.ptr, resolved);
+	int e = errno;
+	buf_release(&full);
+	if (!found)
+		return error_set(err, path, 0, 0, "%s", strerror(e));
 	size_t n = strlen(root);
 	if (strncmp(resolved, root, n) != 0 || resolved[n] != '/') {
 		buf_add_str(target, resolved);
@@ -116,4 +122,7 @@ static int worktree_link_target(const struct source *s, const char *path, struct
 
 static const struct source_ops worktree_ops = { worktree_list, worktree_kind, worktree_read, worktree_link_target };
 
-const struct source source_worktree = { &worktree_ops, "", NULL };
+void source_worktree_open(struct source *s, int root_fd, const char *root_path)
+{
+	*s = (struct source){ &worktree_ops, "", NULL, { root_fd, root_path } };
+}

@@ -4,8 +4,8 @@
  * repository root and show them in diagnostics behind the source's label: "" for the
  * working tree, "REV:" for a revision, so "origin/main:customers/acme.yaml:3:7".
  *
- * A source is read-only and safe to use from several threads. The worktree source is
- * a constant; a git source is made by source_git_open() and freed by source_git_close(). */
+ * A source is read-only and safe to use from several threads. A worktree source holds
+ * its root inline and needs no freeing; a git source is made by source_git_open() and freed by source_git_close(). */
 #ifndef STAMP_SOURCE_H
 #define STAMP_SOURCE_H
 
@@ -46,13 +46,21 @@ struct source_ops {
 	int (*link_target)(const struct source *s, const char *path, struct buf *target, struct error *err);
 };
 
+/* A working tree: paths are read relative to the directory descriptor fd (not
+ * owned), whose resolved path is path (kept as given, not copied). */
+struct source_root {
+	int fd;
+	const char *path;
+};
+
 struct source {
 	const struct source_ops *ops;
 	const char *label;
 	void *data;
+	struct source_root root; /* the working tree's (worktree sources) */
 };
 
-extern const struct source source_worktree;
+void source_worktree_open(struct source *s, int root_fd, const char *root_path);
 
 /* label + path, for diagnostics. */
 void source_name(const struct source *s, const char *path, struct buf *out);

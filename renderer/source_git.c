@@ -5,6 +5,8 @@
  * link's directory, and refused when they lead outside the stamp repository. */
 #include "source.h"
 
+#include "alloc.h"
+
 #include "buf.h"
 #include "error.h"
 #include "gitrepo.h"
@@ -62,11 +64,11 @@ static int git_list(const struct source *s, const char *dir, char ***names, size
 		size_t n = git_tree_entrycount(tree);
 		*names = calloc(n ? n : 1, sizeof **names);
 		if (!*names)
-			abort();
+			alloc_failed();
 		for (size_t i = 0; i < n; i++) {
 			char *copy = strdup(git_tree_entry_name(git_tree_entry_byindex(tree, i)));
 			if (!copy)
-				abort();
+				alloc_failed();
 			(*names)[(*count)++] = copy;
 		}
 	}
@@ -247,14 +249,14 @@ int source_git_open(struct source *s, struct gitrepo *r, const char *revision, s
 	}
 	struct source_git *g = calloc(1, sizeof *g);
 	if (!g)
-		abort();
+		alloc_failed();
 	g->repo = r;
 	g->root = root;
 	pthread_mutex_init(&g->lock, NULL);
 	struct buf label = BUF_INIT;
 	buf_printf(&label, "%s:", revision);
 	g->label = buf_detach(&label, NULL);
-	*s = (struct source){ &git_ops, g->label, g };
+	*s = (struct source){ &git_ops, g->label, g, { -1, NULL } };
 	if (git_kind(s, "templates/stamp.yaml") != SOURCE_FILE) {
 		source_git_close(s);
 		return 1;

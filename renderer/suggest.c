@@ -2,6 +2,8 @@
  * "render" are one transposition apart. Words are short; a full table is fine. */
 #include "suggest.h"
 
+#include "alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +13,7 @@ size_t suggest_distance(const char *a, size_t n, const char *b, size_t m)
 		return (size_t)-1;
 	size_t *d = malloc((n + 1) * (m + 1) * sizeof *d);
 	if (!d)
-		abort();
+		alloc_failed();
 #define D(i, j) d[(i) * (m + 1) + (j)]
 	for (size_t i = 0; i <= n; i++)
 		D(i, 0) = i;

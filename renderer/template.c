@@ -9,6 +9,8 @@
  * removed here and the indentation of the place they expand at is added when rendering. */
 #include "template_ops.h"
 
+#include "alloc.h"
+
 #include "arena.h"
 #include "array.h"
 #include "buf.h"
@@ -115,7 +117,7 @@ struct tmpl_set *tmpl_set_new(const struct tmpl_options *options)
 {
 	struct tmpl_set *set = calloc(1, sizeof *set);
 	if (!set)
-		abort();
+		alloc_failed();
 	set->options = *options;
 	pthread_mutex_init(&set->lock, NULL);
 	return set;
@@ -446,7 +448,7 @@ static void tmpl_split_lines(struct tmpl_compiler *c)
 		return;
 	struct tmpl_token *out = malloc((c->count + extra) * sizeof *out);
 	if (!out)
-		abort();
+		alloc_failed();
 	size_t n_out = 0;
 	for (size_t i = 0; i < c->count; i++) {
 		struct tmpl_token t = c->tokens[i];
@@ -597,7 +599,7 @@ static int tmpl_build_ops(struct tmpl_compiler *c, struct tmpl *t)
 	size_t n = 0;
 	struct tmpl_open *stack = malloc((c->count + 1) * sizeof *stack);
 	if (!stack)
-		abort();
+		alloc_failed();
 	size_t depth = 0;
 	int carry_line_start = 0;
 	int rc = 0;

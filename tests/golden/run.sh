@@ -66,13 +66,17 @@ check "nothing else was written either" grep -q "LOG_LEVEL: \"debug\"" "$repo/ou
 check "--force overwrites it" "$stamp" -C "$repo" -q render --force
 check "the forced render wrote the new value" grep -q 'LOG_LEVEL: "warn"' "$repo/out/customers/acme/configmap.yaml"
 
-# the lock: a second render refuses to run
-touch "$repo/out/.stamp-manifest.lock"
-"$stamp" -C "$repo" render 2>"$scratch/err"
+# the lock: a second render refuses to run while the first holds it (flock(1) holds it
+# here as a running stamp does); a lock nobody holds is reclaimed, with a notice
+printf '4242 elsewhere\n' > "$repo/out/.stamp-manifest.lock"
+flock -x "$repo/out/.stamp-manifest.lock" "$stamp" -C "$repo" render 2>"$scratch/err"
 status=$?
 check "a held lock stops render (exit 2)" test "$status" = 2
-check "and says what to do" grep -q 'another stamp render is running, or one was killed' "$scratch/err"
-rm -f "$repo/out/.stamp-manifest.lock"
+check "and names its holder" grep -q '^out/.stamp-manifest.lock: error: is held by another stamp (pid 4242 on host elsewhere); wait for it to finish' "$scratch/err"
+check "and leaves the holder's lock alone" test -e "$repo/out/.stamp-manifest.lock"
+"$stamp" -C "$repo" render 2>"$scratch/err" >/dev/null
+check "a lock whose holder is gone is reclaimed" grep -q '^stamp: removed a stale lock, out/.stamp-manifest.lock, left by pid 4242 on host elsewhere, which is no longer running$' "$scratch/err"
+check "and released again" test ! -e "$repo/out/.stamp-manifest.lock"
 
 # a render killed after writing some files is repaired, not taken for hand edits
 sed -i 's/LOG_LEVEL: warn/LOG_LEVEL: error/' "$repo/customers/acme.yaml"
@@ -96,8 +100,14 @@ stray=$(fresh stray)
 mkdir -p "$stray/out/customers/acme"
 printf 'mine\n' > "$stray/out/customers/acme/configmap.yaml"
 "$stamp" -C "$stray" -q render 2>"$scratch/err"
-check "a file nobody journaled is not overwritten" grep -q '^mine$' "$stray/out/customers/acme/configmap.yaml"
-check "and is reported" grep -q '^out/customers/acme/configmap.yaml: error: is not a file stamp wrote' "$scratch/err"
+check "without a manifest, a differing file is restored" diff "$root/out/customers/acme/configmap.yaml" "$stray/out/customers/acme/configmap.yaml"
+check "and the render says so" grep -q '^stamp: out/ had no manifest; 1 file that differed from its rendering was restored$' "$scratch/err"
+mkdir -p "$stray/out/customers/zed"
+printf 'mine\n' > "$stray/out/customers/zed/configmap.yaml"
+printf 'plan: starter\nimage:\n  tag: "0.1.42"\n' > "$stray/customers/zed.yaml"
+"$stamp" -C "$stray" -q render 2>"$scratch/err"
+check "with a manifest, a file nobody journaled is not overwritten" grep -q '^mine$' "$stray/out/customers/zed/configmap.yaml"
+check "and is reported" grep -q '^out/customers/zed/configmap.yaml: error: is not a file stamp wrote; move it out of out/, or run stamp render --force to overwrite it$' "$scratch/err"
 
 # removing a customer prunes its files and its records
 rm "$repo/customers/corner-bikes.yaml"

@@ -1,0 +1,186 @@
+/* The manifest's text format, one record a line, sorted so that the file diffs well:
+ *   stamp-manifest 1
+ *   version <stamp version>
+ *   set <hash>
+ *   customer <id> <hash>
+ *   file <hash> <owner> <path>
+ * Fields are cut out of the text in place with NULs. */
+#include "outmanifest.h"
+
+#include "alloc.h"
+#include "buf.h"
+#include "error.h"
+#include "outpath.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* An id or owner: printable, no blank (the fields are blank-separated). */
+static int outmanifest_word_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int outmanifest_compare_customers(const void *a, const void *b)
+{
+	return strcmp(((const struct outmanifest_customer *)a)->id, ((const struct outmanifest_customer *)b)->id);
+}
+
+static int outmanifest_compare_files(const void *a, const void *b)
+{
+	return strcmp(((const struct outmanifest_file *)a)->path, ((const struct outmanifest_file *)b)->path);
+}
+
+/* One line, NUL-terminated; NULL when it is fine, else what is wrong with it. */
+static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, unsigned line)
+{
+	if (line == 1)
+		return strcmp(p, "stamp-manifest 1") == 0 ? NULL : "is not a stamp manifest (or of a newer format)";
+	if (n > 8 && memcmp(p, "version ", 8) == 0) {
+		if (m->version)
+			return "names the version twice";
+		m->version = p + 8;
+		return outmanifest_word_ok(m->version) ? NULL : "has a malformed version";
+	}
+	if (n == 4 + HASH_HEX_LEN && memcmp(p, "set ", 4) == 0)
+		return hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash) < 0 ? "has a malformed hash" : NULL;
+	if (n > 9 + HASH_HEX_LEN + 1 && memcmp(p, "customer ", 9) == 0) {
+		struct outmanifest_customer *c = &m->customers[m->customer_count++];
+		char *hash = p + n - HASH_HEX_LEN;
+		if (hash[-1] != ' ')
+			return "is not 'customer <id> <hash>'";
+		hash[-1] = 0;
+		c->id = p + 9;
+		if (!outmanifest_word_ok(c->id))
+			return "has a malformed customer id";
+		return hash_parse(hash, HASH_HEX_LEN, &c->input) < 0 ? "has a malformed hash" : NULL;
+	}
+	if (n > 5 + HASH_HEX_LEN + 2 && memcmp(p, "file ", 5) == 0 && p[5 + HASH_HEX_LEN] == ' ') {
+		struct outmanifest_file *f = &m->files[m->file_count++];
+		char *owner = p + 5 + HASH_HEX_LEN + 1;
+		char *space = strchr(owner, ' ');
+		if (hash_parse(p + 5, HASH_HEX_LEN, &f->hash) < 0)
+			return "has a malformed hash";
+		if (!space)
+			return "is not 'file <hash> <owner> <path>'";
+		*space = 0;
+		f->owner = owner;
+		f->path = space + 1;
+		if (!outmanifest_word_ok(owner))
+			return "has a malformed owner";
+		const char *problem = outpath_problem(f->path, strlen(f->path));
+		if (problem)
+			return "names a path that is not a plain path under out/";
+		return NULL;
+	}
+	return n ? "is not a manifest record" : NULL;
+}
+
+int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struct error *err)
+{
+	memset(m, 0, sizeof *m);
+	m->text = text;
+	size_t lines = 1;
+	for (const char *c = m->text; *c; c++)
+		lines += *c == '\n';
+	m->customers = alloc_check(malloc(lines * sizeof *m->customers));
+	m->files = alloc_check(malloc(lines * sizeof *m->files));
+	unsigned line = 0;
+	char *p = m->text;
+	const char *problem = NULL;
+	while (!problem) {
+		char *e = strchr(p, '\n');
+		if (!e && !*p)
+			break;
+		if (!e)
+			e = p + strlen(p);
+		int last = *e == 0;
+		*e = 0;
+		line++;
+		problem = outmanifest_line(m, p, (size_t)(e - p), line);
+		if (last)
+			break;
+		p = e + 1;
+	}
+	if (!problem && line == 0)
+		problem = "is empty";
+	if (!problem && (!m->version || line < 3))
+		problem = "ends before its version and set lines";
+	if (problem) {
+		error_set(err, name, line, 1, "%s; the manifest is damaged, and the next stamp render rebuilds it",
+			  problem);
+		outmanifest_release(m);
+		return -1;
+	}
+	qsort(m->files, m->file_count, sizeof *m->files, outmanifest_compare_files);
+	qsort(m->customers, m->customer_count, sizeof *m->customers, outmanifest_compare_customers);
+	for (size_t i = 1; i < m->file_count; i++)
+		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0)
+			problem = "names a file twice";
+	for (size_t i = 1; i < m->customer_count; i++)
+		if (strcmp(m->customers[i - 1].id, m->customers[i].id) == 0)
+			problem = "names a customer twice";
+	if (problem) {
+		error_set(err, name, 0, 0, "%s; the manifest is damaged, and the next stamp render rebuilds it",
+			  problem);
+		outmanifest_release(m);
+		return -1;
+	}
+	return 0;
+}
+
+void outmanifest_release(struct outmanifest *m)
+{
+	free(m->customers);
+	free(m->files);
+	free(m->text);
+	memset(m, 0, sizeof *m);
+}
+
+const struct outmanifest_customer *outmanifest_customer(const struct outmanifest *m, const char *id)
+{
+	struct outmanifest_customer key = { (char *)id, { 0, 0 } };
+	if (!m->customer_count)
+		return NULL;
+	return bsearch(&key, m->customers, m->customer_count, sizeof key, outmanifest_compare_customers);
+}
+
+const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, const char *path)
+{
+	struct outmanifest_file key = { (char *)path, NULL, { 0, 0 } };
+	if (!m->file_count)
+		return NULL;
+	return bsearch(&key, m->files, m->file_count, sizeof key, outmanifest_compare_files);
+}
+
+void outmanifest_format(const struct outmanifest *m, struct buf *out)
+{
+	char hex[HASH_HEX_LEN + 1];
+	buf_add_str(out, "stamp-manifest 1\n");
+	buf_printf(out, "version %s\n", m->version ? m->version : "");
+	hash_hex(m->set_hash, hex);
+	buf_printf(out, "set %s\n", hex);
+	for (size_t i = 0; i < m->customer_count; i++) {
+		hash_hex(m->customers[i].input, hex);
+		buf_add_str(out, "customer ");
+		buf_add_str(out, m->customers[i].id);
+		buf_add_char(out, ' ');
+		buf_add(out, hex, HASH_HEX_LEN);
+		buf_add_char(out, '\n');
+	}
+	for (size_t i = 0; i < m->file_count; i++) {
+		hash_hex(m->files[i].hash, hex);
+		buf_add_str(out, "file ");
+		buf_add(out, hex, HASH_HEX_LEN);
+		buf_add_char(out, ' ');
+		buf_add_str(out, m->files[i].owner);
+		buf_add_char(out, ' ');
+		buf_add_str(out, m->files[i].path);
+		buf_add_char(out, '\n');
+	}
+}

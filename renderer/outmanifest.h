@@ -1,0 +1,60 @@
+/* outmanifest: out/.stamp-manifest, the record of what the last render wrote.
+ *
+ * It holds stamp's version, the template set's hash, each customer's input hash and
+ * every file stamp wrote with its XXH3-128 hash and owner (a customer id, or "-" for
+ * outputs over all customers). It is what makes a no-op render do nothing, tells hand
+ * edits from stale files, and says which files a removed customer leaves to prune.
+ *
+ * Anyone can edit the file, so nothing in it is trusted: outmanifest_parse() refuses
+ * the whole manifest when any line is malformed, a path breaks the out/ path rule
+ * (outpath.h), an id or owner holds a blank or control byte, or a path or customer
+ * appears twice. A refused manifest is never used for a deletion: render rebuilds it.
+ *
+ * A parsed manifest owns its text and arrays; the strings point into the text, so a
+ * manifest of 140,000 files costs three allocations. outmanifest_release() frees it.
+ * A manifest built by hand for formatting (the next render's) may point anywhere; it
+ * is only formatted, never released. */
+#ifndef STAMP_OUTMANIFEST_H
+#define STAMP_OUTMANIFEST_H
+
+#include "hash.h"
+
+#include <stddef.h>
+
+struct buf;
+struct error;
+
+#define OUTMANIFEST_NAME ".stamp-manifest"
+
+struct outmanifest_customer {
+	char *id;
+	struct hash input;
+};
+
+struct outmanifest_file {
+	char *path;  /* under out/ */
+	char *owner; /* customer id, or "-" */
+	struct hash hash;
+};
+
+struct outmanifest {
+	char *text;                            /* the file as read; the strings point into it */
+	char *version;
+	struct hash set_hash;
+	struct outmanifest_customer *customers; /* sorted by id */
+	size_t customer_count;
+	struct outmanifest_file *files;         /* sorted by path */
+	size_t file_count;
+};
+
+/* Parses text (malloc'd; the manifest takes it, also on failure), named `name` in
+ * errors. -1 with err at the offending line when the manifest is damaged. */
+int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struct error *err);
+void outmanifest_release(struct outmanifest *m);
+const struct outmanifest_customer *outmanifest_customer(const struct outmanifest *m, const char *id);
+const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, const char *path);
+/* Appends the manifest's text; files must be in path order and customers in id order
+ * (as a plan makes them). */
+void outmanifest_format(const struct outmanifest *m, struct buf *out);
+
+#endif

@@ -1,0 +1,704 @@
+/* Classification and the write pipeline. One decision function, sync_decide(), says
+ * what a path is from what the plan wants, what the manifest recorded, what is on disk
+ * and whether the journal names it; check and render differ only in how they learn
+ * what is on disk. */
+#include "sync.h"
+
+#include "alloc.h"
+#include "array.h"
+#include "outdir.h"
+#include "plan.h"
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum sync_disk { SYNC_DISK_MISSING, SYNC_DISK_REGULAR, SYNC_DISK_OTHER };
+
+static enum sync_state sync_decide(const struct plan_file *f, const struct outmanifest_file *r, enum sync_disk disk,
+				   struct hash hash, int in_journal)
+{
+	if (f) {
+		if (disk == SYNC_DISK_MISSING)
+			return SYNC_NEW;
+		if (disk == SYNC_DISK_OTHER)
+			return SYNC_LINK;
+		if (hash_equal(hash, f->hash))
+			return SYNC_UNCHANGED;
+		if (r && hash_equal(hash, r->hash))
+			return SYNC_REPLACE;
+		if (!r && in_journal)
+			return SYNC_IN_FLIGHT;
+		return r ? SYNC_EDITED : SYNC_FOREIGN;
+	}
+	if (disk == SYNC_DISK_MISSING)
+		return SYNC_UNCHANGED; /* gone already: nothing to do */
+	if (r)
+		return disk == SYNC_DISK_REGULAR && hash_equal(hash, r->hash) ? SYNC_PRUNE : SYNC_PRUNE_EDITED;
+	return in_journal ? SYNC_LEFTOVER : SYNC_EXTRA;
+}
+
+static void sync_add(struct sync *s, const char *path, enum sync_state state, size_t planned,
+		     const struct outmanifest_file *recorded, const char *blocker)
+{
+	s->counts[state]++;
+	if (state == SYNC_UNCHANGED)
+		return;
+	s->items = array_grow(s->items, &s->cap, s->count, sizeof *s->items, 64);
+	struct sync_item *item = &s->items[s->count++];
+	*item = (struct sync_item){ path, state, planned, recorded, NULL };
+	if (blocker && *blocker)
+		item->blocker = alloc_check(strdup(blocker));
+}
+
+/* Looks at out/<path> through od and decides. */
+static int sync_look(struct sync *s, const struct plan *p, const struct outdir *od, struct outdir_cursor *c,
+		     const char *path, size_t planned, const struct outmanifest_file *recorded, struct error *err)
+{
+	struct outdir_info info;
+	if (outdir_stat(od, c, path, &info, err) < 0)
+		return -1;
+	const struct plan_file *f = planned == SIZE_MAX ? NULL : &p->files[planned];
+	enum sync_disk disk = info.kind == OUTDIR_MISSING ? SYNC_DISK_MISSING
+			    : info.kind == OUTDIR_REGULAR ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
+	struct hash hash = { 0, 0 };
+	if (disk == SYNC_DISK_REGULAR && outdir_hash(od, c, path, &hash, err) < 0)
+		return -1;
+	enum sync_state state = sync_decide(f, recorded, disk, hash, outdir_journal_has(od, path));
+	sync_add(s, path, state, planned, recorded, info.kind == OUTDIR_LINK_ABOVE ? info.blocker : NULL);
+	return 0;
+}
+
+static int sync_compare_path(const void *a, const void *b)
+{
+	return strcmp(((const struct plan_file *)a)->path, ((const struct plan_file *)b)->path);
+}
+
+static size_t sync_planned(const struct plan *p, const char *path)
+{
+	struct plan_file key = { path, NULL, { 0, 0 }, NULL, NULL };
+	const struct plan_file *f = p->count ? bsearch(&key, p->files, p->count, sizeof key, sync_compare_path) : NULL;
+	return f ? (size_t)(f - p->files) : SIZE_MAX;
+}
+
+int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, struct error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->force = p->full && !p->old_missing && !p->old_damage.message ? 1 : 0;
+	struct outdir_cursor c = OUTDIR_CURSOR_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < p->count && rc == 0; i++) {
+		const struct plan_file *f = &p->files[i];
+		if (f->rendered || p->full)
+			rc = sync_look(s, p, od, &c, f->path, i, outmanifest_file(&p->old, f->path), err);
+		else
+			s->counts[SYNC_UNCHANGED]++;
+	}
+	for (size_t i = 0; i < p->old.file_count && rc == 0; i++) {
+		const struct outmanifest_file *r = &p->old.files[i];
+		if (!p->kept[i] && sync_planned(p, r->path) == SIZE_MAX)
+			rc = sync_look(s, p, od, &c, r->path, SIZE_MAX, r, err);
+	}
+	for (size_t i = 0; i < od->journal_count && rc == 0; i++) {
+		const char *path = od->journal[i];
+		if (sync_planned(p, path) == SIZE_MAX && !outmanifest_file(&p->old, path))
+			rc = sync_look(s, p, od, &c, path, SIZE_MAX, NULL, err);
+	}
+	outdir_cursor_release(&c);
+	return rc;
+}
+
+int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir *od,
+		       const struct outdir_scan *scan, struct error *err)
+{
+	memset(s, 0, sizeof *s);
+	struct outdir_cursor c = OUTDIR_CURSOR_INIT;
+	size_t i = 0, j = 0;
+	int rc = 0;
+	while (rc == 0 && (i < p->count || j < scan->count)) {
+		int order = i == p->count ? 1 : j == scan->count ? -1 : strcmp(p->files[i].path, scan->entries[j].path);
+		const char *path = order <= 0 ? p->files[i].path : scan->entries[j].path;
+		size_t planned = order <= 0 ? i : SIZE_MAX;
+		const struct outdir_entry *entry = order >= 0 ? &scan->entries[j] : NULL;
+		const struct plan_file *f = order <= 0 ? &p->files[i] : NULL;
+		const struct outmanifest_file *r = outmanifest_file(&p->old, path);
+		if (order <= 0)
+			i++;
+		if (order >= 0)
+			j++;
+		/* a kept file untouched since the render that wrote it */
+		if (f && !f->rendered && entry && entry->regular && scan->manifest_mtime_ns >= 0 &&
+		    entry->mtime_ns < scan->manifest_mtime_ns) {
+			s->counts[SYNC_UNCHANGED]++;
+			continue;
+		}
+		if (!entry && !f) {
+			continue;
+		} else if (!entry) {
+			/* the scan saw nothing here; a directory in the way is looked at closer */
+			rc = sync_look(s, p, od, &c, path, planned, r, err);
+			continue;
+		}
+		struct hash hash = { 0, 0 };
+		enum sync_disk disk = entry->regular ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
+		if (disk == SYNC_DISK_REGULAR && (f || r) && outdir_hash(od, &c, path, &hash, err) < 0) {
+			rc = -1;
+			break;
+		}
+		sync_add(s, path, sync_decide(f, r, disk, hash, outdir_journal_has(od, path)), planned, r, NULL);
+	}
+	outdir_cursor_release(&c);
+	return rc;
+}
+
+/* ---- what to say ----------------------------------------------------------------------- */
+
+static void sync_report(struct error_list *out, const char *path, const char *message)
+{
+	struct error err = ERROR_INIT;
+	struct buf file = BUF_INIT;
+	buf_printf(&file, OUTDIR "/%s", path);
+	error_set(&err, file.ptr, 0, 0, "%s", message);
+	error_list_take(out, &err);
+	buf_release(&file);
+}
+
+/* The message for an item, with the command that fixes it. */
+static void sync_message(const struct sync_item *item, const struct plan *p, int for_check, struct buf *m)
+{
+	const struct plan_file *f = item->planned == SIZE_MAX ? NULL : &p->files[item->planned];
+	/* a normal render looks only at what it renders: a kept file needs --force */
+	const char *render = f && !f->rendered && !p->full ? "stamp render --force" : "stamp render";
+	const char *owner = f ? f->owner : item->recorded ? item->recorded->owner : "-";
+	switch (item->state) {
+	case SYNC_NEW:
+		buf_printf(m, "is missing; run %s", render);
+		break;
+	case SYNC_REPLACE:
+		if (strcmp(owner, "-") == 0)
+			buf_printf(m, "is out of date (the customers or the templates changed); run stamp render");
+		else
+			buf_printf(m, "is out of date (customer %s's spec or the templates changed); run stamp render",
+				   owner);
+		break;
+	case SYNC_IN_FLIGHT:
+		buf_printf(m, "was being written by a render that was interrupted; run stamp render");
+		break;
+	case SYNC_EDITED:
+		buf_printf(m, "was edited by hand since the last render; move the change into the templates or the "
+			   "spec, or run stamp render --force to overwrite it");
+		break;
+	case SYNC_FOREIGN:
+		buf_printf(m, "is not a file stamp wrote%s; move it out of out/, or run stamp render --force to "
+			   "overwrite it", for_check ? " and differs from its rendering" : "");
+		break;
+	case SYNC_LINK:
+		if (item->blocker)
+			buf_printf(m, "cannot be written: out/%s is a symbolic link or a file where stamp needs a "
+				   "directory, and stamp never writes through a link; remove it, or run stamp render "
+				   "--force to replace it", item->blocker);
+		else
+			buf_printf(m, "is a symbolic link or not a regular file, and stamp never writes through a "
+				   "link; remove it, or run stamp render --force to replace it");
+		break;
+	case SYNC_PRUNE:
+		if (strcmp(owner, "-") == 0)
+			buf_printf(m, "was written by an output that no longer exists; run stamp render to remove it");
+		else if (!customers_find(&p->customers, owner))
+			buf_printf(m, "belongs to customer %s, which no longer exists; run stamp render to remove it",
+				   owner);
+		else
+			buf_printf(m, "is no longer an output of customer %s; run stamp render to remove it", owner);
+		break;
+	case SYNC_PRUNE_EDITED:
+		buf_printf(m, "is no longer produced by any output but was edited by hand; move it away, or run "
+			   "stamp render --force to remove it");
+		break;
+	case SYNC_LEFTOVER:
+		buf_printf(m, "was left by a render that was interrupted; run stamp render to remove it");
+		break;
+	case SYNC_EXTRA:
+		buf_printf(m, "is not produced by any output; remove it (stamp never writes it)");
+		break;
+	default:
+		break;
+	}
+}
+
+int sync_problems(const struct sync *s, const struct plan *p, int for_check, int force, struct error_list *out)
+{
+	int status = 0;
+	int restore = force || p->old_missing || p->old_damage.message;
+	for (size_t i = 0; i < s->count; i++) {
+		const struct sync_item *item = &s->items[i];
+		int refused;
+		switch (item->state) {
+		case SYNC_LINK:
+			refused = !force;
+			if (refused && !for_check)
+				status = 2;
+			break;
+		case SYNC_EDITED:
+		case SYNC_PRUNE_EDITED:
+			refused = !force;
+			break;
+		case SYNC_FOREIGN:
+			refused = !restore;
+			break;
+		default:
+			refused = 0;
+			break;
+		}
+		if (!for_check && !refused)
+			continue;
+		if (status < 1 && (for_check || refused))
+			status = 1;
+		struct buf message = BUF_INIT;
+		sync_message(item, p, for_check, &message);
+		sync_report(out, item->path, message.ptr);
+		buf_release(&message);
+	}
+	return status;
+}
+
+void sync_release(struct sync *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		free(s->items[i].blocker);
+	free(s->items);
+	buf_release(&s->manifest);
+	memset(s, 0, sizeof *s);
+}
+
+/* ---- applying ------------------------------------------------------------------------ */
+
+enum sync_action { SYNC_SKIP = 0, SYNC_WRITE_REPLACE = 1, SYNC_WRITE_CREATE = 2 };
+
+/* The write pass is a pipeline: worker threads render again the customers that have
+ * files to write (in order, at most SYNC_AHEAD ahead, so memory stays bounded) while
+ * one writer, the calling thread, writes them. One writer, because ext4 serialises file
+ * creation: two threads creating files at once spend three times the system time for
+ * no gain in wall time. */
+#define SYNC_AHEAD 64
+
+struct sync_slot {
+	struct output_files again;
+	struct arena bytes;
+	struct error_list errors;
+	int claimed;
+	int ready;
+};
+
+struct sync_pipe {
+	struct plan *plan;
+	unsigned char **actions;   /* per customer, per rendered file */
+	size_t *writes;            /* per customer: files to write */
+	struct sync_slot *slots;   /* one per customer */
+	size_t next;
+	size_t in_flight;
+	int stop;                  /* the writer failed: render no more */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+};
+
+/* Claims the next customer to render (at most SYNC_AHEAD ahead of the writer); SIZE_MAX
+ * when there is none. Called with the lock held. */
+static size_t sync_claim(struct sync_pipe *pipe, int wait)
+{
+	struct plan *p = pipe->plan;
+	while (wait && pipe->in_flight >= SYNC_AHEAD && !pipe->stop)
+		pthread_cond_wait(&pipe->changed, &pipe->lock);
+	if (pipe->stop)
+		return SIZE_MAX;
+	size_t i = pipe->next;
+	while (i < p->customers.count && !pipe->writes[i])
+		i++;
+	if (i >= p->customers.count)
+		return SIZE_MAX;
+	pipe->next = i + 1;
+	pipe->in_flight++;
+	pipe->slots[i].claimed = 1;
+	return i;
+}
+
+static void sync_render_slot(struct sync_pipe *pipe, size_t i)
+{
+	struct sync_slot *s = &pipe->slots[i];
+	plan_render_again(pipe->plan, &pipe->plan->slots[i], &s->bytes, &s->again, &s->errors);
+	pthread_mutex_lock(&pipe->lock);
+	s->ready = 1;
+	pthread_cond_broadcast(&pipe->changed);
+	pthread_mutex_unlock(&pipe->lock);
+}
+
+static void sync_worker(void *arg, size_t worker)
+{
+	(void)worker;
+	struct sync_pipe *pipe = arg;
+	for (;;) {
+		pthread_mutex_lock(&pipe->lock);
+		size_t i = sync_claim(pipe, 1);
+		pthread_mutex_unlock(&pipe->lock);
+		if (i == SIZE_MAX)
+			return;
+		sync_render_slot(pipe, i);
+	}
+}
+
+/* Writes customer i's files, from the bytes rendered again (by a worker, or here when
+ * no worker is ahead). -1 at the first failure. */
+static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t i, struct sync *s,
+			       struct error *err)
+{
+	struct sync_slot *slot = &pipe->slots[i];
+	struct plan_customer *c = &pipe->plan->slots[i];
+	pthread_mutex_lock(&pipe->lock);
+	int mine = !slot->claimed;
+	if (mine) {
+		/* no worker got here first: render it on this thread */
+		pipe->next = i + 1 > pipe->next ? i + 1 : pipe->next;
+		pipe->in_flight++;
+		slot->claimed = 1;
+	}
+	pthread_mutex_unlock(&pipe->lock);
+	if (mine)
+		sync_render_slot(pipe, i);
+	pthread_mutex_lock(&pipe->lock);
+	while (!slot->ready)
+		pthread_cond_wait(&pipe->changed, &pipe->lock);
+	pthread_mutex_unlock(&pipe->lock);
+	int rc = 0;
+	if (slot->errors.count) {
+		error_move(err, &slot->errors.items[0]);
+		rc = -1;
+	}
+	for (size_t j = 0; j < c->files.count && rc == 0; j++) {
+		const struct output_file *f = &c->files.items[j];
+		if (!pipe->actions[i][j])
+			continue;
+		if (j >= slot->again.count || strcmp(slot->again.items[j].path, f->path) != 0 ||
+		    !hash_equal(slot->again.items[j].hash, f->hash)) {
+			rc = error_set(err, NULL, 0, 0, "out/%s rendered differently the second time; this is a bug "
+				       "in stamp, and nothing more was written", f->path);
+		} else {
+			rc = outdir_write(od, f->path, slot->again.items[j].data, slot->again.items[j].len,
+					  pipe->actions[i][j] == SYNC_WRITE_CREATE, err);
+			if (rc == 0)
+				s->written++;
+		}
+	}
+	output_files_release(&slot->again);
+	arena_release(&slot->bytes);
+	error_list_release(&slot->errors);
+	pthread_mutex_lock(&pipe->lock);
+	pipe->in_flight--;
+	if (rc < 0)
+		pipe->stop = 1;
+	pthread_cond_broadcast(&pipe->changed);
+	pthread_mutex_unlock(&pipe->lock);
+	return rc;
+}
+
+static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct outdir *od, struct error *err)
+{
+	struct plan *p = pipe->plan;
+	struct pool pool;
+	pool_start(&pool, p->worker_count, sync_worker, pipe);
+	int rc = 0;
+	for (size_t i = 0; i < p->customers.count && rc == 0; i++)
+		if (pipe->writes[i])
+			rc = sync_write_customer(pipe, od, i, s, err);
+	pthread_mutex_lock(&pipe->lock);
+	pipe->stop = 1;
+	pthread_cond_broadcast(&pipe->changed);
+	pthread_mutex_unlock(&pipe->lock);
+	pool_join(&pool);
+	/* what workers rendered ahead and nobody wrote */
+	for (size_t i = 0; i < p->customers.count; i++) {
+		output_files_release(&pipe->slots[i].again);
+		arena_release(&pipe->slots[i].bytes);
+		error_list_release(&pipe->slots[i].errors);
+	}
+	return rc;
+}
+
+/* The new manifest: the plan's customers and files. */
+static void sync_format_manifest(const struct plan *p, struct buf *text)
+{
+	struct outmanifest next = { 0 };
+	next.version = (char *)STAMP_VERSION;
+	next.set_hash = p->outputs.set_hash;
+	next.customer_count = p->customers.count;
+	next.customers = alloc_check(calloc(p->customers.count ? p->customers.count : 1, sizeof *next.customers));
+	next.file_count = p->count;
+	next.files = alloc_check(calloc(p->count ? p->count : 1, sizeof *next.files));
+	for (size_t i = 0; i < p->customers.count; i++) {
+		next.customers[i].id = p->customers.items[i].id;
+		next.customers[i].input = p->slots[i].input;
+	}
+	for (size_t i = 0; i < p->count; i++) {
+		next.files[i].path = (char *)p->files[i].path;
+		next.files[i].owner = (char *)p->files[i].owner;
+		next.files[i].hash = p->files[i].hash;
+	}
+	outmanifest_format(&next, text);
+	free(next.customers);
+	free(next.files);
+}
+
+/* After a failure: the files this run created go again (the ones it replaced hold
+ * complete new content, which the next render recognises). */
+static void sync_undo(struct outdir *od, const char **created, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		struct error ignored = ERROR_INIT;
+		outdir_remove(od, created[i], &ignored);
+		error_clear(&ignored);
+	}
+}
+
+int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *err)
+{
+	od->replace_links = s->force;
+	size_t customers = p->customers.count;
+	struct sync_pipe pipe = { p, NULL, NULL, NULL, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+	pipe.actions = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.actions));
+	pipe.writes = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.writes));
+	pipe.slots = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.slots));
+	unsigned char *aggregate = alloc_check(calloc(p->aggregate_files.count + 1, 1));
+	const char **created = alloc_check(calloc(s->count + 1, sizeof *created));
+	size_t created_count = 0;
+	int rc = 0;
+
+	/* what each planned file needs */
+	for (size_t k = 0; k < s->count; k++) {
+		struct sync_item *item = &s->items[k];
+		if (item->planned == SIZE_MAX)
+			continue;
+		int act = item->state == SYNC_NEW ? SYNC_WRITE_CREATE : SYNC_WRITE_REPLACE;
+		if (item->state == SYNC_LINK && item->blocker)
+			act = SYNC_WRITE_CREATE; /* the directory is replaced: the file is new in it */
+		const struct plan_file *f = &p->files[item->planned];
+		if (act == SYNC_WRITE_CREATE)
+			created[created_count++] = f->path;
+		if (f->customer) {
+			size_t c = (size_t)(f->customer - p->slots);
+			if (!pipe.actions[c])
+				pipe.actions[c] = alloc_check(calloc(f->customer->files.count + 1, 1));
+			pipe.actions[c][f->rendered - f->customer->files.items] = (unsigned char)act;
+			pipe.writes[c]++;
+		} else {
+			aggregate[f->rendered - p->aggregate_files.items] = (unsigned char)act;
+		}
+	}
+	/* the journal first: a render that dies leaves new files the next one knows */
+	if (created_count)
+		rc = outdir_journal_write(od, created, created_count, err);
+	if (rc == 0)
+		rc = sync_write_customers(s, &pipe, od, err);
+	for (size_t i = 0; i < p->aggregate_files.count && rc == 0; i++) {
+		struct output_file *f = &p->aggregate_files.items[i];
+		if (!aggregate[i])
+			continue;
+		rc = outdir_write(od, f->path, f->data, f->len, aggregate[i] == SYNC_WRITE_CREATE, err);
+		if (rc == 0)
+			s->written++;
+	}
+	for (size_t k = 0; k < s->count && rc == 0; k++) {
+		enum sync_state state = s->items[k].state;
+		if (state == SYNC_PRUNE || state == SYNC_LEFTOVER || (state == SYNC_PRUNE_EDITED && s->force)) {
+			rc = outdir_remove(od, s->items[k].path, err);
+			if (rc == 0)
+				s->removed++;
+		}
+	}
+	if (rc == 0) {
+		sync_format_manifest(p, &s->manifest);
+		rc = outdir_commit(od, &s->manifest, err);
+	}
+	if (rc < 0 && !od->committed)
+		sync_undo(od, created, created_count);
+	for (size_t i = 0; i < customers; i++)
+		free(pipe.actions[i]);
+	free(pipe.actions);
+	free(pipe.writes);
+	free(pipe.slots);
+	free(aggregate);
+	free(created);
+	return rc;
+}
+
+/* ---- the operations ------------------------------------------------------------------ */
+
+static void sync_take_plan_errors(struct sync_report *r, struct plan *p, int rc)
+{
+	error_list_sort(&p->errors);
+	error_list_append(&r->problems, &p->errors);
+	r->status = rc < 0 ? 2 : 1;
+	r->invalid = rc > 0;
+	r->template_set_invalid = rc > 0 && !p->manifest;
+}
+
+static void sync_fail(struct sync_report *r, struct error *err)
+{
+	error_list_take(&r->problems, err);
+	r->status = 2;
+}
+
+int sync_render(const struct sync_options *o, struct sync_report *r)
+{
+	struct outdir od;
+	struct plan plan;
+	struct sync s = { 0 };
+	struct error err = ERROR_INIT;
+	int have_plan = 0;
+	if (outdir_open(&od, o->root_fd, &err) < 0 || outdir_lock(&od, &err) < 0) {
+		sync_fail(r, &err);
+		goto out;
+	}
+	if (od.reclaimed[0])
+		buf_printf(&r->notices, "stamp: removed a stale lock, out/" OUTDIR_LOCK ", left by %s, which is no "
+			   "longer running\n", od.reclaimed);
+	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force);
+	have_plan = 1;
+	r->customers = plan.customers.count;
+	if (rc != 0) {
+		sync_take_plan_errors(r, &plan, rc);
+		goto out;
+	}
+	if (plan.old_damage.message) {
+		struct buf where = BUF_INIT;
+		error_format(&plan.old_damage, &where, 0);
+		buf_printf(&r->notices, "stamp: %s\nstamp: rebuilding out/.stamp-manifest from every output\n",
+			   where.ptr);
+		buf_release(&where);
+	}
+	r->rendered = plan.changed;
+	r->files = plan.count;
+	if (plan_is_noop(&plan) && !od.journal_count) {
+		/* nothing to render, write or prune: the common case, kept cheap */
+		r->unchanged = plan.old.file_count;
+		if (o->want_manifest)
+			sync_format_manifest(&plan, &r->manifest);
+		goto out;
+	}
+	if (sync_classify_render(&s, &plan, &od, &err) < 0) {
+		sync_fail(r, &err);
+		goto out;
+	}
+	r->status = sync_problems(&s, &plan, 0, o->force, &r->problems);
+	if (r->status)
+		goto out;
+	if (sync_apply(&s, &plan, &od, &err) < 0) {
+		sync_fail(r, &err);
+		goto out;
+	}
+	if (plan.old_missing && s.counts[SYNC_FOREIGN])
+		buf_printf(&r->notices, "stamp: out/ had no manifest; %zu file%s that differed from %s rendering "
+			   "%s restored\n", s.counts[SYNC_FOREIGN], s.counts[SYNC_FOREIGN] == 1 ? "" : "s",
+			   s.counts[SYNC_FOREIGN] == 1 ? "its" : "their", s.counts[SYNC_FOREIGN] == 1 ? "was" : "were");
+	r->written = s.written;
+	r->removed = s.removed;
+	r->unchanged = plan.count - s.written;
+	buf_add(&r->manifest, s.manifest.ptr ? s.manifest.ptr : "", s.manifest.len);
+out:
+	memcpy(r->counts, s.counts, sizeof r->counts);
+	sync_release(&s);
+	if (have_plan)
+		plan_release(&plan);
+	outdir_close(&od);
+	error_clear(&err);
+	return r->status;
+}
+
+struct sync_scan_job {
+	const struct outdir *od;
+	struct outdir_scan scan;
+	struct error err;
+	int rc;
+};
+
+static void sync_scan_main(void *arg, size_t worker)
+{
+	(void)worker;
+	struct sync_scan_job *job = arg;
+	job->rc = outdir_scan(job->od, 2, &job->scan, &job->err);
+}
+
+int sync_check(const struct sync_options *o, struct sync_report *r)
+{
+	struct outdir od;
+	struct plan plan;
+	struct sync s = { 0 };
+	struct error err = ERROR_INIT;
+	if (outdir_open(&od, o->root_fd, &err) < 0 || outdir_journal_load(&od, &err) < 0) {
+		sync_fail(r, &err);
+		outdir_close(&od);
+		return r->status;
+	}
+	/* out/ is scanned on a thread of its own while the plan is built: on a no-op
+	 * check, the two take about as long as each other */
+	struct sync_scan_job job = { &od, { 0 }, ERROR_INIT, 0 };
+	struct pool pool;
+	pool_start(&pool, 1, sync_scan_main, &job);
+	if (!pool.started)
+		sync_scan_main(&job, 0);
+	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, 0);
+	pool_join(&pool);
+	r->customers = plan.customers.count;
+	r->files = plan.count;
+	if (rc != 0) {
+		sync_take_plan_errors(r, &plan, rc);
+	} else if (job.rc < 0) {
+		sync_fail(r, &job.err);
+	} else if (sync_classify_scan(&s, &plan, &od, &job.scan, &err) < 0) {
+		sync_fail(r, &err);
+	} else {
+		struct buf holder = BUF_INIT;
+		int lock = outdir_lock_state(&od, &holder);
+		if (lock) {
+			struct error e = ERROR_INIT;
+			error_set(&e, OUTDIR "/" OUTDIR_LOCK, 0, 0, lock == 1
+				  ? "is held by a stamp that is running (%s); run stamp check again when it is done"
+				  : "was left by a stamp that is no longer running (%s); run stamp render, which removes it",
+				  holder.ptr);
+			error_list_take(&r->problems, &e);
+		}
+		buf_release(&holder);
+		if (plan.old_damage.message) {
+			struct error e = ERROR_INIT;
+			error_move(&e, &plan.old_damage);
+			error_list_take(&r->problems, &e);
+		}
+		r->status = sync_problems(&s, &plan, 1, 0, &r->problems);
+		if (r->problems.count)
+			r->status = 1;
+		if (!r->problems.count && !plan_is_noop(&plan)) {
+			struct error stale = ERROR_INIT;
+			error_set(&stale, OUTDIR "/" OUTMANIFEST_NAME, 0, 0, "records an older render (%zu customer%s "
+				  "changed without changing a file); run stamp render", plan.changed,
+				  plan.changed == 1 ? "" : "s");
+			error_list_take(&r->problems, &stale);
+			s.counts[SYNC_REPLACE]++;
+			r->status = 1;
+		}
+		error_list_sort(&r->problems);
+	}
+	memcpy(r->counts, s.counts, sizeof r->counts);
+	outdir_scan_release(&job.scan);
+	error_clear(&job.err);
+	sync_release(&s);
+	plan_release(&plan);
+	outdir_close(&od);
+	error_clear(&err);
+	return r->status;
+}
+
+void sync_report_release(struct sync_report *r)
+{
+	error_list_release(&r->problems);
+	buf_release(&r->notices);
+	buf_release(&r->manifest);
+}

@@ -1,0 +1,70 @@
+/* The registry is a fixed array of pointers: no allocation in the handler, and a
+ * render never watches more than a handful of names at once (the lock, out/'s
+ * temporary directory, the one file being written, the new manifest). */
+#include "tempfile.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define TEMPFILE_SLOTS 16
+
+static struct tempfile *volatile tempfile_slots[TEMPFILE_SLOTS];
+
+void tempfile_remove_all(void)
+{
+	for (int i = TEMPFILE_SLOTS; i-- > 0;) {
+		struct tempfile *t = tempfile_slots[i];
+		if (!t || !t->active)
+			continue;
+		t->active = 0;
+		unlinkat(t->dirfd, t->name, t->is_dir ? AT_REMOVEDIR : 0);
+	}
+}
+
+static void tempfile_signal(int sig)
+{
+	tempfile_remove_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void tempfile_install(void)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = tempfile_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(signals[i], &sa, NULL);
+	}
+}
+
+int tempfile_watch(struct tempfile *t, int dirfd, const char *name, int is_dir)
+{
+	size_t n = strlen(name);
+	if (n >= TEMPFILE_NAME_MAX)
+		return -1;
+	t->active = 0;
+	t->dirfd = dirfd;
+	memcpy(t->name, name, n + 1);
+	t->is_dir = is_dir;
+	for (int i = 0; i < TEMPFILE_SLOTS; i++) {
+		if (!tempfile_slots[i]) {
+			t->slot = i;
+			tempfile_slots[i] = t;
+			t->active = 1;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void tempfile_forget(struct tempfile *t)
+{
+	t->active = 0;
+	if (t->slot >= 0 && t->slot < TEMPFILE_SLOTS && tempfile_slots[t->slot] == t)
+		tempfile_slots[t->slot] = NULL;
+	t->slot = -1;
+}

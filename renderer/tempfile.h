@@ -1,0 +1,35 @@
+/* tempfile: the files that must not outlive a failed run (the lock, temporaries, a new
+ * file half written), removed whatever ends the process: a return, a catchable signal
+ * (INT, TERM, HUP, PIPE: removed, then the signal is raised again, so the exit status
+ * is 128+signal as the shell sees it) or an allocation failure (alloc.h).
+ *
+ * This is process-wide state by nature, so it lives here alone. A struct tempfile is
+ * owned by its caller (it must stay put while registered); the registry only points at
+ * it. Register and unregister from one thread; the signal handler only reads, with
+ * async-signal-safe calls (unlinkat). Entries are removed newest first, so a directory
+ * registered before the files in it is removed after them. */
+#ifndef STAMP_TEMPFILE_H
+#define STAMP_TEMPFILE_H
+
+#include <signal.h>
+
+#define TEMPFILE_NAME_MAX 256
+
+struct tempfile {
+	int dirfd;
+	char name[TEMPFILE_NAME_MAX];
+	int is_dir;
+	volatile sig_atomic_t active;
+	int slot;
+};
+
+/* Installs the signal handlers (once, from main). */
+void tempfile_install(void);
+/* Starts watching dirfd/name; -1 when the name is too long or the registry full. */
+int tempfile_watch(struct tempfile *t, int dirfd, const char *name, int is_dir);
+/* Stops watching (the file stays, or was removed by the caller). */
+void tempfile_forget(struct tempfile *t);
+/* Removes every watched entry; safe in a signal handler. */
+void tempfile_remove_all(void);
+
+#endif
