@@ -4,6 +4,8 @@
  * (libyaml counts from 0; we report from 1). */
 #include "document.h"
 
+#include "alloc.h"
+
 #include "arena.h"
 #include "array.h"
 #include "buf.h"
@@ -268,7 +270,7 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 	struct document_loader l = { arena, file, err, NULL, 0, 0 };
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
-		return error_set(err, file, 0, 0, "cannot initialise the YAML parser");
+		alloc_failed(); /* its only failure is an allocation */
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 
 	struct value *result = NULL;
@@ -277,6 +279,8 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 	for (;;) {
 		yaml_event_t ev;
 		if (!yaml_parser_parse(&parser, &ev)) {
+			if (parser.error == YAML_MEMORY_ERROR)
+				alloc_failed(); /* not the document's fault: never a YAML diagnostic */
 			yaml_mark_t mark = parser.problem_mark;
 			if (parser.error == YAML_READER_ERROR) {
 				/* the reader reports a byte offset, not a line */

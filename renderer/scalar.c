@@ -71,7 +71,8 @@ static void scalar_init(void)
 {
 	scalar_core_regex = scalar_compile(scalar_core_pattern);
 	scalar_yaml11_regex = scalar_compile(scalar_yaml11_pattern);
-	pthread_key_create(&scalar_match_key, scalar_free_match);
+	if (pthread_key_create(&scalar_match_key, scalar_free_match) != 0)
+		alloc_failed(); /* out of thread-specific keys: a process limit */
 }
 
 static pcre2_match_data *scalar_match_data(void)
@@ -82,7 +83,8 @@ static pcre2_match_data *scalar_match_data(void)
 		md = pcre2_match_data_create(10, NULL);
 		if (!md)
 			alloc_failed();
-		pthread_setspecific(scalar_match_key, md);
+		if (pthread_setspecific(scalar_match_key, md) != 0)
+			alloc_failed();
 	}
 	return md;
 }
@@ -92,8 +94,10 @@ static int scalar_match(pcre2_code *const *re, const char *s, size_t len)
 {
 	pcre2_match_data *md = scalar_match_data(); /* compiles the regexes on first use */
 	int rc = pcre2_match(*re, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-	if (rc < 0)
+	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
+	if (rc < 0)
+		alloc_failed(); /* out of memory or a limit: never taken for "no match" */
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 	for (int g = 1; g < rc; g++)
 		if (ov[2 * g] != PCRE2_UNSET)

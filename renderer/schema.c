@@ -71,6 +71,8 @@ static void *schema_regex(struct schema_compiler *c, const struct value *v, cons
 	PCRE2_SIZE offset;
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->as.string.ptr, v->as.string.len, PCRE2_UTF, &code,
 				       &offset, NULL);
+	if (!re && code == PCRE2_ERROR_HEAP_FAILED)
+		alloc_failed();
 	if (!re) {
 		PCRE2_UCHAR message[256];
 		pcre2_get_error_message(code, message, sizeof message);
@@ -369,7 +371,10 @@ static void schema_path_key(struct buf *path, const struct value *k)
  * pattern (a match that does not fit the ovector still returns 0). */
 static int schema_match(struct schema_run *run, void *re, const char *s, size_t len)
 {
-	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, run->match, NULL) >= 0;
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, run->match, NULL);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+		alloc_failed(); /* out of memory or a limit: never a "does not match" diagnostic */
+	return rc >= 0;
 }
 
 static int schema_render(struct schema_run *run, const struct tmpl *t, const struct schema *s,

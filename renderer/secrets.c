@@ -38,6 +38,8 @@ static int secrets_add(struct secrets *s, const char *name, const char *pattern,
 	int code;
 	PCRE2_SIZE offset;
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF, &code, &offset, NULL);
+	if (!re && code == PCRE2_ERROR_HEAP_FAILED)
+		alloc_failed();
 	if (!re) {
 		PCRE2_UCHAR message[256];
 		pcre2_get_error_message(code, message, sizeof message);
@@ -110,9 +112,13 @@ void secrets_release(struct secrets *s)
  * match with too small an ovector still returns 0, not an error. */
 static const char *secrets_match(const struct secrets *s, void *md, const char *str, size_t len)
 {
-	for (size_t i = 0; i < s->count; i++)
-		if (pcre2_match(s->rules[i].regex, (PCRE2_SPTR)str, len, 0, 0, md, NULL) >= 0)
+	for (size_t i = 0; i < s->count; i++) {
+		int rc = pcre2_match(s->rules[i].regex, (PCRE2_SPTR)str, len, 0, 0, md, NULL);
+		if (rc >= 0)
 			return s->rules[i].name;
+		if (rc != PCRE2_ERROR_NOMATCH)
+			alloc_failed(); /* a secret must never pass for want of memory */
+	}
 	return NULL;
 }
 

@@ -195,10 +195,9 @@ static void sync_message(const struct sync_item *item, const struct plan *p, int
 			   "overwrite it", for_check ? " and differs from its rendering" : "");
 		break;
 	case SYNC_LINK:
-		if (item->blocker)
-			buf_printf(m, "cannot be written: out/%s is a symbolic link or a file where stamp needs a "
-				   "directory, and stamp never writes through a link; remove it, or run stamp render "
-				   "--force to replace it", item->blocker);
+		if (item->blocker) /* reported at the directory, once (see sync_problems) */
+			buf_printf(m, "is a symbolic link or a file where stamp needs a directory, and stamp never "
+				   "writes through a link; remove it, or run stamp render --force to replace it");
 		else
 			buf_printf(m, "is a symbolic link or not a regular file, and stamp never writes through a "
 				   "link; remove it, or run stamp render --force to replace it");
@@ -257,9 +256,10 @@ int sync_problems(const struct sync *s, const struct plan *p, int for_check, int
 			status = 1;
 		struct buf message = BUF_INIT;
 		sync_message(item, p, for_check, &message);
-		sync_report(out, item->path, message.ptr);
+		sync_report(out, item->blocker ? item->blocker : item->path, message.ptr);
 		buf_release(&message);
 	}
+	error_list_sort(out); /* in path order; a directory in the way of many files once */
 	return status;
 }
 
@@ -569,11 +569,14 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 		goto out;
 	}
 	if (plan.old_damage.message) {
-		struct buf where = BUF_INIT;
-		error_format(&plan.old_damage, &where, 0);
-		buf_printf(&r->notices, "stamp: %s\nstamp: rebuilding out/.stamp-manifest from every output\n",
-			   where.ptr);
-		buf_release(&where);
+		const struct error *d = &plan.old_damage;
+		const char *tail = strstr(d->message, "; the manifest is damaged");
+		buf_printf(&r->notices, "%s", d->file);
+		if (d->line)
+			buf_printf(&r->notices, ":%u:%u", d->line, d->col);
+		buf_printf(&r->notices, ": warning: %.*s; the manifest is damaged: this render rebuilds it from every "
+			   "output and removes nothing it names\n", tail ? (int)(tail - d->message) : (int)strlen(d->message),
+			   d->message);
 	}
 	r->rendered = plan.changed;
 	r->files = plan.count;

@@ -31,6 +31,9 @@ static void tempfile_signal(int sig)
 
 void tempfile_install(void)
 {
+	/* past a file size limit, write() then fails with EFBIG, which is reported like
+	 * any other write error, instead of the process dying of SIGXFSZ mid-render */
+	signal(SIGXFSZ, SIG_IGN);
 	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
 		struct sigaction sa;
