@@ -23,7 +23,7 @@ SPEC_BIN := $(BUILD)/tests/spec_runner
 BENCH_BIN := $(BUILD)/bench/bench_engine
 BENCH_RENDER_BIN := $(BUILD)/bench/bench_render
 
-.PHONY: all deps test test-build bench fuzz install install-hooks render check diff clean
+.PHONY: all deps test test-build bench fuzz install install-hooks render check diff clean FORCE
 all: $(BIN)
 
 # Flags come from pkg-config once the dependencies are there; make builds this file
@@ -79,6 +79,12 @@ $(BENCH_RENDER_BIN): $(BUILD)/bench/bench_render.o
 
 .SECONDARY:
 
+build/baseline/build/stamp: FORCE
+	@rm -rf build/baseline && mkdir -p build/baseline
+	@git archive $(BENCH_BASELINE) | tar -x -C build/baseline
+	@$(MAKE) --no-print-directory -C build/baseline >/dev/null
+FORCE:
+
 test-build: $(BIN) $(UNIT_BIN) $(SPEC_BIN)
 
 # Two passes over the same suites; the last line of output is the total.
@@ -90,23 +96,34 @@ test:
 	@sh tests/run.sh build build/asan
 
 # BENCH_SCALE=full adds the one run at 100,000 customers (about 6 GB of files).
+# BENCH_BASELINE=REV builds revision REV into build/baseline and measures its renders
+# alternating with this build's, in the same run.
 BENCH_RUNS ?= 5
-bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN)
+BENCH_BASELINE ?=
+BASELINE_BIN := $(if $(BENCH_BASELINE),build/baseline/build/stamp)
+bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN) $(BASELINE_BIN)
 	@$(BENCH_BIN)
-	@$(BENCH_RENDER_BIN) $(BIN) templates 1000 $(BENCH_RUNS)
-	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS)
+	@$(BENCH_RENDER_BIN) $(BIN) templates 1000 $(BENCH_RUNS) $(BASELINE_BIN)
+	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS) $(BASELINE_BIN)
 	@if [ "$(BENCH_SCALE)" = full ]; then $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
 	@sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 1000 10000 $(BENCH_RUNS)
 
-# Coverage-guided fuzzing of the template compiler, renderer and loader (clang's
-# libFuzzer); FUZZ_SECONDS bounds the run.
+# Coverage-guided fuzzing (clang's libFuzzer): the template compiler, renderer and
+# loader, and the out/ manifest parser. FUZZ_SECONDS bounds each target's run;
+# FUZZ_TARGET=name runs one.
 FUZZ_SECONDS ?= 60
-fuzz:
-	@sh scripts/deps.sh
-	@mkdir -p build/fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Irenderer $(PKG_CFLAGS) -pthread \
-		tests/fuzz/fuzz_template.c $(SRC) -o build/fuzz/fuzz_template $(PKG_LIBS) -lm
-	build/fuzz/fuzz_template -max_total_time=$(FUZZ_SECONDS) -max_len=1024 build/fuzz/corpus
+FUZZ_TARGETS := template outmanifest
+FUZZ_TARGET ?= $(FUZZ_TARGETS)
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(STAMP_CFLAGS)
+fuzz: $(BUILD)/config.mk
+	@mkdir -p build/fuzz
+	@for t in $(FUZZ_TARGET); do \
+		mkdir -p build/fuzz/corpus-$$t; \
+		[ -d tests/fuzz/corpus-$$t ] && cp tests/fuzz/corpus-$$t/* build/fuzz/corpus-$$t/; \
+		echo "  FUZZ	$$t"; \
+		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c $(SRC) -o build/fuzz/fuzz_$$t $(PKG_LIBS) -lm || exit 1; \
+		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$$t || exit 1; \
+	done
 
 render: $(BIN)
 	@$(BIN) render

@@ -1,8 +1,16 @@
 /* make bench, part two: stamp render at scale, against the floor of a plain C loop that
  * creates the same files with the same sizes, measured in the same run.
  *
- *   bench_render STAMP REPO_TEMPLATES N RUNS
+ *   bench_render STAMP REPO_TEMPLATES N RUNS [BASELINE_STAMP]
  *   bench_render --generate DIR N     (only the N specs, into DIR/customers)
+ *
+ * With BASELINE_STAMP (another build of stamp, e.g. the commit before a change), its
+ * cold, no-op and one-changed renders alternate with this one's, on the same disk.
+ *
+ * Floors for how out/ is written, same run: new files created in place against the
+ * same files written to a temporary name and renamed (what stamp does for a replaced
+ * file), and what making them durable costs: one syncfs() at the end against an
+ * fsync() per file (timed on the first 1,000 files, and scaled).
  *
  * Generates N customers shaped like customers/ (generator below), then reports medians
  * of RUNS runs of: a cold render into an empty out/, a no-op render, a render after one
@@ -161,13 +169,16 @@ static void read_sizes(const char *repo, struct sizes *s)
 }
 
 /* The floor: the same files, same sizes, same directories, made by a plain loop. */
-static double floor_run(const char *dir, const struct sizes *s)
+enum floor_mode { FLOOR_IN_PLACE, FLOOR_RENAME, FLOOR_FSYNC };
+
+static double floor_run(const char *dir, const struct sizes *s, enum floor_mode mode, size_t limit)
 {
 	static char data[1 << 16];
 	memset(data, 'x', sizeof data);
-	char path[4096];
+	char path[4096], temp[4096];
+	fmt(temp, sizeof temp, "%s/.tmp", dir);
 	double start = now();
-	for (size_t i = 0; i < s->count; i++) {
+	for (size_t i = 0; i < s->count && i < limit; i++) {
 		fmt(path, sizeof path, "%s/%s", dir, s->paths[i]);
 		for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
 			*p = 0;
@@ -175,8 +186,31 @@ static double floor_run(const char *dir, const struct sizes *s)
 			*p = '/';
 		}
 		size_t len = s->bytes[i] < sizeof data ? s->bytes[i] : sizeof data;
-		write_file(path, data, len);
+		if (mode == FLOOR_IN_PLACE) {
+			write_file(path, data, len);
+		} else if (mode == FLOOR_RENAME) {
+			write_file(temp, data, len);
+			if (rename(temp, path) < 0)
+				die(path);
+		} else {
+			int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+			if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0)
+				die(path);
+		}
 	}
+	return now() - start;
+}
+
+/* One syncfs of the filesystem dir is on, timed. */
+static double sync_run(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		die(dir);
+	double start = now();
+	if (syncfs(fd) < 0)
+		die("syncfs");
+	close(fd);
 	return now() - start;
 }
 
@@ -261,12 +295,12 @@ int main(int argc, char **argv)
 		generate(argv[2], atoi(argv[3]));
 		return 0;
 	}
-	if (argc != 5) {
-		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS\n"
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS [BASELINE_STAMP]\n"
 				"       bench_render --generate DIR N\n");
 		return 2;
 	}
-	const char *stamp = argv[1], *templates = argv[2];
+	const char *stamp = argv[1], *templates = argv[2], *baseline = argc == 6 ? argv[5] : NULL;
 	int n = atoi(argv[3]), runs = atoi(argv[4]);
 	char base[] = "/tmp/stamp-bench-XXXXXX";
 	if (!mkdtemp(base))
@@ -279,8 +313,11 @@ int main(int argc, char **argv)
 	run(command, NULL);
 
 	double cold[32], floor_s[32], parse[32], noop[32], one[32], tmpl[32];
+	double base_cold[32], base_noop[32], base_one[32], renamed[32], synced[32], fsynced[32];
 	long rss, peak = 0;
-	char last[4096] = "";
+	char last[4096] = "", base_last[4096] = "";
+	if (runs > 32)
+		runs = 32;
 	/* the floor needs the sizes of a real rendering: one untimed render first */
 	char first[4096];
 	fmt(first, sizeof first, "%s/sizes", base);
@@ -300,15 +337,36 @@ int main(int argc, char **argv)
 		cold[r] = run(command, &rss);
 		peak = rss > peak ? rss : peak;
 		fmt(last, sizeof last, "%s", dir);
+		if (baseline) {
+			fmt(dir, sizeof dir, "%s/base%d", base, r);
+			fmt(command, sizeof command, "mkdir '%s' && cp -R '%s/templates' '%s/customers' '%s/'",
+			    dir, repo, repo, dir);
+			run(command, NULL);
+			fmt(command, sizeof command, "'%s' -C '%s' -q render", baseline, dir);
+			base_cold[r] = run(command, NULL);
+			fmt(base_last, sizeof base_last, "%s", dir);
+		}
 		fmt(dir, sizeof dir, "%s/floor%d", base, r);
 		mkdir(dir, 0777);
-		floor_s[r] = floor_run(dir, &sizes);
+		floor_s[r] = floor_run(dir, &sizes, FLOOR_IN_PLACE, (size_t)-1);
+		synced[r] = sync_run(dir);
+		fmt(dir, sizeof dir, "%s/renamed%d", base, r);
+		mkdir(dir, 0777);
+		renamed[r] = floor_run(dir, &sizes, FLOOR_RENAME, (size_t)-1);
+		sync_run(dir);
+		fmt(dir, sizeof dir, "%s/fsynced%d", base, r);
+		mkdir(dir, 0777);
+		fsynced[r] = floor_run(dir, &sizes, FLOOR_FSYNC, 1000);
 		parse[r] = parse_run(first, &sizes);
 	}
 	for (int r = 0; r < runs; r++) {
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
 		noop[r] = run(command, &rss);
 		peak = rss > peak ? rss : peak;
+		if (baseline) {
+			fmt(command, sizeof command, "'%s' -C '%s' -q render", baseline, base_last);
+			base_noop[r] = run(command, NULL);
+		}
 	}
 	for (int r = 0; r < runs; r++) {
 		fmt(command, sizeof command, "sed -i 's/LOG_LEVEL: .*/LOG_LEVEL: run%d/' '%s/customers/c%06d.yaml'",
@@ -317,6 +375,13 @@ int main(int argc, char **argv)
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
 		one[r] = run(command, &rss);
 		peak = rss > peak ? rss : peak;
+		if (baseline) {
+			fmt(command, sizeof command, "sed -i 's/LOG_LEVEL: .*/LOG_LEVEL: run%d/' '%s/customers/c%06d.yaml'",
+			    r, base_last, n / 2);
+			run(command, NULL);
+			fmt(command, sizeof command, "'%s' -C '%s' -q render", baseline, base_last);
+			base_one[r] = run(command, NULL);
+		}
 	}
 	for (int r = 0; r < runs; r++) {
 		fmt(command, sizeof command, "echo '# run %d' >> '%s/templates/customer/service.yaml'", r, last);
@@ -337,6 +402,18 @@ int main(int argc, char **argv)
 	printf("  one customer changed %8.3f s\n", median(one, runs));
 	printf("  one template changed %8.3f s\n", median(tmpl, runs));
 	printf("  peak RSS             %8.1f MiB\n", (double)peak / 1024.0);
+	double fsync_file = median(fsynced, runs) / (double)(sizes.count < 1000 ? sizes.count : 1000);
+	printf("  writing out/ (floors): in place %.3f s, temporary + rename %.3f s (%.2fx); durable: one syncfs "
+	       "%.3f s, an fsync per file %.2f ms each, %.1f s for all %zu\n", f, median(renamed, runs),
+	       median(renamed, runs) / f, median(synced, runs), fsync_file * 1e3, fsync_file * (double)sizes.count,
+	       sizes.count);
+	if (baseline) {
+		double bc = median(base_cold, runs), bn = median(base_noop, runs), bo = median(base_one, runs);
+		printf("  baseline %s, same run:\n", baseline);
+		printf("    cold render        %8.3f s   (this build %.2fx)\n", bc, c / bc);
+		printf("    no-op render       %8.3f s   (this build %.2fx)\n", bn, median(noop, runs) / bn);
+		printf("    one changed        %8.3f s   (this build %.2fx)\n", bo, median(one, runs) / bo);
+	}
 	fflush(stdout);
 	fmt(command, sizeof command, "rm -rf '%s'", base);
 	run(command, NULL);

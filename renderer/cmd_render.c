@@ -17,11 +17,6 @@ int render_out(const struct cli *cli, const struct cli_repository *repo, int for
 	if (status == CLI_INVALID)
 		fprintf(stderr, "stamp: %zu error%s; nothing was written\n", r.problems.count,
 			r.problems.count == 1 ? "" : "s");
-	else if (status == CLI_USAGE && r.counts[SYNC_LINK])
-		fprintf(stderr, "stamp: nothing was written\n");
-	else if (status == CLI_USAGE && !r.invalid && r.customers)
-		fprintf(stderr, "stamp: the render stopped; out/ holds old or new files, never half files, and "
-			"the next stamp render completes it\n");
 	else if (status == CLI_OK && !cli->quiet)
 		printf("%zu customer%s (%zu rendered): %zu file%s written, %zu unchanged, %zu removed\n", r.customers,
 		       r.customers == 1 ? "" : "s", r.rendered, r.written, r.written == 1 ? "" : "s", r.unchanged,

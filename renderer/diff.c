@@ -38,14 +38,14 @@ static int diff_side_load(struct diff_side *s, const struct source *src, int job
 		return 0; /* nothing rendered on this side */
 	s->manifest = manifest_load(src, MANIFEST_PATH, errors);
 	if (!s->manifest)
-		return 1;
+		return error_list_environment(errors) ? -1 : 1;
 	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
 	if (!s->have_outputs)
-		return 1;
+		return error_list_environment(errors) ? -1 : 1;
 	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL);
 	error_list_append(errors, &s->customers.errors);
 	s->loaded = rc == 0;
-	return rc < 0 ? -1 : rc;
+	return rc < 0 || error_list_environment(errors) ? -1 : rc;
 }
 
 static void diff_side_release(struct diff_side *s)

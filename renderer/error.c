@@ -49,6 +49,21 @@ void error_clear(struct error *err)
 	free(err->message);
 	err->file = err->message = NULL;
 	err->line = err->col = 0;
+	err->environment = 0;
+}
+
+int error_environment(struct error *err)
+{
+	err->environment = 1;
+	return -1;
+}
+
+int error_list_environment(const struct error_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].environment)
+			return 1;
+	return 0;
 }
 
 void error_move(struct error *dst, struct error *src)
@@ -57,6 +72,7 @@ void error_move(struct error *dst, struct error *src)
 	*dst = *src;
 	src->file = src->message = NULL;
 	src->line = src->col = 0;
+	src->environment = 0;
 }
 
 void error_format(const struct error *err, struct buf *out, int color)
@@ -83,6 +99,7 @@ void error_list_take(struct error_list *list, struct error *err)
 	list->count++;
 	err->file = err->message = NULL;
 	err->line = err->col = 0;
+	err->environment = 0;
 }
 
 void error_list_append(struct error_list *dst, struct error_list *src)

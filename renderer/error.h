@@ -18,14 +18,17 @@ struct error {
 	unsigned line;
 	unsigned col;
 	char *message;
+	int environment; /* the system failed (I/O, a limit), not the input: exit 2 */
 };
 
-#define ERROR_INIT { NULL, 0, 0, NULL }
+#define ERROR_INIT { NULL, 0, 0, NULL, 0 }
 
 /* Sets err (replacing what it held) and returns -1, so callers can `return error_set(...)`. */
 int error_set(struct error *err, const char *file, unsigned line, unsigned col,
 	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void error_clear(struct error *err);
+/* Marks err as an environment failure (an unreadable file, a limit) and returns -1. */
+int error_environment(struct error *err);
 /* Moves src into dst (dst's old contents are freed, src ends empty). */
 void error_move(struct error *dst, struct error *src);
 /* "file:line:col: error: message" (parts that are unknown are left out). */
@@ -44,6 +47,8 @@ void error_list_take(struct error_list *list, struct error *err); /* err ends em
 void error_list_append(struct error_list *dst, struct error_list *src);
 void error_list_sort(struct error_list *list); /* by file, line, column; stable; drops repeats */
 void error_list_release(struct error_list *list);
+/* 1 when any error of the list is an environment failure. */
+int error_list_environment(const struct error_list *list);
 
 /* Appends s to out with every byte that is not printable written as an escape
  * (\n, \t, \xNN, and invalid UTF-8 as \xNN), so a diagnostic never carries a raw

@@ -543,25 +543,40 @@ int outdir_remove(struct outdir *od, const char *path, struct error *err)
 	if (rc < 0)
 		return -1;
 	od->wrote = 1;
-	if (unlinkat(od->writer.fd, name, 0) < 0 && errno != ENOENT)
-		return outdir_fail(err, path, "cannot remove", errno);
-	/* the directories left empty go too, deepest first, up to out/ itself */
+	int absent = 0;
+	if (unlinkat(od->writer.fd, name, 0) < 0) {
+		if (errno != ENOENT)
+			return outdir_fail(err, path, "cannot remove", errno);
+		absent = 1;
+	}
+	/* the directories left empty go too, deepest first, up to out/ itself; a directory
+	 * that is not empty stops it, any other failure is reported */
 	while (dir_len) {
 		size_t cut = dir_len;
 		while (cut && path[cut - 1] != '/')
 			cut--;
-		struct buf segment = BUF_INIT;
-		buf_add(&segment, path + cut, dir_len - cut);
-		int gone = outdir_walk(od, &od->writer, path, cut ? cut - 1 : 0, 0, 0, NULL, err) == 0 &&
-			   unlinkat(od->writer.fd, segment.ptr, AT_REMOVEDIR) == 0;
-		buf_release(&segment);
-		error_clear(err);
-		if (!gone)
+		char segment[256];
+		snprintf(segment, sizeof segment, "%.*s", (int)(dir_len - cut), path + cut);
+		int rc = outdir_walk(od, &od->writer, path, cut ? cut - 1 : 0, 0, 0, NULL, err);
+		if (rc == 1)
 			break;
+		if (rc < 0)
+			return -1;
+		if (unlinkat(od->writer.fd, segment, AT_REMOVEDIR) < 0) {
+			if (errno == ENOTEMPTY || errno == EEXIST)
+				break;
+			if (errno != ENOENT) {
+				struct buf shown = BUF_INIT;
+				buf_add(&shown, path, dir_len);
+				outdir_fail(err, shown.ptr, "cannot remove the empty directory", errno);
+				buf_release(&shown);
+				return -1;
+			}
+		}
 		dir_len = cut ? cut - 1 : 0;
 	}
 	outdir_cursor_release(&od->writer);
-	return 0;
+	return absent;
 }
 
 /* ---- the journal --------------------------------------------------------------------- */
@@ -625,6 +640,11 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 	for (size_t i = 0; i < count; i++)
 		buf_printf(&text, "%s\n", paths[i]);
 	int fd = openat(od->tmp_fd, "pending", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd >= 0 && tempfile_watch(&od->current, od->tmp_fd, "pending", 0) < 0) {
+		close(fd);
+		fd = -1;
+		errno = EMFILE;
+	}
 	int rc = fd < 0 ? -1 : outdir_write_all(fd, text.ptr ? text.ptr : "", text.len);
 	int e = errno;
 	if (fd >= 0 && rc == 0 && fsync(fd) < 0) {
@@ -643,6 +663,7 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 		unlinkat(od->tmp_fd, "pending", 0);
 	else
 		od->wrote = 1;
+	tempfile_forget(&od->current);
 	buf_release(&text);
 	return rc < 0 ? outdir_fail(err, OUTDIR_PENDING, "cannot write", e) : 0;
 }
@@ -686,6 +707,11 @@ int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
 	int fd = openat(od->tmp_fd, "manifest", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
 	if (fd < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot write", errno);
+	if (tempfile_watch(&od->current, od->tmp_fd, "manifest", 0) < 0) {
+		close(fd);
+		unlinkat(od->tmp_fd, "manifest", 0);
+		return outdir_error(err, ".stamp-manifest", "cannot be watched for cleanup%s", "");
+	}
 	int rc = outdir_write_all(fd, text->ptr ? text->ptr : "", text->len);
 	int e = errno;
 	if (rc == 0 && fsync(fd) < 0) {
@@ -702,8 +728,10 @@ int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
 	}
 	if (rc < 0) {
 		unlinkat(od->tmp_fd, "manifest", 0);
+		tempfile_forget(&od->current);
 		return outdir_fail(err, ".stamp-manifest", "cannot write", e);
 	}
+	tempfile_forget(&od->current);
 	od->wrote = 1;
 	od->committed = 1;
 	if (unlinkat(od->fd, OUTDIR_PENDING, 0) < 0 && errno != ENOENT)

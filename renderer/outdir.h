@@ -102,7 +102,8 @@ void outdir_cursor_release(struct outdir_cursor *c);
 /* Writes out/<path> (locked): create in place (is_new) or replace through a temporary. */
 int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err);
-/* Removes out/<path> and the directories it leaves empty (locked). */
+/* Removes out/<path> and the directories it leaves empty (locked): 0 removed, 1 it was
+ * not there (its empty directories still go), -1 on failure. */
 int outdir_remove(struct outdir *od, const char *path, struct error *err);
 
 /* The pending journal: written before the first new file is created; holds the new

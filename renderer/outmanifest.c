@@ -9,13 +9,14 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "customers.h"
 #include "error.h"
 #include "outpath.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* An id or owner: printable, no blank (the fields are blank-separated). */
+/* The version: printable, no blank (the fields are blank-separated). */
 static int outmanifest_word_ok(const char *s)
 {
 	if (!*s)
@@ -56,7 +57,7 @@ static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, un
 			return "is not 'customer <id> <hash>'";
 		hash[-1] = 0;
 		c->id = p + 9;
-		if (!outmanifest_word_ok(c->id))
+		if (!customers_valid_id(c->id, strlen(c->id)))
 			return "has a malformed customer id";
 		return hash_parse(hash, HASH_HEX_LEN, &c->input) < 0 ? "has a malformed hash" : NULL;
 	}
@@ -71,7 +72,7 @@ static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, un
 		*space = 0;
 		f->owner = owner;
 		f->path = space + 1;
-		if (!outmanifest_word_ok(owner))
+		if (strcmp(owner, "-") != 0 && !customers_valid_id(owner, strlen(owner)))
 			return "has a malformed owner";
 		const char *problem = outpath_problem(f->path, strlen(f->path));
 		if (problem)
@@ -112,7 +113,7 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 	if (!problem && (!m->version || line < 3))
 		problem = "ends before its version and set lines";
 	if (problem) {
-		error_set(err, name, line, 1, "%s; the manifest is damaged, and the next stamp render rebuilds it",
+		error_set(err, name, line, 1, "%s; the manifest is damaged: run stamp render, which rebuilds it",
 			  problem);
 		outmanifest_release(m);
 		return -1;
@@ -126,7 +127,7 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 		if (strcmp(m->customers[i - 1].id, m->customers[i].id) == 0)
 			problem = "names a customer twice";
 	if (problem) {
-		error_set(err, name, 0, 0, "%s; the manifest is damaged, and the next stamp render rebuilds it",
+		error_set(err, name, 0, 0, "%s; the manifest is damaged: run stamp render, which rebuilds it",
 			  problem);
 		outmanifest_release(m);
 		return -1;

@@ -39,13 +39,16 @@ static int output_compare_names(const void *a, const void *b)
 /* Every regular file under dir, sorted, into the hash: any change to the set (a
  * template, a partial, the manifest) changes it. Paths enter the hash relative to the
  * repository root, so the same set hashes the same from the working tree or a revision. */
-static void output_hash_tree(struct hash_state *state, const struct source *src, const char *dir)
+static void output_hash_tree(struct hash_state *state, const struct source *src, const char *dir,
+			     struct error_list *errors)
 {
 	char **names = NULL;
 	size_t n = 0;
 	struct error err = ERROR_INIT;
+	/* a file left out would make a changed set hash as the old one: every failure to
+	 * read is reported */
 	if (src->ops->list(src, dir, &names, &n, &err) < 0) {
-		error_clear(&err);
+		error_list_take(errors, &err);
 		return;
 	}
 	if (n)
@@ -55,12 +58,15 @@ static void output_hash_tree(struct hash_state *state, const struct source *src,
 		buf_printf(&path, "%s/%s", dir, names[i]);
 		enum source_kind kind = src->ops->kind(src, path.ptr);
 		if (kind == SOURCE_DIR) {
-			output_hash_tree(state, src, path.ptr);
+			output_hash_tree(state, src, path.ptr, errors);
 		} else if (kind == SOURCE_FILE || kind == SOURCE_LINK) {
 			struct buf content = BUF_INIT;
-			if (src->ops->read(src, path.ptr, 0, &content, &err) == SOURCE_OK) {
+			enum source_status status = src->ops->read(src, path.ptr, 0, &content, &err);
+			if (status == SOURCE_OK) {
 				hash_add(state, path.ptr, path.len);
 				hash_add(state, content.ptr ? content.ptr : "", content.len);
+			} else if (status == SOURCE_FAILED && err.environment) {
+				error_list_take(errors, &err);
 			}
 			error_clear(&err);
 			buf_release(&content);
@@ -114,7 +120,7 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 	size_t before = errors->count;
 	struct hash_state *state = hash_begin();
 	hash_add(state, STAMP_VERSION, strlen(STAMP_VERSION));
-	output_hash_tree(state, src, OUTPUT_TEMPLATES);
+	output_hash_tree(state, src, OUTPUT_TEMPLATES, errors);
 	os->set_hash = hash_end(state);
 
 	const struct value *list = m->outputs;
@@ -172,8 +178,11 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 			output_report(errors, template, "outputs.%s.template: must be a path inside templates/%s",
 				      d->name, "");
 		} else if (src->ops->read(src, relative.ptr, TMPL_MAX_SOURCE, &source, &unread) != SOURCE_OK) {
-			output_report(errors, template, "outputs.%s.template: cannot read templates/%s",
-				      d->name, d->template_path);
+			if (unread.environment)
+				error_list_take(errors, &unread);
+			else
+				output_report(errors, template, "outputs.%s.template: cannot read templates/%s",
+					      d->name, d->template_path);
 		} else if (tmpl_compile(os->sets[d->format], file.ptr, source.ptr, source.len, &d->template, &err) < 0) {
 			error_list_take(errors, &err);
 		}

@@ -162,23 +162,30 @@ static int plan_read_old(struct plan *p, const struct outdir *od)
 	return 0;
 }
 
+/* With errors: 1 when they are all the input's, -1 when the system failed too (an
+ * unreadable file must not pass for an invalid one). */
+static int plan_status(const struct plan *p)
+{
+	return error_list_environment(&p->errors) ? -1 : 1;
+}
+
 static int plan_load(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int force)
 {
 	memset(p, 0, sizeof *p);
 	p->aggregate_arena = (struct arena)ARENA_INIT;
 	p->manifest = manifest_load(src, MANIFEST_PATH, &p->errors);
 	if (!p->manifest)
-		return 1;
+		return plan_status(p);
 	p->have_outputs = output_set_load(&p->outputs, p->manifest, src, &p->errors) == 0;
 	if (!p->have_outputs)
-		return 1;
+		return plan_status(p);
 	if (plan_read_old(p, od) < 0)
 		return -1;
 	p->full = force || p->old_missing || p->old_damage.message;
 	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);
-		return rc < 0 ? -1 : 1;
+		return rc < 0 ? -1 : plan_status(p);
 	}
 	p->slots = calloc(p->customers.count ? p->customers.count : 1, sizeof *p->slots);
 	if (!p->slots)
@@ -226,7 +233,7 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
 	}
 	if (p->errors.count)
-		return 1;
+		return plan_status(p);
 
 	/* the new tree: the files rendered now, merged with the files that stay */
 	struct plan_list rendered = { 0 }, stay = { 0 }, all = { 0 };

@@ -23,6 +23,16 @@ void source_name(const struct source *s, const char *path, struct buf *out)
 	buf_printf(out, "%s%s", s->label, path);
 }
 
+/* A file that is not there, or a link that leads nowhere, is the input's problem; any
+ * other failure (EIO, EMFILE, EACCES, ENOMEM) is the system's, and must not pass for
+ * an invalid spec. */
+static int source_failed(struct error *err, int e)
+{
+	if (e != ENOENT && e != ENOTDIR && e != ELOOP)
+		error_environment(err);
+	return -1;
+}
+
 static int worktree_list(const struct source *s, const char *dir, char ***names, size_t *count,
 			 struct error *err)
 {
@@ -34,7 +44,8 @@ static int worktree_list(const struct source *s, const char *dir, char ***names,
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(e));
+		error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(e));
+		return source_failed(err, e);
 	}
 	size_t cap = 0;
 	struct dirent *e;
@@ -65,7 +76,9 @@ static enum source_status worktree_read(const struct source *s, const char *path
 {
 	int fd = openat(s->root.fd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		error_set(err, path, 0, 0, "cannot open: %s", strerror(errno));
+		int e = errno;
+		error_set(err, path, 0, 0, "cannot open: %s", strerror(e));
+		source_failed(err, e);
 		return SOURCE_FAILED;
 	}
 	struct stat st;
@@ -84,7 +97,9 @@ static enum source_status worktree_read(const struct source *s, const char *path
 			continue;
 		if (n < 0) {
 			close(fd);
-			error_set(err, path, 0, 0, "cannot read: %s", strerror(errno));
+			int e = errno;
+			error_set(err, path, 0, 0, "cannot read: %s", strerror(e));
+			source_failed(err, e);
 			return SOURCE_FAILED;
 		}
 		if (n == 0)

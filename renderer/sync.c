@@ -33,10 +33,12 @@ static enum sync_state sync_decide(const struct plan_file *f, const struct outma
 			return SYNC_IN_FLIGHT;
 		return r ? SYNC_EDITED : SYNC_FOREIGN;
 	}
-	if (disk == SYNC_DISK_MISSING)
-		return SYNC_UNCHANGED; /* gone already: nothing to do */
+	if (disk == SYNC_DISK_MISSING) /* gone already; a pruned one's empty directories still go */
+		return r ? SYNC_PRUNE : SYNC_UNCHANGED;
+	if (r && disk == SYNC_DISK_OTHER)
+		return SYNC_LINK; /* to prune, but a link is no file stamp wrote */
 	if (r)
-		return disk == SYNC_DISK_REGULAR && hash_equal(hash, r->hash) ? SYNC_PRUNE : SYNC_PRUNE_EDITED;
+		return hash_equal(hash, r->hash) ? SYNC_PRUNE : SYNC_PRUNE_EDITED;
 	return in_journal ? SYNC_LEFTOVER : SYNC_EXTRA;
 }
 
@@ -454,7 +456,9 @@ static void sync_undo(struct outdir *od, const char **created, size_t count)
 {
 	for (size_t i = 0; i < count; i++) {
 		struct error ignored = ERROR_INIT;
-		outdir_remove(od, created[i], &ignored);
+		if (outdir_remove(od, created[i], &ignored) < 0) {
+			/* the journal still names it: the next render knows it is stamp's */
+		}
 		error_clear(&ignored);
 	}
 }
@@ -508,10 +512,14 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 	}
 	for (size_t k = 0; k < s->count && rc == 0; k++) {
 		enum sync_state state = s->items[k].state;
-		if (state == SYNC_PRUNE || state == SYNC_LEFTOVER || (state == SYNC_PRUNE_EDITED && s->force)) {
-			rc = outdir_remove(od, s->items[k].path, err);
+		int link = state == SYNC_LINK && s->items[k].planned == SIZE_MAX && s->force;
+		if (state == SYNC_PRUNE || state == SYNC_LEFTOVER || (state == SYNC_PRUNE_EDITED && s->force) || link) {
+			/* a link goes itself (unlinkat never follows it), never what it points to */
+			const char *path = link && s->items[k].blocker ? s->items[k].blocker : s->items[k].path;
+			rc = outdir_remove(od, path, err);
 			if (rc == 0)
 				s->removed++;
+			rc = rc < 0 ? -1 : 0;
 		}
 	}
 	if (rc == 0) {

@@ -27,6 +27,13 @@ if [ "${1:-}" = "--test" ]; then
 	/usr/bin/python3 -c 'import yaml' 2>/dev/null || need="$need python3-yaml"
 	# git: the git tests check what stamp commits against the git CLI.
 	check_cmd git git
+	# the fault suite: strace injects the failures, util-linux mounts, limits and
+	# drops privileges, flock holds a lock as a running stamp does
+	check_cmd strace strace
+	check_cmd unshare util-linux
+	check_cmd setpriv util-linux
+	check_cmd prlimit util-linux
+	check_cmd flock util-linux
 fi
 
 [ -z "$need" ] && exit 0

@@ -56,6 +56,10 @@ for build in "$@"; do
 	suite golden sh tests/golden/run.sh "$root/$build/stamp"
 	suite git sh tests/git/run.sh "$root/$build/stamp"
 	suite examples sh tests/examples/run.sh "$root/$build/stamp" "$node_dir/node_modules"
+	# the sanitized build tries every 3rd N of each sweep: the same fault points, a
+	# third of the runs, each three times as slow
+	case "$build" in */asan) stride=3 ;; *) stride=1 ;; esac
+	suite faults sh tests/faults/run.sh "$root/$build/stamp" "$stride"
 	if [ -f "$build/tests/escape-cases.txt" ]; then
 		suite "escape read-back yaml/json" /usr/bin/python3 tests/escape/readback.py "$build/tests/escape-cases.txt"
 		if command -v node >/dev/null 2>&1; then

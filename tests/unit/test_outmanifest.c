@@ -1,0 +1,109 @@
+/* The out/ path rule and the manifest parser: every hostile path is refused, a damaged
+ * manifest is refused whole (never partly trusted), and what is accepted formats back
+ * to the same text. */
+#include "test.h"
+
+#include "buf.h"
+#include "error.h"
+#include "outmanifest.h"
+#include "outpath.h"
+
+#include <stdlib.h>
+
+static const char header[] = "stamp-manifest 1\nversion 1.0.0\nset 0123456789abcdef0123456789abcdef\n";
+
+static int parses(const char *body, struct outmanifest *m, struct error *err)
+{
+	struct buf text = BUF_INIT;
+	buf_add_str(&text, header);
+	buf_add_str(&text, body);
+	return outmanifest_parse(m, buf_detach(&text, NULL), "out/.stamp-manifest", err);
+}
+
+static void check_paths(void)
+{
+	static const char *const good[] = { "customers/acme/deployment.yaml", "apps/acme.yaml", "a", "a/b.c/d",
+					    "x..y/z", "customers/acme/.hidden" };
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		CHECK_MSG(outpath_problem(good[i], strlen(good[i])) == NULL, "%s refused", good[i]);
+	static const char *const bad[] = { "", "/etc/passwd", "../x", "a/../../x", "a/..", "./a", "a/./b", "a//b",
+					   "a/", ".stamp-manifest", ".git/config", "a\nb", "a\tb", "a\x7f" "b",
+					   "a\x1b[31m" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK_MSG(outpath_problem(bad[i], strlen(bad[i])) != NULL, "\"%s\" accepted", bad[i]);
+	CHECK(outpath_problem("a\0b", 3) != NULL); /* a NUL inside */
+	char longseg[300];
+	memset(longseg, 'x', sizeof longseg - 1);
+	longseg[sizeof longseg - 1] = 0;
+	CHECK(outpath_problem(longseg, strlen(longseg)) != NULL);
+}
+
+static void check_parse(void)
+{
+	struct outmanifest m;
+	struct error err = ERROR_INIT;
+	CHECK(parses("customer zeta 0123456789abcdef0123456789abcdef\n"
+		     "customer acme 0123456789abcdef0123456789abcdef\n"
+		     "file 0123456789abcdef0123456789abcdef acme customers/acme/b.yaml\n"
+		     "file 0123456789abcdef0123456789abcdef - apps/kustomization.yaml\n", &m, &err) == 0);
+	CHECK(m.file_count == 2 && m.customer_count == 2);
+	CHECK_STR(m.files[0].path, "apps/kustomization.yaml"); /* sorted on parse */
+	CHECK_STR(m.customers[0].id, "acme");
+	CHECK(outmanifest_file(&m, "customers/acme/b.yaml") != NULL);
+	CHECK(outmanifest_file(&m, "customers/acme/c.yaml") == NULL);
+	struct buf text = BUF_INIT;
+	outmanifest_format(&m, &text);
+	CHECK_STR(text.ptr, "stamp-manifest 1\nversion 1.0.0\nset 0123456789abcdef0123456789abcdef\n"
+		  "customer acme 0123456789abcdef0123456789abcdef\ncustomer zeta 0123456789abcdef0123456789abcdef\n"
+		  "file 0123456789abcdef0123456789abcdef - apps/kustomization.yaml\n"
+		  "file 0123456789abcdef0123456789abcdef acme customers/acme/b.yaml\n");
+	buf_release(&text);
+	outmanifest_release(&m);
+
+	/* each of these damages the whole manifest, at its line */
+	static const struct {
+		const char *body;
+		unsigned line;
+	} damaged[] = {
+		{ "file 0123456789abcdef0123456789abcdef acme ../../x\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef acme /etc/passwd\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef acme customers//x\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef acme .stamp-manifest.lock\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef ../acme customers/x\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdeg acme customers/x\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef acme\n", 4 },
+		{ "customer ../acme 0123456789abcdef0123456789abcdef\n", 4 },
+		{ "customer acme\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef acme customers/x\nnonsense\n", 5 },
+		{ "version 2.0.0\n", 4 },
+		{ "file 0123456789abcdef0123456789abcdef acme a\nfile 0123456789abcdef0123456789abcdef acme a\n", 0 },
+	};
+	for (size_t i = 0; i < sizeof damaged / sizeof *damaged; i++) {
+		int rc = parses(damaged[i].body, &m, &err);
+		CHECK_MSG(rc < 0, "accepted: %s", damaged[i].body);
+		CHECK_MSG(err.message && strstr(err.message, "the manifest is damaged"), "%s", err.message);
+		CHECK_MSG(err.line == damaged[i].line, "line %u, want %u for %s", err.line, damaged[i].line,
+			  damaged[i].body);
+		CHECK(m.files == NULL && m.text == NULL); /* nothing of it is kept */
+		error_clear(&err);
+	}
+	char *bad = malloc(32);
+	strcpy(bad, "not a manifest\n");
+	CHECK(outmanifest_parse(&m, bad, "x", &err) < 0 && err.line == 1);
+	error_clear(&err);
+	bad = malloc(4);
+	strcpy(bad, "");
+	CHECK(outmanifest_parse(&m, bad, "x", &err) < 0);
+	error_clear(&err);
+	bad = malloc(32);
+	strcpy(bad, "stamp-manifest 1\n");
+	CHECK(outmanifest_parse(&m, bad, "x", &err) < 0); /* cut before version and set */
+	error_clear(&err);
+}
+
+int main(void)
+{
+	check_paths();
+	check_parse();
+	return test_report("outmanifest");
+}
