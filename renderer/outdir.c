@@ -468,6 +468,52 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 
 /* ---- writing ------------------------------------------------------------------------- */
 
+/* Writes data to dirfd/name, watched by tempfile.h while it is written (a signal
+ * removes it), fsynced when `durable`. On failure the file is removed again and the
+ * errno is returned in *e. On success it stays watched: the caller renames it or
+ * forgets it. */
+static int outdir_write_watched(struct outdir *od, int dirfd, const char *name, int flags, const char *data,
+				size_t len, int durable, int *e)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0666);
+	if (fd < 0) {
+		*e = errno;
+		return -1;
+	}
+	if (tempfile_watch(&od->current, dirfd, name, 0) < 0) {
+		close(fd);
+		unlinkat(dirfd, name, 0);
+		*e = EMFILE;
+		return -1;
+	}
+	int rc = outdir_write_all(fd, data, len);
+	*e = errno;
+	if (rc == 0 && durable && fsync(fd) < 0) {
+		rc = -1;
+		*e = errno;
+	}
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		*e = errno;
+	}
+	if (rc < 0) {
+		unlinkat(dirfd, name, 0);
+		tempfile_forget(&od->current);
+	}
+	return rc;
+}
+
+/* Moves a watched temporary into place; it is no longer watched after. */
+static int outdir_rename_watched(struct outdir *od, const char *name, int dirfd, const char *to, int *e)
+{
+	int rc = renameat(od->tmp_fd, name, dirfd, to);
+	*e = errno;
+	if (rc < 0)
+		unlinkat(od->tmp_fd, name, 0);
+	tempfile_forget(&od->current);
+	return rc;
+}
+
 int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err)
 {
@@ -481,52 +527,17 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 		return -1;
 	int dir = od->writer.fd;
 	od->wrote = 1;
+	int e;
 	if (is_new) {
-		int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (fd < 0)
-			return outdir_fail(err, path, "cannot write", errno);
-		/* half written, it must not outlive a signal */
-		if (tempfile_watch(&od->current, dir, name, 0) < 0) {
-			close(fd);
-			unlinkat(dir, name, 0);
-			return outdir_error(err, path, "cannot be watched for cleanup%s", "");
-		}
-		int rc = outdir_write_all(fd, data, len);
-		int e = errno;
-		if (close(fd) < 0 && rc == 0) {
-			rc = -1;
-			e = errno;
-		}
-		if (rc < 0) {
-			unlinkat(dir, name, 0);
-			tempfile_forget(&od->current);
+		if (outdir_write_watched(od, dir, name, O_EXCL, data, len, 0, &e) < 0)
 			return outdir_fail(err, path, "cannot write", e);
-		}
 		tempfile_forget(&od->current);
 		return 0;
 	}
-	int fd = openat(od->tmp_fd, "w", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return outdir_fail(err, path, "cannot write", errno);
-	if (tempfile_watch(&od->current, od->tmp_fd, "w", 0) < 0) {
-		close(fd);
-		unlinkat(od->tmp_fd, "w", 0);
-		return outdir_error(err, path, "cannot be watched for cleanup%s", "");
-	}
-	int rc = outdir_write_all(fd, data, len);
-	int e = errno;
-	if (close(fd) < 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc == 0 && renameat(od->tmp_fd, "w", dir, name) < 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc < 0)
-		unlinkat(od->tmp_fd, "w", 0);
-	tempfile_forget(&od->current);
-	return rc < 0 ? outdir_fail(err, path, "cannot write", e) : 0;
+	if (outdir_write_watched(od, od->tmp_fd, "w", O_TRUNC, data, len, 0, &e) < 0 ||
+	    outdir_rename_watched(od, "w", dir, name, &e) < 0)
+		return outdir_fail(err, path, "cannot write", e);
+	return 0;
 }
 
 int outdir_remove(struct outdir *od, const char *path, struct error *err)
@@ -639,31 +650,12 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 		buf_printf(&text, "%s\n", od->journal[i]);
 	for (size_t i = 0; i < count; i++)
 		buf_printf(&text, "%s\n", paths[i]);
-	int fd = openat(od->tmp_fd, "pending", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (fd >= 0 && tempfile_watch(&od->current, od->tmp_fd, "pending", 0) < 0) {
-		close(fd);
-		fd = -1;
-		errno = EMFILE;
-	}
-	int rc = fd < 0 ? -1 : outdir_write_all(fd, text.ptr ? text.ptr : "", text.len);
-	int e = errno;
-	if (fd >= 0 && rc == 0 && fsync(fd) < 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (fd >= 0 && close(fd) < 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc == 0 && renameat(od->tmp_fd, "pending", od->fd, OUTDIR_PENDING) < 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc < 0)
-		unlinkat(od->tmp_fd, "pending", 0);
-	else
+	int e;
+	int rc = outdir_write_watched(od, od->tmp_fd, "pending", O_TRUNC, text.ptr ? text.ptr : "", text.len, 1, &e);
+	if (rc == 0)
+		rc = outdir_rename_watched(od, "pending", od->fd, OUTDIR_PENDING, &e);
+	if (rc == 0)
 		od->wrote = 1;
-	tempfile_forget(&od->current);
 	buf_release(&text);
 	return rc < 0 ? outdir_fail(err, OUTDIR_PENDING, "cannot write", e) : 0;
 }
@@ -704,34 +696,10 @@ int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
 	 * that names them: one syncfs measured far cheaper than an fsync per file */
 	if (syncfs(od->fd) < 0)
 		return outdir_fail(err, "", "cannot flush to disk", errno);
-	int fd = openat(od->tmp_fd, "manifest", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (fd < 0)
-		return outdir_fail(err, ".stamp-manifest", "cannot write", errno);
-	if (tempfile_watch(&od->current, od->tmp_fd, "manifest", 0) < 0) {
-		close(fd);
-		unlinkat(od->tmp_fd, "manifest", 0);
-		return outdir_error(err, ".stamp-manifest", "cannot be watched for cleanup%s", "");
-	}
-	int rc = outdir_write_all(fd, text->ptr ? text->ptr : "", text->len);
-	int e = errno;
-	if (rc == 0 && fsync(fd) < 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (close(fd) < 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc == 0 && renameat(od->tmp_fd, "manifest", od->fd, ".stamp-manifest") < 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc < 0) {
-		unlinkat(od->tmp_fd, "manifest", 0);
-		tempfile_forget(&od->current);
+	int e;
+	if (outdir_write_watched(od, od->tmp_fd, "manifest", O_TRUNC, text->ptr ? text->ptr : "", text->len, 1, &e) < 0 ||
+	    outdir_rename_watched(od, "manifest", od->fd, ".stamp-manifest", &e) < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot write", e);
-	}
-	tempfile_forget(&od->current);
 	od->wrote = 1;
 	od->committed = 1;
 	if (unlinkat(od->fd, OUTDIR_PENDING, 0) < 0 && errno != ENOENT)
