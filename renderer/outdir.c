@@ -90,7 +90,7 @@ int outdir_open(struct outdir *od, int root_fd, struct error *err)
 	if ((errno == ELOOP || errno == ENOTDIR) && fstatat(root_fd, OUTDIR, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return outdir_error(err, "", "is a symbolic link; stamp writes only into a real directory: "
-					    "replace it with one (rm %sout && mkdir out)", "");
+					    "replace it with one (rm out && mkdir out)%s", "");
 		return outdir_error(err, "", "is not a directory; move it away, then run stamp render%s", "");
 	}
 	return outdir_fail(err, "", "cannot open the directory", errno);
@@ -219,6 +219,12 @@ static int outdir_make_tmp(struct outdir *od, struct error *err)
 	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST)
 		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", errno);
 	od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (od->tmp_fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+		/* the name is stamp's, and stamp holds the lock: whatever else is there goes */
+		if (unlinkat(od->fd, OUTDIR_TMP, 0) < 0 || mkdirat(od->fd, OUTDIR_TMP, 0777) < 0)
+			return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", errno);
+		od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (od->tmp_fd < 0)
 		return outdir_fail(err, OUTDIR_TMP, "cannot open the directory", errno);
 	if (tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) < 0)

@@ -265,7 +265,6 @@ static int output_render_one(const struct output_def *d, const struct value *con
 	file->data = (mode & OUTPUT_KEEP) ? arena_strndup(arena, text->ptr ? text->ptr : "", text->len) : NULL;
 	file->len = text->len;
 	file->hash = hash_bytes(text->ptr ? text->ptr : "", text->len);
-	file->write = 0;
 	buf_release(&path);
 	return 0;
 }

@@ -44,7 +44,6 @@ struct output_file {
 	const char *data;            /* NULL unless rendered with OUTPUT_KEEP */
 	size_t len;
 	struct hash hash;
-	int write;                   /* set by the caller: 0 no, 1 replace, 2 create */
 };
 
 /* How to render: parse every YAML/JSON output back (the check before anything is

@@ -5,7 +5,7 @@
  * finds the customers whose inputs changed since that render, renders those (and the
  * outputs over all customers, when needed) on all cores with every YAML/JSON output
  * parsed back, and merges them with the last render's files that stay, into one list in
- * path order. `stamp render` writes the plan; `stamp check` compares it with out/.
+ * path order. sync.h compares it with out/, for `stamp check` and `stamp render`.
  *
  * A plan owns everything it loaded and rendered; plan_release() frees it. Rendered
  * files keep their paths and hashes only: the bytes are rendered again when written

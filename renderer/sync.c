@@ -85,10 +85,11 @@ static size_t sync_planned(const struct plan *p, const char *path)
 	return f ? (size_t)(f - p->files) : SIZE_MAX;
 }
 
-int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, struct error *err)
+int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, int force,
+			 struct error *err)
 {
 	memset(s, 0, sizeof *s);
-	s->force = p->full && !p->old_missing && !p->old_damage.message ? 1 : 0;
+	s->force = force;
 	struct outdir_cursor c = OUTDIR_CURSOR_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < p->count && rc == 0; i++) {
@@ -485,6 +486,8 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 		if (item->state == SYNC_LINK && item->blocker)
 			act = SYNC_WRITE_CREATE; /* the directory is replaced: the file is new in it */
 		const struct plan_file *f = &p->files[item->planned];
+		if (!f->rendered)
+			continue; /* kept as the last render left it: no bytes to write (never in a full plan) */
 		if (act == SYNC_WRITE_CREATE)
 			created[created_count++] = f->path;
 		if (f->customer) {
@@ -595,7 +598,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 			sync_format_manifest(&plan, &r->manifest);
 		goto out;
 	}
-	if (sync_classify_render(&s, &plan, &od, &err) < 0) {
+	if (sync_classify_render(&s, &plan, &od, o->force, &err) < 0) {
 		sync_fail(r, &err);
 		goto out;
 	}

@@ -53,7 +53,7 @@ struct sync {
 	size_t count;
 	size_t cap;
 	size_t counts[SYNC_STATES];
-	int force;                 /* set by sync_classify_render */
+	int force;                 /* from sync_classify_render */
 	size_t written, removed;   /* by sync_apply */
 	struct buf manifest;       /* the new manifest's text, after sync_apply */
 };
@@ -61,8 +61,10 @@ struct sync {
 /* For check: every planned file against the scan of out/. -1 on I/O failure (err). */
 int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir *od,
 		       const struct outdir_scan *scan, struct error *err);
-/* For render: the files a render must look at (see above), through od. */
-int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, struct error *err);
+/* For render: the files a render must look at (see above), through od; `force` lets
+ * the apply step overwrite hand edits and replace links. */
+int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, int force,
+			 struct error *err);
 /* The problems to report: for check every state but UNCHANGED; for render (`force`
  * 0) the ones it refuses. Returns the exit status they call for: 0, 1 (hand edits,
  * foreign files) or 2 (a link in the way). */
