@@ -18,8 +18,9 @@
  * Writing: a file that exists is replaced by writing a temporary and renaming it into
  * place; a new file is created in place (O_EXCL) while the pending journal
  * (out/.stamp-pending) names it, so that a render that dies leaves new files the next
- * one knows are its own. Durability: outdir_commit() flushes out/'s filesystem
- * (syncfs) before the new manifest is renamed into place, and the directory after.
+ * one knows are its own. Durability: before the new manifest is renamed into place,
+ * every file written and directory changed is on disk (an fsync each for a few files,
+ * one syncfs of out/'s filesystem for many); the manifest and out/ itself after.
  *
  * No global state: everything is in struct outdir, owned by its caller; outdir_close()
  * releases the descriptors and, when still locked, removes the lock and temporaries.
@@ -64,7 +65,14 @@ struct outdir {
 	const char **journal;   /* its valid paths, sorted */
 	size_t journal_count;
 	char reclaimed[256];    /* the holder of a stale lock reclaimed, or "" */
+	int per_file_sync;      /* few files: each fsynced, and the directories they changed */
+	char **dirty_dirs;      /* per_file_sync: directories to fsync before the manifest */
+	size_t dirty_count, dirty_cap;
 };
+
+/* Up to this many files written, each is fsynced with the directories it changed;
+ * beyond, one syncfs() of out/'s filesystem is cheaper (make bench measures both). */
+#define OUTDIR_FSYNC_FILES 64
 
 /* Opens out/ under root_fd (a missing out/ is fine: fd stays -1). -1 when out/ is a
  * symbolic link or cannot be opened. */
@@ -99,6 +107,9 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 		struct error *err);
 void outdir_cursor_release(struct outdir_cursor *c);
 
+/* Says how many files the render will write and remove, which picks how they are made
+ * durable (see OUTDIR_FSYNC_FILES). */
+void outdir_expect_writes(struct outdir *od, size_t count);
 /* Writes out/<path> (locked): create in place (is_new) or replace through a temporary. */
 int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err);

@@ -37,6 +37,22 @@ static int outmanifest_compare_files(const void *a, const void *b)
 	return strcmp(((const struct outmanifest_file *)a)->path, ((const struct outmanifest_file *)b)->path);
 }
 
+static int outmanifest_ordered_files(const struct outmanifest *m)
+{
+	for (size_t i = 1; i < m->file_count; i++)
+		if (strcmp(m->files[i - 1].path, m->files[i].path) > 0)
+			return 0;
+	return 1;
+}
+
+static int outmanifest_ordered_customers(const struct outmanifest *m)
+{
+	for (size_t i = 1; i < m->customer_count; i++)
+		if (strcmp(m->customers[i - 1].id, m->customers[i].id) > 0)
+			return 0;
+	return 1;
+}
+
 /* One line, NUL-terminated; NULL when it is fine, else what is wrong with it. */
 static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, unsigned line)
 {
@@ -118,12 +134,15 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 		outmanifest_release(m);
 		return -1;
 	}
-	qsort(m->files, m->file_count, sizeof *m->files, outmanifest_compare_files);
-	qsort(m->customers, m->customer_count, sizeof *m->customers, outmanifest_compare_customers);
-	for (size_t i = 1; i < m->file_count; i++)
+	/* stamp writes them in order: then one pass finds repeats, and nothing is sorted */
+	if (!outmanifest_ordered_files(m))
+		qsort(m->files, m->file_count, sizeof *m->files, outmanifest_compare_files);
+	if (!outmanifest_ordered_customers(m))
+		qsort(m->customers, m->customer_count, sizeof *m->customers, outmanifest_compare_customers);
+	for (size_t i = 1; i < m->file_count && !problem; i++)
 		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0)
 			problem = "names a file twice";
-	for (size_t i = 1; i < m->customer_count; i++)
+	for (size_t i = 1; i < m->customer_count && !problem; i++)
 		if (strcmp(m->customers[i - 1].id, m->customers[i].id) == 0)
 			problem = "names a customer twice";
 	if (problem) {

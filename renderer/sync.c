@@ -500,6 +500,10 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 			aggregate[f->rendered - p->aggregate_files.items] = (unsigned char)act;
 		}
 	}
+	size_t changes = 0;
+	for (size_t k = 0; k < s->count; k++)
+		changes += s->items[k].state != SYNC_EXTRA && s->items[k].state != SYNC_UNCHANGED;
+	outdir_expect_writes(od, changes);
 	/* the journal first: a render that dies leaves new files the next one knows */
 	if (created_count)
 		rc = outdir_journal_write(od, created, created_count, err);
