@@ -16,9 +16,9 @@
  * removes them.
  *
  * Writing: a file that exists is replaced by writing a temporary and renaming it into
- * place; a new file is created in place (O_EXCL) while the pending journal
- * (out/.stamp-pending) names it, so that a render that dies leaves new files the next
- * one knows are its own. Durability: before the new manifest is renamed into place,
+ * place; a new file is created in place (O_EXCL). The pending journal
+ * (out/.stamp-pending) names every path first, so that a render that dies leaves files
+ * the next one knows are its own, whatever state they are in. Durability: before the new manifest is renamed into place,
  * every file written and directory changed is on disk (an fsync each for a few files,
  * one syncfs of out/'s filesystem for many); the manifest and out/ itself after.
  *
@@ -117,8 +117,8 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
  * not there (its empty directories still go), -1 on failure. */
 int outdir_remove(struct outdir *od, const char *path, struct error *err);
 
-/* The pending journal: written before the first new file is created; holds the new
- * paths and those of the journal found at lock time. */
+/* The pending journal: written before the first file is written; holds the paths the
+ * render writes and those of the journal found at lock time. */
 int outdir_journal_write(struct outdir *od, const char *const *paths, size_t count, struct error *err);
 int outdir_journal_has(const struct outdir *od, const char *path);
 /* Reads the journal without the lock (check). */

@@ -29,7 +29,8 @@ static enum sync_state sync_decide(const struct plan_file *f, const struct outma
 			return SYNC_UNCHANGED;
 		if (r && hash_equal(hash, r->hash))
 			return SYNC_REPLACE;
-		if (!r && in_journal)
+		/* a render that died was writing it: neither old nor new is no hand edit */
+		if (in_journal)
 			return SYNC_IN_FLIGHT;
 		return r ? SYNC_EDITED : SYNC_FOREIGN;
 	}
@@ -474,7 +475,8 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 	pipe.slots = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.slots));
 	unsigned char *aggregate = alloc_check(calloc(p->aggregate_files.count + 1, 1));
 	const char **created = alloc_check(calloc(s->count + 1, sizeof *created));
-	size_t created_count = 0;
+	const char **writing = alloc_check(calloc(s->count + 1, sizeof *writing));
+	size_t created_count = 0, writing_count = 0;
 	int rc = 0;
 
 	/* what each planned file needs */
@@ -490,6 +492,7 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 			continue; /* kept as the last render left it: no bytes to write (never in a full plan) */
 		if (act == SYNC_WRITE_CREATE)
 			created[created_count++] = f->path;
+		writing[writing_count++] = f->path;
 		if (f->customer) {
 			size_t c = (size_t)(f->customer - p->slots);
 			if (!pipe.actions[c])
@@ -504,9 +507,10 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 	for (size_t k = 0; k < s->count; k++)
 		changes += s->items[k].state != SYNC_EXTRA && s->items[k].state != SYNC_UNCHANGED;
 	outdir_expect_writes(od, changes);
-	/* the journal first: a render that dies leaves new files the next one knows */
-	if (created_count)
-		rc = outdir_journal_write(od, created, created_count, err);
+	/* the journal first: a render that dies (or a machine that loses power before the
+	 * data reached the disk) leaves files the next one knows are its own */
+	if (writing_count)
+		rc = outdir_journal_write(od, writing, writing_count, err);
 	if (rc == 0)
 		rc = sync_write_customers(s, &pipe, od, err);
 	for (size_t i = 0; i < p->aggregate_files.count && rc == 0; i++) {
@@ -542,6 +546,7 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 	free(pipe.slots);
 	free(aggregate);
 	free(created);
+	free(writing);
 	return rc;
 }
 

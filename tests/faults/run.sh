@@ -380,6 +380,19 @@ advice_case "a deleted manifest and an edit" "rm out/.stamp-manifest && echo '# 
 advice_case "a link in out/" "rm out/customers/acme/service.yaml && ln -s '$canary/file' out/customers/acme/service.yaml"
 advice_case "a killed render" "sed -i 's/LOG_LEVEL: info/LOG_LEVEL: warn/' customers/acme.yaml && \
 	(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=2 '$stamp' -j1 -q render) 2>/dev/null; true"
+# A power loss after a replaced file's rename but before its data reached the disk leaves
+# it empty: the journal names every path a render writes, so it is in flight, not a hand edit.
+fresh_work update
+( (ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=30 \
+	"$stamp" -C "$work" -j1 -q render) ) 2>/dev/null
+victim=$(grep '^customers/acme/' "$work/out/.stamp-pending" | head -n 1)
+: > "$work/out/$victim"
+"$stamp" -C "$work" -q check >/dev/null 2>"$work.err"
+check "an emptied file the journal names: check says it was being written" \
+	grep -q "^out/$victim: error: was being written by a render that was interrupted; run stamp render$" "$work.err"
+check "and the render it names repairs it" "$stamp" -C "$work" -q render
+check "to a whole render" diff -r "$scratch/update-ref/out" "$work/out"
+
 check "the advice never touched the canary" test "$(canary_state)" = "$canary_before"
 
 report faults
