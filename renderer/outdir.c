@@ -111,11 +111,12 @@ static void outdir_release_lock(struct outdir *od)
 	tempfile_forget(&od->current);
 	if (od->tmp_fd >= 0) {
 		unlinkat(od->tmp_fd, "manifest", 0);
+		unlinkat(od->tmp_fd, "pending", 0);
 		unlinkat(od->tmp_fd, "w", 0);
 		close(od->tmp_fd);
 		od->tmp_fd = -1;
+		unlinkat(od->fd, OUTDIR_TMP, AT_REMOVEDIR);
 	}
-	unlinkat(od->fd, OUTDIR_TMP, AT_REMOVEDIR);
 	tempfile_forget(&od->tmp_dir);
 	unlinkat(od->fd, OUTDIR_LOCK, 0);
 	tempfile_forget(&od->lock_file);
@@ -272,6 +273,11 @@ static int outdir_make_tmp(struct outdir *od, struct error *err)
 	return rc;
 }
 
+static int outdir_tmp(struct outdir *od, struct error *err)
+{
+	return od->tmp_fd >= 0 ? 0 : outdir_make_tmp(od, err);
+}
+
 int outdir_lock(struct outdir *od, struct error *err)
 {
 	if (od->fd < 0) {
@@ -312,7 +318,10 @@ int outdir_lock(struct outdir *od, struct error *err)
 	if (flock(od->lock_fd, LOCK_EX | LOCK_NB) < 0 || outdir_write_all(od->lock_fd, line.ptr, line.len) < 0)
 		rc = outdir_fail(err, OUTDIR_LOCK, "cannot write the lock", errno);
 	buf_release(&line);
-	if (rc == 0)
+	/* the temporary directory is made when first needed (a no-op render makes none);
+	 * one a killed render left is emptied now */
+	struct stat st;
+	if (rc == 0 && fstatat(od->fd, OUTDIR_TMP, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		rc = outdir_make_tmp(od, err);
 	if (rc == 0)
 		rc = outdir_journal_load(od, err);
@@ -566,6 +575,8 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 		tempfile_forget(&od->current);
 		return 0;
 	}
+	if (outdir_tmp(od, err) < 0)
+		return -1;
 	if (outdir_write_watched(od, od->tmp_fd, "w", O_TRUNC, data, len, od->per_file_sync, &e) < 0 ||
 	    outdir_rename_watched(od, "w", dir, name, &e) < 0)
 		return outdir_fail(err, path, "cannot write", e);
@@ -684,8 +695,13 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 		buf_printf(&text, "%s\n", od->journal[i]);
 	for (size_t i = 0; i < count; i++)
 		buf_printf(&text, "%s\n", paths[i]);
-	int e;
-	int rc = outdir_write_watched(od, od->tmp_fd, "pending", O_TRUNC, text.ptr ? text.ptr : "", text.len, 1, &e);
+	int e = 0;
+	int rc = outdir_tmp(od, err);
+	if (rc < 0) {
+		buf_release(&text);
+		return -1;
+	}
+	rc = outdir_write_watched(od, od->tmp_fd, "pending", O_TRUNC, text.ptr ? text.ptr : "", text.len, 1, &e);
 	if (rc == 0)
 		rc = outdir_rename_watched(od, "pending", od->fd, OUTDIR_PENDING, &e);
 	if (rc == 0 && fsync(od->fd) < 0) { /* on disk before the first file it names */
@@ -753,6 +769,8 @@ int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
 		return outdir_fail(err, "", "cannot flush to disk", errno);
 	}
 	int e;
+	if (outdir_tmp(od, err) < 0)
+		return -1;
 	if (outdir_write_watched(od, od->tmp_fd, "manifest", O_TRUNC, text->ptr ? text->ptr : "", text->len, 1, &e) < 0 ||
 	    outdir_rename_watched(od, "manifest", od->fd, ".stamp-manifest", &e) < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot write", e);

@@ -55,7 +55,7 @@ struct outdir {
 	int made;               /* out/ was created to hold the lock */
 	int locked;
 	int lock_fd;            /* holds the flock */
-	int tmp_fd;             /* out/.stamp-tmp while locked */
+	int tmp_fd;             /* out/.stamp-tmp, made while locked when first needed */
 	int replace_links;      /* --force: a link or file in the way of a directory is removed */
 	int wrote;              /* something under out/ changed */
 	int committed;          /* the new manifest is in place: nothing may be undone */

@@ -508,8 +508,12 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 		changes += s->items[k].state != SYNC_EXTRA && s->items[k].state != SYNC_UNCHANGED;
 	outdir_expect_writes(od, changes);
 	/* the journal first: a render that dies (or a machine that loses power before the
-	 * data reached the disk) leaves files the next one knows are its own */
-	if (writing_count)
+	 * data reached the disk) leaves files the next one knows are its own. A file
+	 * fsynced before its rename is old or new whatever happens, so when each file is
+	 * fsynced, only the new ones, created in place, need naming */
+	if (od->per_file_sync)
+		rc = created_count ? outdir_journal_write(od, created, created_count, err) : 0;
+	else if (writing_count)
 		rc = outdir_journal_write(od, writing, writing_count, err);
 	if (rc == 0)
 		rc = sync_write_customers(s, &pipe, od, err);
