@@ -29,19 +29,29 @@ void hash_hex(struct hash h, char *out)
 	out[32] = 0;
 }
 
+/* Hex digit values plus one, 0 for anything else: a manifest of 140,000 files parses
+ * 4.5 million of them on every render, so one table lookup each, no branches. */
+static const unsigned char hash_digit[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9,
+	['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 int hash_parse(const char *s, size_t len, struct hash *out)
 {
 	if (len != 32)
 		return -1;
 	uint64_t parts[2] = { 0, 0 };
-	int bad = 0;
-	for (size_t i = 0; i < 32; i++) {
-		unsigned c = (unsigned char)s[i];
-		unsigned d = c - '0' < 10 ? c - '0' : c - 'a' < 6 ? c - 'a' + 10 : 16;
-		bad |= d == 16;
-		parts[i / 16] = (parts[i / 16] << 4) | (d & 0xf);
+	unsigned bad = 0;
+	for (size_t half = 0; half < 2; half++) {
+		uint64_t v = 0;
+		for (size_t i = 0; i < 16; i++) {
+			unsigned d = hash_digit[(unsigned char)s[half * 16 + i]] - 1u; /* not a digit: huge */
+			bad |= d;
+			v = (v << 4) | (d & 0xf);
+		}
+		parts[half] = v;
 	}
-	if (bad)
+	if (bad > 15)
 		return -1;
 	out->high = parts[0];
 	out->low = parts[1];

@@ -71,6 +71,8 @@ static void check_parse(void)
 		{ "file 0123456789abcdef0123456789abcdef acme .stamp-manifest.lock\n", 4 },
 		{ "file 0123456789abcdef0123456789abcdef ../acme customers/x\n", 4 },
 		{ "file 0123456789abcdef0123456789abcdeg acme customers/x\n", 4 },
+		{ "file 0123456789ABCDEF0123456789abcdef acme customers/x\n", 4 },
+		{ "file 0123456789abcdef0123456789abcde/ acme customers/x\n", 4 },
 		{ "file 0123456789abcdef0123456789abcdef acme\n", 4 },
 		{ "customer ../acme 0123456789abcdef0123456789abcdef\n", 4 },
 		{ "customer acme\n", 4 },
