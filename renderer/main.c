@@ -99,11 +99,15 @@ static const struct command commands[] = {
 	  "files whose content changed into out/, prunes the files of removed customers and\n"
 	  "records every hash in out/.stamp-manifest. Writes nothing at all if anything is\n"
 	  "invalid. A customer whose spec, template set and stamp version are unchanged is not\n"
-	  "rendered again. Refuses to overwrite files edited by hand since the last render.\n"
+	  "rendered again. Refuses to overwrite files edited by hand since the last render,\n"
+	  "and never writes through a symbolic link. Files and directories are on disk before\n"
+	  "the manifest names them; a render that dies is completed by the next one.\n"
 	  "\n"
-	  "  --force   overwrite (or remove) hand-edited files\n"
+	  "  --force   render every customer and look at every file: restore edited, missing\n"
+	  "            or truncated files, remove what no output produces, replace links\n"
 	  "\n"
-	  "Exit: 0 rendered, 1 invalid input or hand-edited files, 2 lock held or I/O error.\n" },
+	  "Exit: 0 rendered, 1 invalid input or hand-edited files, 2 lock held, a link in the\n"
+	  "way, or an I/O error or limit.\n" },
 	{ "show", cmd_show, "print a customer's fully merged values",
 	  "usage: stamp show NAME\n"
 	  "\n"
