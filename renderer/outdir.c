@@ -115,8 +115,9 @@ static void outdir_release_lock(struct outdir *od)
 		unlinkat(od->tmp_fd, "w", 0);
 		close(od->tmp_fd);
 		od->tmp_fd = -1;
-		unlinkat(od->fd, OUTDIR_TMP, AT_REMOVEDIR);
 	}
+	/* also when it was made but could not be opened */
+	unlinkat(od->fd, OUTDIR_TMP, AT_REMOVEDIR);
 	tempfile_forget(&od->tmp_dir);
 	unlinkat(od->fd, OUTDIR_LOCK, 0);
 	tempfile_forget(&od->lock_file);
@@ -244,6 +245,8 @@ static int outdir_make_tmp(struct outdir *od, struct error *err)
 {
 	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST)
 		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", errno);
+	if (od->tmp_dir.slot < 0 && tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) < 0)
+		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup%s", "");
 	od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (od->tmp_fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
 		/* the name is stamp's, and stamp holds the lock: whatever else is there goes */
@@ -253,8 +256,6 @@ static int outdir_make_tmp(struct outdir *od, struct error *err)
 	}
 	if (od->tmp_fd < 0)
 		return outdir_fail(err, OUTDIR_TMP, "cannot open the directory", errno);
-	if (tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) < 0)
-		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup%s", "");
 	int fd = dup(od->tmp_fd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
