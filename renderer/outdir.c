@@ -31,6 +31,13 @@ static int outdir_error(struct error *err, const char *path, const char *fmt, co
 	return -1;
 }
 
+void outdir_report(struct error_list *errors, const char *path, const char *message)
+{
+	struct error err = ERROR_INIT;
+	outdir_error(&err, path, "%s", message);
+	error_list_take(errors, &err);
+}
+
 /* "out/<path>: error: <what>: <strerror>" */
 static int outdir_fail(struct error *err, const char *path, const char *what, int e)
 {

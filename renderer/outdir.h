@@ -36,6 +36,7 @@
 
 struct buf;
 struct error;
+struct error_list;
 
 #define OUTDIR "out"
 #define OUTDIR_LOCK ".stamp-manifest.lock"
@@ -129,6 +130,9 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error
 /* Makes the render durable and final: flushes out/'s filesystem, writes text as the
  * new manifest, removes the journal and temporaries and releases the lock. */
 int outdir_commit(struct outdir *od, const struct buf *text, struct error *err);
+
+/* Adds "out/<path>: error: <message>" to errors. */
+void outdir_report(struct error_list *errors, const char *path, const char *message);
 
 /* What out/ holds: every entry that is not a directory, in path order, without stamp's
  * own files (out/.stamp-*). The paths live in `text`. */

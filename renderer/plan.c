@@ -94,15 +94,6 @@ static void plan_render_changed(struct plan *p, int progress)
 	pool_join(&pool);
 }
 
-static void plan_report(struct error_list *errors, const char *path, const char *message)
-{
-	struct error err = ERROR_INIT;
-	struct buf file = BUF_INIT;
-	buf_printf(&file, OUTDIR "/%s", path);
-	error_set(&err, file.ptr, 0, 0, "%s", message);
-	error_list_take(errors, &err);
-	buf_release(&file);
-}
 
 static int plan_compare(const void *a, const void *b)
 {
@@ -274,7 +265,7 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	p->count = all.count;
 	for (size_t k = 1; k < p->count; k++)
 		if (strcmp(p->files[k].path, p->files[k - 1].path) == 0)
-			plan_report(&p->errors, p->files[k].path, "two outputs write this path (check the "
+			outdir_report(&p->errors, p->files[k].path, "two outputs write this path (check the "
 				    "path: templates of outputs in templates/stamp.yaml)");
 	return p->errors.count ? 1 : 0;
 }

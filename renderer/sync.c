@@ -159,15 +159,6 @@ int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir
 
 /* ---- what to say ----------------------------------------------------------------------- */
 
-static void sync_report(struct error_list *out, const char *path, const char *message)
-{
-	struct error err = ERROR_INIT;
-	struct buf file = BUF_INIT;
-	buf_printf(&file, OUTDIR "/%s", path);
-	error_set(&err, file.ptr, 0, 0, "%s", message);
-	error_list_take(out, &err);
-	buf_release(&file);
-}
 
 /* The message for an item, with the command that fixes it. */
 static void sync_message(const struct sync_item *item, const struct plan *p, int for_check, struct buf *m)
@@ -260,7 +251,7 @@ int sync_problems(const struct sync *s, const struct plan *p, int for_check, int
 			status = 1;
 		struct buf message = BUF_INIT;
 		sync_message(item, p, for_check, &message);
-		sync_report(out, item->blocker ? item->blocker : item->path, message.ptr);
+		outdir_report(out, item->blocker ? item->blocker : item->path, message.ptr);
 		buf_release(&message);
 	}
 	error_list_sort(out); /* in path order; a directory in the way of many files once */
