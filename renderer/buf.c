@@ -5,9 +5,11 @@
 #include "alloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char buf_empty_string[1];
 
@@ -112,28 +114,36 @@ void buf_release(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-int buf_read_file(struct buf *b, const char *path, size_t max_size)
+int buf_read_fd(struct buf *b, int fd, size_t max_size)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
 	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (max_size && b->len + n > max_size) {
-			fclose(f);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		if (max_size && b->len + (size_t)n > max_size) {
 			errno = EFBIG;
 			return -1;
 		}
-		buf_add(b, chunk, n);
-	}
-	int failed = ferror(f);
-	fclose(f);
-	if (failed) {
-		errno = EIO;
-		return -1;
+		buf_add(b, chunk, (size_t)n);
 	}
 	if (!b->ptr)
 		buf_add(b, buf_empty_string, 0);
 	return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path, size_t max_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = buf_read_fd(b, fd, max_size);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
 }

@@ -34,5 +34,8 @@ void buf_release(struct buf *b);
 /* Reads a whole file; returns 0, or -1 with errno set. max_size 0 means no limit;
  * a larger file fails with errno EFBIG. */
 int buf_read_file(struct buf *b, const char *path, size_t max_size);
+/* Appends everything fd holds from its offset on; -1 with errno set (EFBIG past
+ * max_size, 0: no limit). The text is NUL-terminated on success. */
+int buf_read_fd(struct buf *b, int fd, size_t max_size);
 
 #endif

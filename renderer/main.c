@@ -133,16 +133,6 @@ static void die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* Out of memory, on any thread: stamp's lock and temporaries go, then one line. */
-static void out_of_memory(void)
-{
-	tempfile_remove_all();
-	static const char line[] = "stamp: out of memory; free some, or raise the process's memory limit\n";
-	ssize_t n = write(2, line, sizeof line - 1);
-	(void)n; /* stderr failing too leaves nothing to report with */
-	_exit(2);
-}
-
 static void print_overview(FILE *f)
 {
 	fprintf(f,
@@ -222,7 +212,7 @@ static int parse_jobs(const char *s)
 int main(int argc, char **argv)
 {
 	struct cli cli = { NULL, NULL, 0, 0, CLI_COLOR_AUTO };
-	alloc_set_handler(out_of_memory);
+	alloc_set_cleanup(tempfile_remove_all); /* out of memory: stamp's lock and temporaries go */
 	tempfile_install();
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {

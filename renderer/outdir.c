@@ -22,11 +22,11 @@
 #include <unistd.h>
 
 /* Errors here are about a path under out/: "out/<path>: error: ...". */
-static int outdir_error(struct error *err, const char *path, const char *fmt, const char *detail)
+static int outdir_error(struct error *err, const char *path, const char *message)
 {
 	struct buf file = BUF_INIT;
 	buf_printf(&file, "%s%s%s", OUTDIR, *path ? "/" : "", path);
-	error_set(err, file.ptr, 0, 0, fmt, detail);
+	error_set(err, file.ptr, 0, 0, "%s", message);
 	buf_release(&file);
 	return -1;
 }
@@ -34,7 +34,7 @@ static int outdir_error(struct error *err, const char *path, const char *fmt, co
 void outdir_report(struct error_list *errors, const char *path, const char *message)
 {
 	struct error err = ERROR_INIT;
-	outdir_error(&err, path, "%s", message);
+	outdir_error(&err, path, message);
 	error_list_take(errors, &err);
 }
 
@@ -43,9 +43,9 @@ static int outdir_fail(struct error *err, const char *path, const char *what, in
 {
 	struct buf message = BUF_INIT;
 	buf_printf(&message, "%s: %s", what, strerror(e));
-	outdir_error(err, path, "%s", message.ptr);
+	outdir_error(err, path, message.ptr);
 	buf_release(&message);
-	return -1;
+	return error_environment(err);
 }
 
 static int outdir_write_all(int fd, const char *data, size_t len)
@@ -66,20 +66,6 @@ static int outdir_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-static int outdir_read_fd(int fd, struct buf *out)
-{
-	char chunk[65536];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		buf_add(out, chunk, (size_t)n);
-	}
-}
 
 /* ---- opening and closing ------------------------------------------------------------ */
 
@@ -97,8 +83,8 @@ int outdir_open(struct outdir *od, int root_fd, struct error *err)
 	if ((errno == ELOOP || errno == ENOTDIR) && fstatat(root_fd, OUTDIR, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return outdir_error(err, "", "is a symbolic link; stamp writes only into a real directory: "
-					    "replace it with one (rm out && mkdir out)%s", "");
-		return outdir_error(err, "", "is not a directory; move it away, then run stamp render%s", "");
+					    "replace it with one (rm out && mkdir out)");
+		return outdir_error(err, "", "is not a directory; move it away, then run stamp render");
 	}
 	return outdir_fail(err, "", "cannot open the directory", errno);
 }
@@ -181,7 +167,7 @@ static void outdir_dirty(struct outdir *od, const char *dir, size_t len)
 static void outdir_holder(int fd, struct buf *holder)
 {
 	struct buf text = BUF_INIT;
-	if (lseek(fd, 0, SEEK_SET) == 0 && outdir_read_fd(fd, &text) == 0 && text.len) {
+	if (lseek(fd, 0, SEEK_SET) == 0 && buf_read_fd(&text, fd, 0) == 0 && text.len) {
 		long pid = 0;
 		char host[256] = "";
 		if (sscanf(text.ptr, "%ld %255s", &pid, host) >= 1 && pid > 0) {
@@ -226,7 +212,7 @@ static int outdir_reclaim(struct outdir *od, struct error *err)
 		}
 		struct buf message = BUF_INIT;
 		buf_printf(&message, "is held by another stamp (%s); wait for it to finish, then run again", holder.ptr);
-		outdir_error(err, OUTDIR_LOCK, "%s", message.ptr);
+		outdir_error(err, OUTDIR_LOCK, message.ptr);
 		buf_release(&message);
 		buf_release(&holder);
 		return -1;
@@ -253,7 +239,7 @@ static int outdir_make_tmp(struct outdir *od, struct error *err)
 	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST)
 		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", errno);
 	if (od->tmp_dir.slot < 0 && tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) < 0)
-		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup%s", "");
+		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup");
 	od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (od->tmp_fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
 		/* the name is stamp's, and stamp holds the lock: whatever else is there goes */
@@ -308,7 +294,7 @@ int outdir_lock(struct outdir *od, struct error *err)
 		if (errno != EEXIST || attempt > 0)
 			return errno == EEXIST
 				? outdir_error(err, OUTDIR_LOCK, "is held by another stamp that just started; run "
-					       "again%s", "")
+					       "again")
 				: outdir_fail(err, OUTDIR_LOCK, "cannot create the lock", errno);
 		if (outdir_reclaim(od, err) < 0)
 			return -1;
@@ -317,7 +303,7 @@ int outdir_lock(struct outdir *od, struct error *err)
 		close(od->lock_fd);
 		unlinkat(od->fd, OUTDIR_LOCK, 0);
 		od->lock_fd = -1;
-		return outdir_error(err, OUTDIR_LOCK, "cannot be watched for cleanup%s", "");
+		return outdir_error(err, OUTDIR_LOCK, "cannot be watched for cleanup");
 	}
 	od->locked = 1;
 	struct buf line = BUF_INIT;
@@ -363,7 +349,7 @@ static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const c
 		size_t n = end - start;
 		if (n >= sizeof name) {
 			close(fd);
-			return outdir_error(err, "", "has a path segment longer than 255 bytes%s", "");
+			return outdir_error(err, "", "has a path segment longer than 255 bytes");
 		}
 		memcpy(name, dir + start, n);
 		name[n] = 0;
@@ -397,7 +383,7 @@ static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const c
 					snprintf(blocker, OUTPATH_MAX + 1, "%s", shown.ptr);
 				outdir_error(err, shown.ptr, "is a symbolic link or a file where stamp needs a directory; "
 					     "stamp never writes through a link: remove it, or run stamp render --force to "
-					     "replace it%s", "");
+					     "replace it");
 			} else {
 				outdir_fail(err, shown.ptr, "cannot open the directory", e);
 			}
@@ -489,15 +475,17 @@ int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *pa
 	if (fd < 0)
 		return outdir_fail(err, path, "cannot read", errno);
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
-		if (e)
-			return outdir_fail(err, path, "cannot read", e);
-		return outdir_error(err, path, "is not a regular file%s", "");
+		return outdir_fail(err, path, "cannot read", e);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return outdir_error(err, path, "is not a regular file");
 	}
 	buf_clear(out);
-	rc = outdir_read_fd(fd, out);
+	rc = buf_read_fd(out, fd, 0);
 	int e = errno;
 	close(fd);
 	return rc < 0 ? outdir_fail(err, path, "cannot read", e) : 0;
@@ -562,15 +550,26 @@ static int outdir_rename_watched(struct outdir *od, const char *name, int dirfd,
 	return rc;
 }
 
+/* What every change under out/ checks first: the lock is held and the path is plain;
+ * then the path's directory part and last segment. */
+static int outdir_change_begin(const struct outdir *od, const char *path, const char **name, size_t *dir_len,
+			       struct error *err)
+{
+	if (!od->locked)
+		return outdir_error(err, path, "changed without the lock (a bug in stamp)");
+	if (outdir_check_path(path, err) < 0)
+		return -1;
+	*dir_len = outdir_split(path, name);
+	return 0;
+}
+
 int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err)
 {
-	if (!od->locked)
-		return outdir_error(err, path, "written without the lock (a bug in stamp)%s", "");
-	if (outdir_check_path(path, err) < 0)
+	const char *name = NULL;
+	size_t dir_len = 0;
+	if (outdir_change_begin(od, path, &name, &dir_len, err) < 0)
 		return -1;
-	const char *name;
-	size_t dir_len = outdir_split(path, &name);
 	if (outdir_walk(od, &od->writer, path, dir_len, 1, od->replace_links, NULL, err) != 0)
 		return -1;
 	int dir = od->writer.fd;
@@ -593,12 +592,10 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 
 int outdir_remove(struct outdir *od, const char *path, struct error *err)
 {
-	if (!od->locked)
-		return outdir_error(err, path, "removed without the lock (a bug in stamp)%s", "");
-	if (outdir_check_path(path, err) < 0)
+	const char *name = NULL;
+	size_t dir_len = 0;
+	if (outdir_change_begin(od, path, &name, &dir_len, err) < 0)
 		return -1;
-	const char *name;
-	size_t dir_len = outdir_split(path, &name);
 	int rc = outdir_walk(od, &od->writer, path, dir_len, 0, 0, NULL, err);
 	if (rc == 1)
 		return 0;
@@ -664,7 +661,7 @@ int outdir_journal_load(struct outdir *od, struct error *err)
 		return errno == ENOENT || errno == ELOOP ? 0 : outdir_fail(err, OUTDIR_PENDING, "cannot read", errno);
 	struct buf text = BUF_INIT;
 	struct stat st;
-	int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? outdir_read_fd(fd, &text) : 0;
+	int rc = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? buf_read_fd(&text, fd, 0) : 0;
 	int e = errno;
 	close(fd);
 	if (rc < 0) {
@@ -734,16 +731,16 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error
 			return 1;
 		if (errno == ELOOP)
 			return outdir_error(err, ".stamp-manifest", "is a symbolic link; the manifest is damaged, and "
-					    "the next stamp render rebuilds it%s", "");
+					    "the next stamp render rebuilds it");
 		return outdir_fail(err, ".stamp-manifest", "cannot read", errno);
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged, and the "
-				    "next stamp render rebuilds it%s", "");
+				    "next stamp render rebuilds it");
 	}
-	int rc = outdir_read_fd(fd, text);
+	int rc = buf_read_fd(text, fd, 0);
 	int e = errno;
 	close(fd);
 	if (rc < 0)

@@ -141,7 +141,7 @@ static int plan_read_old(struct plan *p, const struct outdir *od)
 		p->old_missing = 1;
 		return 0;
 	}
-	if (rc < 0 && !strstr(err.message, "damaged")) {
+	if (rc < 0 && err.environment) { /* unreadable, not damaged */
 		buf_release(&text);
 		error_list_take(&p->errors, &err);
 		return -1;

@@ -90,29 +90,16 @@ static enum source_status worktree_read(const struct source *s, const char *path
 		close(fd);
 		return SOURCE_TOO_LARGE;
 	}
-	char chunk[16384];
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			int e = errno;
-			error_set(err, path, 0, 0, "cannot read: %s", strerror(e));
-			source_failed(err, e);
-			return SOURCE_FAILED;
-		}
-		if (n == 0)
-			break;
-		buf_add(out, chunk, (size_t)n);
-		if (max && out->len > max) {
-			close(fd);
+	if (buf_read_fd(out, fd, max) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EFBIG)
 			return SOURCE_TOO_LARGE;
-		}
+		error_set(err, path, 0, 0, "cannot read: %s", strerror(e));
+		source_failed(err, e);
+		return SOURCE_FAILED;
 	}
 	close(fd);
-	if (!out->ptr)
-		buf_add(out, "", 0);
 	return SOURCE_OK;
 }
 

@@ -127,17 +127,17 @@ int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir
 		size_t planned = order <= 0 ? i : SIZE_MAX;
 		const struct outdir_entry *entry = order >= 0 ? &scan->entries[j] : NULL;
 		const struct plan_file *f = order <= 0 ? &p->files[i] : NULL;
-		const struct outmanifest_file *r = outmanifest_file(&p->old, path);
 		if (order <= 0)
 			i++;
 		if (order >= 0)
 			j++;
-		/* a kept file untouched since the render that wrote it */
+		/* a kept file untouched since the render that wrote it: no record needed */
 		if (f && !f->rendered && entry && entry->regular && scan->manifest_mtime_ns >= 0 &&
 		    entry->mtime_ns < scan->manifest_mtime_ns) {
 			s->counts[SYNC_UNCHANGED]++;
 			continue;
 		}
+		const struct outmanifest_file *r = outmanifest_file(&p->old, path);
 		if (!entry && !f) {
 			continue;
 		} else if (!entry) {
@@ -494,10 +494,7 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 			aggregate[f->rendered - p->aggregate_files.items] = (unsigned char)act;
 		}
 	}
-	size_t changes = 0;
-	for (size_t k = 0; k < s->count; k++)
-		changes += s->items[k].state != SYNC_EXTRA && s->items[k].state != SYNC_UNCHANGED;
-	outdir_expect_writes(od, changes);
+	outdir_expect_writes(od, s->count - s->counts[SYNC_EXTRA]); /* items are never UNCHANGED */
 	/* the journal first: a render that dies (or a machine that loses power before the
 	 * data reached the disk) leaves files the next one knows are its own. A file
 	 * fsynced before its rename is old or new whatever happens, so when each file is
