@@ -730,15 +730,15 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error
 		if (errno == ENOENT)
 			return 1;
 		if (errno == ELOOP)
-			return outdir_error(err, ".stamp-manifest", "is a symbolic link; the manifest is damaged, and "
-					    "the next stamp render rebuilds it");
+			return outdir_error(err, ".stamp-manifest", "is a symbolic link; the manifest is damaged: run "
+					    "stamp render, which rebuilds it");
 		return outdir_fail(err, ".stamp-manifest", "cannot read", errno);
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged, and the "
-				    "next stamp render rebuilds it");
+		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged: run "
+				    "stamp render, which rebuilds it");
 	}
 	int rc = buf_read_fd(text, fd, 0);
 	int e = errno;

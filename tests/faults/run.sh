@@ -376,6 +376,7 @@ advice_case "a removed customer" "rm customers/evergreen.yaml"
 advice_case "a removed customer edited" "rm customers/evergreen.yaml && echo '# mine' >> out/customers/evergreen/service.yaml"
 advice_case "a stale lock" "echo '999999 elsewhere' > out/.stamp-manifest.lock"
 advice_case "a damaged manifest" "echo garbage >> out/.stamp-manifest"
+advice_case "a manifest that is a link" "mv out/.stamp-manifest '$scratch/m' && ln -s '$scratch/m' out/.stamp-manifest"
 advice_case "a deleted manifest and an edit" "rm out/.stamp-manifest && echo '# mine' >> out/customers/acme/service.yaml"
 advice_case "a link in out/" "rm out/customers/acme/service.yaml && ln -s '$canary/file' out/customers/acme/service.yaml"
 advice_case "a killed render" "sed -i 's/LOG_LEVEL: info/LOG_LEVEL: warn/' customers/acme.yaml && \
