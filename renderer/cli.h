@@ -68,9 +68,12 @@ int cmd_check(const struct cli *cli, int argc, char **argv);
 int cmd_commit(const struct cli *cli, int argc, char **argv);
 int cmd_diff(const struct cli *cli, int argc, char **argv);
 int cmd_render(const struct cli *cli, int argc, char **argv);
-/* The work of stamp render, printed: an exit code. When manifest is given, it gets the
- * new out/.stamp-manifest's text (stamp commit takes it from memory). */
-int render_out(const struct cli *cli, const struct cli_repository *repo, int force, struct buf *manifest);
+struct sync_report;
+/* Prints what a render reports (render and commit). */
+void render_print(const struct cli *cli, const struct sync_report *r);
+/* Repairs the index an interrupted stamp commit left (gitindex.h), printing what it
+ * did or why it could not: 0, or -1 when it could not. */
+int cli_repair_index(const struct cli *cli, const struct cli_repository *repo);
 int cmd_show(const struct cli *cli, int argc, char **argv);
 
 #endif

@@ -54,6 +54,8 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 	struct cli_repository repo;
 	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;
+	/* an index left reverted would have the user's next git commit undo stamp's */
+	int index_bad = cli_repair_index(cli, &repo) < 0;
 	struct sync_options o = { repo.fd, repo.source, cli->jobs, !cli->quiet, 0, 0 };
 	struct sync_report r = SYNC_REPORT_INIT;
 	int status = sync_check(&o, &r);
@@ -65,5 +67,5 @@ int cmd_check(const struct cli *cli, int argc, char **argv)
 		       r.customers == 1 ? "" : "s", r.files, r.files == 1 ? "" : "s");
 	sync_report_release(&r);
 	cli_close_repository(&repo);
-	return status;
+	return index_bad && status == CLI_OK ? CLI_INVALID : status;
 }

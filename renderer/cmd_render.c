@@ -1,30 +1,39 @@
-/* `stamp render`: parse the options, run sync_render(), print what it reports. */
+/* `stamp render`: parse the options, repair an index an interrupted commit left, run
+ * sync_render(), print what it reports. */
 #include "buf.h"
 #include "cli.h"
 #include "error.h"
+#include "gitindex.h"
 #include "sync.h"
 
 #include <stdio.h>
 
-int render_out(const struct cli *cli, const struct cli_repository *repo, int force, struct buf *manifest)
+void render_print(const struct cli *cli, const struct sync_report *r)
 {
-	struct sync_options o = { repo->fd, repo->source, cli->jobs, !cli->quiet, force, manifest != NULL };
-	struct sync_report r = SYNC_REPORT_INIT;
-	int status = sync_render(&o, &r);
-	if (r.notices.len)
-		fputs(r.notices.ptr, stderr);
-	cli_print_errors(cli, &r.problems);
-	if (status == CLI_INVALID)
-		fprintf(stderr, "stamp: %zu error%s; nothing was written\n", r.problems.count,
-			r.problems.count == 1 ? "" : "s");
-	else if (status == CLI_OK && !cli->quiet)
-		printf("%zu customer%s (%zu rendered): %zu file%s written, %zu unchanged, %zu removed\n", r.customers,
-		       r.customers == 1 ? "" : "s", r.rendered, r.written, r.written == 1 ? "" : "s", r.unchanged,
-		       r.removed);
-	if (manifest && status == CLI_OK)
-		buf_add(manifest, r.manifest.ptr ? r.manifest.ptr : "", r.manifest.len);
-	sync_report_release(&r);
-	return status;
+	if (r->notices.len)
+		fputs(r->notices.ptr, stderr);
+	cli_print_errors(cli, &r->problems);
+	if (r->status == CLI_INVALID)
+		fprintf(stderr, "stamp: %zu error%s; nothing was written\n", r->problems.count,
+			r->problems.count == 1 ? "" : "s");
+	else if (r->status == CLI_OK && !cli->quiet)
+		printf("%zu customer%s (%zu rendered): %zu file%s written, %zu unchanged, %zu removed\n", r->customers,
+		       r->customers == 1 ? "" : "s", r->rendered, r->written, r->written == 1 ? "" : "s", r->unchanged,
+		       r->removed);
+}
+
+int cli_repair_index(const struct cli *cli, const struct cli_repository *repo)
+{
+	struct buf notices = BUF_INIT;
+	struct error err = ERROR_INIT;
+	int rc = gitindex_repair_at(repo->path, &notices, &err);
+	if (notices.len)
+		fputs(notices.ptr, stderr);
+	if (rc < 0)
+		cli_print_error(cli, &err);
+	buf_release(&notices);
+	error_clear(&err);
+	return rc;
 }
 
 int cmd_render(const struct cli *cli, int argc, char **argv)
@@ -37,7 +46,12 @@ int cmd_render(const struct cli *cli, int argc, char **argv)
 	struct cli_repository repo;
 	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;
-	int status = render_out(cli, &repo, options[0].seen, NULL);
+	cli_repair_index(cli, &repo); /* the render does not need the index: go on */
+	struct sync_options o = { repo.fd, repo.source, cli->jobs, !cli->quiet, options[0].seen, 0 };
+	struct sync_report r = SYNC_REPORT_INIT;
+	int status = sync_render(&o, &r);
+	render_print(cli, &r);
+	sync_report_release(&r);
 	cli_close_repository(&repo);
 	return status;
 }

@@ -8,15 +8,62 @@
 #include "buf.h"
 #include "error.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 int gitrepo_fail(struct error *err, const char *what)
 {
 	const git_error *e = git_error_last();
 	return error_set(err, NULL, 0, 0, "%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+int gitrepo_fail_at(struct error *err, const char *path, const char *operation, const char *advice)
+{
+	const git_error *e = git_error_last();
+	const char *message = e && e->message && *e->message ? e->message : "unknown libgit2 error";
+	/* libgit2's messages may span lines or end in a colon with nothing after it */
+	int len = (int)strcspn(message, "\n");
+	while (len > 0 && (message[len - 1] == ':' || message[len - 1] == ' '))
+		len--;
+	error_set(err, path, 0, 0, "cannot %s: %.*s; %s", operation, len, message, advice);
+	return error_environment(err);
+}
+
+int gitrepo_check_lock(const char *dir, const char *name, struct error *err)
+{
+	struct buf lock = BUF_INIT;
+	buf_printf(&lock, "%s%s%s.lock", dir, *dir && dir[strlen(dir) - 1] != '/' ? "/" : "", name);
+	struct stat st;
+	int held = lstat(lock.ptr, &st) == 0;
+	if (!held && errno != ENOENT) {
+		error_set(err, lock.ptr, 0, 0, "cannot look at git's lock: %s", strerror(errno));
+		error_environment(err);
+	} else if (held) {
+		error_set(err, lock.ptr, 0, 0, "exists: another git process seems to be running in this repository "
+			  "(an editor opened by git commit?); make sure all git processes are terminated, then try "
+			  "again; if it still fails, a git process crashed here earlier: remove the file by hand");
+		error_environment(err);
+	}
+	buf_release(&lock);
+	return held || err->message ? -1 : 0;
+}
+
+int gitrepo_made_by_stamp(const git_commit *commit)
+{
+	git_message_trailer_array trailers;
+	const char *message = git_commit_message(commit);
+	if (!message || git_message_trailers(&trailers, message) < 0)
+		return 0;
+	int found = 0;
+	for (size_t i = 0; i < trailers.count && !found; i++)
+		found = strcmp(trailers.trailers[i].key, GITREPO_TRAILER) == 0;
+	git_message_trailer_array_free(&trailers);
+	return found;
 }
 
 int gitrepo_open(struct gitrepo *r, const char *path, struct error *err)
@@ -25,7 +72,15 @@ int gitrepo_open(struct gitrepo *r, const char *path, struct error *err)
 	git_libgit2_init();
 	/* libgit2 caches only small trees by default; customers/ with 10,000 entries would
 	 * be inflated again for every spec read from a revision */
-	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20);
+	if (git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20) < 0 ||
+	    /* refs, reflogs and objects are fsynced before they are renamed into place;
+	     * the ref database reads this once, when the repository first reads a ref, so
+	     * it is set before the repository is opened (gitcommit.c turns it off for the
+	     * objects of a large commit, which one syncfs() makes durable instead) */
+	    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0) {
+		git_libgit2_shutdown();
+		return gitrepo_fail(err, "cannot configure libgit2");
+	}
 	const char *cwd = path;
 	if (git_repository_open_ext(&r->repo, path, 0, NULL) < 0) {
 		git_libgit2_shutdown();

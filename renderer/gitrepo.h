@@ -23,6 +23,18 @@ int gitrepo_open(struct gitrepo *r, const char *path, struct error *err);
 void gitrepo_close(struct gitrepo *r);
 /* Sets err to "<what>: <libgit2's last error>" and returns -1. */
 int gitrepo_fail(struct error *err, const char *what);
+/* Sets err to "<path>: error: cannot <operation>: <libgit2's last error, one line>;
+ * <advice>", marked as an environment failure, and returns -1. */
+int gitrepo_fail_at(struct error *err, const char *path, const char *operation, const char *advice);
+/* git's lock on <dir>/<name> (dir: git_repository_path() or _commondir()): 0 when
+ * nobody holds it, else -1 with err naming the lock file and git's advice. stamp never
+ * removes a lock. */
+int gitrepo_check_lock(const char *dir, const char *name, struct error *err);
+
+/* The trailer every commit stamp makes ends with, naming the commit rendered from. */
+#define GITREPO_TRAILER "Rendered-from"
+/* 1 when the commit's message ends with stamp's trailer. */
+int gitrepo_made_by_stamp(const git_commit *commit);
 /* The commit a revision (HEAD, origin/main, a SHA, ...) names; the caller frees it. */
 int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err);
 /* A blob of tree at path, NUL-terminated: 0, 1 when there is none, -1 on error. */

@@ -459,7 +459,7 @@ int outdir_stat(const struct outdir *od, struct outdir_cursor *c, const char *pa
 }
 
 int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct buf *out,
-		struct error *err)
+		struct stat *st_out, struct error *err)
 {
 	if (outdir_check_path(path, err) < 0)
 		return -1;
@@ -487,6 +487,11 @@ int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *pa
 	buf_clear(out);
 	rc = buf_read_fd(out, fd, 0);
 	int e = errno;
+	/* the status after the read: what git's index needs to trust the file as read */
+	if (rc == 0 && st_out && fstat(fd, st_out) < 0) {
+		rc = -1;
+		e = errno;
+	}
 	close(fd);
 	return rc < 0 ? outdir_fail(err, path, "cannot read", e) : 0;
 }
@@ -495,7 +500,7 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 		struct error *err)
 {
 	struct buf data = BUF_INIT;
-	int rc = outdir_read(od, c, path, &data, err);
+	int rc = outdir_read(od, c, path, &data, NULL, err);
 	if (rc == 0)
 		*out = hash_bytes(data.ptr ? data.ptr : "", data.len);
 	buf_release(&data);
@@ -721,7 +726,7 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 
 /* ---- the manifest -------------------------------------------------------------------- */
 
-int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error *err)
+int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st_out, struct error *err)
 {
 	if (od->fd < 0)
 		return 1;
@@ -742,6 +747,10 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error
 	}
 	int rc = buf_read_fd(text, fd, 0);
 	int e = errno;
+	if (rc == 0 && st_out && fstat(fd, st_out) < 0) {
+		rc = -1;
+		e = errno;
+	}
 	close(fd);
 	if (rc < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot read", e);

@@ -34,6 +34,8 @@
 
 #include <stddef.h>
 
+#include <sys/stat.h>
+
 struct buf;
 struct error;
 struct error_list;
@@ -101,9 +103,10 @@ struct outdir_info {
 };
 int outdir_stat(const struct outdir *od, struct outdir_cursor *c, const char *path, struct outdir_info *info,
 		struct error *err);
-/* Reads out/<path>, a regular file; -1 otherwise (err says why). */
+/* Reads out/<path>, a regular file; -1 otherwise (err says why). st, when given, gets
+ * the file's status as of the read (from the descriptor read), for git's index. */
 int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct buf *out,
-		struct error *err);
+		struct stat *st, struct error *err);
 int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *path, struct hash *out,
 		struct error *err);
 void outdir_cursor_release(struct outdir_cursor *c);
@@ -125,8 +128,8 @@ int outdir_journal_has(const struct outdir *od, const char *path);
 /* Reads the journal without the lock (check). */
 int outdir_journal_load(struct outdir *od, struct error *err);
 
-/* The manifest's text: 0 read, 1 no manifest, -1 unreadable (err). */
-int outdir_manifest_read(const struct outdir *od, struct buf *text, struct error *err);
+/* The manifest's text: 0 read, 1 no manifest, -1 unreadable (err); st as in outdir_read(). */
+int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st, struct error *err);
 /* Makes the render durable and final: flushes out/'s filesystem, writes text as the
  * new manifest, removes the journal and temporaries and releases the lock. */
 int outdir_commit(struct outdir *od, const struct buf *text, struct error *err);

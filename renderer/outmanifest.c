@@ -8,6 +8,7 @@
 #include "outmanifest.h"
 
 #include "alloc.h"
+#include "array.h"
 #include "buf.h"
 #include "customers.h"
 #include "error.h"
@@ -202,5 +203,31 @@ void outmanifest_format(const struct outmanifest *m, struct buf *out)
 		buf_add_char(out, ' ');
 		buf_add_str(out, m->files[i].path);
 		buf_add_char(out, '\n');
+	}
+}
+
+static void outmanifest_change_add(struct outmanifest_changes *c, const struct outmanifest_file *f, int removed)
+{
+	c->items = array_grow(c->items, &c->cap, c->count, sizeof *c->items, 256);
+	c->items[c->count++] = (struct outmanifest_change){ f->path, f->owner, removed };
+}
+
+void outmanifest_diff(const struct outmanifest *old, const struct outmanifest *new,
+		      struct outmanifest_changes *changes)
+{
+	size_t i = 0, j = 0;
+	while (i < old->file_count || j < new->file_count) {
+		int order = i == old->file_count ? 1 : j == new->file_count ? -1
+			: strcmp(old->files[i].path, new->files[j].path);
+		if (order < 0) {
+			outmanifest_change_add(changes, &old->files[i++], 1);
+		} else if (order > 0) {
+			outmanifest_change_add(changes, &new->files[j++], 0);
+		} else {
+			if (!hash_equal(old->files[i].hash, new->files[j].hash))
+				outmanifest_change_add(changes, &new->files[j], 0);
+			i++;
+			j++;
+		}
 	}
 }

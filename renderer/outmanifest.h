@@ -57,4 +57,20 @@ const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, con
  * (as a plan makes them). */
 void outmanifest_format(const struct outmanifest *m, struct buf *out);
 
+/* What differs between two manifests' files: each path added, changed or removed, in
+ * path order. The changes point into the manifests, which must outlive them; the
+ * caller frees items with free(). */
+struct outmanifest_change {
+	const char *path;  /* under out/ */
+	const char *owner; /* of the new file, or of the removed one */
+	int removed;
+};
+struct outmanifest_changes {
+	struct outmanifest_change *items;
+	size_t count;
+	size_t cap;
+};
+void outmanifest_diff(const struct outmanifest *old, const struct outmanifest *new,
+		      struct outmanifest_changes *changes);
+
 #endif

@@ -135,7 +135,7 @@ static int plan_read_old(struct plan *p, const struct outdir *od)
 {
 	struct buf text = BUF_INIT;
 	struct error err = ERROR_INIT;
-	int rc = outdir_manifest_read(od, &text, &err);
+	int rc = outdir_manifest_read(od, &text, NULL, &err);
 	if (rc == 1) {
 		buf_release(&text);
 		p->old_missing = 1;

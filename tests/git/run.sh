@@ -90,7 +90,7 @@ head=$(head_of "$r")
 touch "$r/.git/index.lock"
 "$stamp" -C "$r" commit >/dev/null 2>"$scratch/err"
 check "a stale index.lock stops commit (exit 2)" test $? = 2
-check "the error names index.lock and the fix" grep -q 'index.lock: error: exists: another git process is running' "$scratch/err"
+check "the error names index.lock and the fix" grep -q 'index.lock: error: exists: another git process seems to be running in this repository' "$scratch/err"
 check "the branch did not move" test "$(head_of "$r")" = "$head"
 rm -f "$r/.git/index.lock"
 check "git fsck is clean after the refusal" git -C "$r" fsck --strict
