@@ -34,6 +34,9 @@ int cli_use_color(const struct cli *cli, int fd)
 void cli_print_error(const struct cli *cli, const struct error *err)
 {
 	struct buf line = BUF_INIT;
+	/* an error of no file is the program's, as a compiler says "cc: error: ..." */
+	if (!err->file)
+		buf_add_str(&line, "stamp: ");
 	error_format(err, &line, cli_use_color(cli, 2));
 	buf_add_char(&line, '\n');
 	fwrite(line.ptr, 1, line.len, stderr);

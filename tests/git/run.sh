@@ -137,6 +137,145 @@ check "git status is clean" test -z "$(git -C "$sub" status --porcelain)"
 sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$sub/platform/customers/acme.yaml"
 check "diff works in a subdirectory" sh -c "'$stamp' -C '$sub/platform' diff | grep -q '^+++ b/out/customers/acme/configmap.yaml'"
 
+# --- every lock the commit takes is looked at before rendering, and never removed ---
+r=$(repo locks)
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+before=$(cat "$r/out/customers/acme/configmap.yaml")
+head=$(head_of "$r")
+for lock in index.lock HEAD.lock refs/heads/main.lock packed-refs.lock; do
+	: > "$r/.git/$lock"
+	"$stamp" -C "$r" commit >"$scratch/out" 2>"$scratch/err"
+	check "a held $lock stops commit (exit 2)" test $? = 2
+	check "the error is one line naming $lock and git's advice" sh -c "test \$(wc -l < '$scratch/err') = 1 &&
+		grep -q '^$r/.git/$lock: error: exists: another git process seems to be running.*remove the file by hand' '$scratch/err'"
+	check "with $lock held nothing was rendered" test "$(cat "$r/out/customers/acme/configmap.yaml")" = "$before"
+	check "$lock is still there" test -e "$r/.git/$lock"
+	check "the branch did not move ($lock)" test "$(head_of "$r")" = "$head"
+	rm -f "$r/.git/$lock"
+done
+check "with every lock free the commit goes through" "$stamp" -C "$r" -q commit
+check "git fsck --full is clean after the lock refusals" git -C "$r" fsck --full --strict
+# a lock of a branch not involved does not matter
+: > "$r/.git/refs/heads/other.lock"
+sed -i 's/LOG_LEVEL: debug/LOG_LEVEL: warn/' "$r/customers/acme.yaml"
+check "another branch's lock does not stop the commit" "$stamp" -C "$r" -q commit
+rm -f "$r/.git/refs/heads/other.lock"
+# the reflogs say what moved the branch, as git's commit does
+check "the branch's reflog names stamp commit" sh -c "git -C '$r' reflog -1 --format=%gs main | grep -q '^stamp commit: Render 1 customer: acme'"
+check "and so does HEAD's" sh -c "git -C '$r' reflog -1 --format=%gs HEAD | grep -q '^stamp commit: '"
+check "git status knows the committed files without hashing them: nothing to refresh" \
+	sh -c "git -C '$r' diff-files --quiet -- out"
+
+# --- detached HEAD, an unborn branch ---
+git -C "$r" checkout -q --detach
+sed -i 's/LOG_LEVEL: warn/LOG_LEVEL: error/' "$r/customers/acme.yaml"
+"$stamp" -C "$r" commit >/dev/null 2>"$scratch/err"
+check "on a detached HEAD, commit without --branch exits 2" test $? = 2
+check "and says what to do" grep -q 'HEAD is detached; check out a branch first (git switch NAME), or commit the rendered tree to a branch of its own with --branch NAME' "$scratch/err"
+"$stamp" -C "$r" -q commit --branch hydrated 2>"$scratch/err"
+check "--branch works from a detached HEAD" test $? = 0
+check "the hydrated branch holds out/'s content" sh -c "git -C '$r' show hydrated:customers/acme/configmap.yaml | cmp - '$r/out/customers/acme/configmap.yaml'"
+git -C "$r" checkout -q main
+git -C "$r" checkout -q customers
+unborn=$scratch/unborn
+mkdir -p "$unborn" && git -C "$unborn" init -q -b main
+cp -R "$root/templates" "$root/customers" "$unborn/"
+"$stamp" -C "$unborn" commit >"$scratch/out" 2>&1
+check "commit works on an unborn branch" test $? = 0
+check "its commit has no parent" test "$(git -C "$unborn" rev-list --count HEAD)" = 1
+check "and holds only out/" sh -c "! git -C '$unborn' ls-tree --name-only HEAD | grep -vx out"
+check "the trailer says there was no commit yet" sh -c "git -C '$unborn' log -1 --format=%B | grep -qx 'Rendered-from: (no commit yet)'"
+check "git status shows nothing under out/ on the new branch" test -z "$(git -C "$unborn" status --porcelain out)"
+unborn2=$scratch/unborn2
+mkdir -p "$unborn2" && git -C "$unborn2" init -q -b main
+cp -R "$root/templates" "$root/customers" "$unborn2/"
+check "--branch works from an unborn HEAD" "$stamp" -C "$unborn2" -q commit --branch deploy
+check "and leaves HEAD unborn" sh -c "! git -C '$unborn2' rev-parse -q --verify HEAD"
+
+# --- a branch checked out in another worktree is refused, as git refuses it ---
+git -C "$r" branch -q deploy
+git -C "$r" worktree add -q "$scratch/wt" deploy
+deploy=$(git -C "$r" rev-parse deploy)
+"$stamp" -C "$r" commit --branch deploy >/dev/null 2>"$scratch/err"
+check "--branch of a branch checked out in a worktree exits 2" test $? = 2
+check "and names the worktree" grep -q "^stamp: error: --branch deploy is checked out in the worktree at $scratch/wt" "$scratch/err"
+check "the branch did not move" test "$(git -C "$r" rev-parse deploy)" = "$deploy"
+check "the worktree shows nothing changed" test -z "$(git -C "$scratch/wt" status --porcelain)"
+"$stamp" -C "$scratch/wt" commit --branch main >/dev/null 2>"$scratch/err"
+check "from the worktree, the main worktree's branch is refused too" grep -q "^stamp: error: --branch main is checked out in the worktree at $r" "$scratch/err"
+git -C "$r" worktree remove --force "$scratch/wt"
+
+# --- the compare-and-swap: a commit lands while stamp renders ---
+r=$(repo race)
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+start=$(head_of "$r")
+if command -v strace >/dev/null 2>&1; then
+	# stamp is held for 3 seconds right after it takes out/'s lock: it has read the tip,
+	# it has not rendered; the second committer moves the branch meanwhile
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o /dev/null \
+		-P "$r/out/.stamp-manifest.lock" -e trace=openat -e inject=openat:delay_exit=3000000:when=1 \
+		"$stamp" -C "$r" commit >"$scratch/out" 2>"$scratch/err" &
+	racer=$!
+	i=0
+	while [ ! -e "$r/out/.stamp-manifest.lock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	git -C "$r" commit -q --allow-empty -m "the other committer"
+	other=$(head_of "$r")
+	wait $racer
+	status=$?
+	check "a commit that landed meanwhile stops stamp (exit 2)" test $status = 2
+	check "stamp says the branch moved, from where to where" \
+		grep -q "^stamp: error: refs/heads/main moved while stamp was committing (from $(echo "$start" | cut -c1-12) to $(echo "$other" | cut -c1-12): another commit landed); nothing was committed" "$scratch/err"
+	check "the other commit is the tip" test "$(head_of "$r")" = "$other"
+	check "both histories are reachable: the other commit's parent is the old tip" test "$(git -C "$r" rev-parse HEAD~1)" = "$start"
+	check "stamp committed nothing: the index and the branch agree under out/" test -z "$(git -C "$r" diff --cached --name-only)"
+	check "git fsck --full is clean after the race" git -C "$r" fsck --full --strict
+	check "the next commit lands on top of the other one" "$stamp" -C "$r" -q commit
+	check "as its child" test "$(git -C "$r" rev-parse HEAD~1)" = "$other"
+else
+	echo "git: the compare-and-swap race: skipped (strace is not installed)"
+fi
+
+# --- an index an interrupted commit left is repaired by the next stamp run ---
+r=$(repo repair)
+for cmd in check render commit; do
+	sed -i "s/LOG_LEVEL: [a-z]*/LOG_LEVEL: $cmd/" "$r/customers/acme.yaml"
+	git -C "$r" commit -q -am "acme: $cmd"
+	"$stamp" -C "$r" -q commit
+	committed=$(head_of "$r")
+	# the state a commit cut between moving the branch and writing the index leaves
+	git -C "$r" reset -q HEAD~1 -- out
+	echo "notes of $cmd" > "$r/NOTES"
+	git -C "$r" add NOTES
+	check "($cmd) the cut commit shows as reverted: the precondition" sh -c "git -C '$r' status --porcelain out | grep -q '^M. out/.stamp-manifest'"
+	"$stamp" -C "$r" $cmd >"$scratch/out" 2>"$scratch/err"
+	check "stamp $cmd succeeds on the cut commit's index" test $? = 0
+	check "stamp $cmd says in one line that it repaired the index" \
+		sh -c "test \"\$(grep -c 'index held out/ as before' '$scratch/err')\" = 1 && grep -q '^stamp: the index held out/ as before $(echo "$committed" | cut -c1-12), a stamp commit that was interrupted before it wrote the index; repaired: 4 entries now match the commit$' '$scratch/err'"
+	check "($cmd) git status shows nothing under out/" test -z "$(git -C "$r" status --porcelain out)"
+	check "($cmd) the user's staged change outside out/ is still staged" test "$(git -C "$r" diff --cached --name-only)" = "NOTES"
+	check "($cmd) the branch did not move" test "$(head_of "$r")" = "$committed"
+	"$stamp" -C "$r" $cmd >/dev/null 2>"$scratch/err"
+	check "($cmd) the next run has nothing to repair" sh -c "! grep -q 'index held' '$scratch/err'"
+	git -C "$r" reset -q NOTES
+	rm "$r/NOTES"
+done
+# a state of the user's own is not "repaired": a staged revert of a file stamp did not change
+git -C "$r" rm -q --cached out/apps/acme.yaml
+"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
+check "an out/ change the user staged is not taken for a cut commit" sh -c "! grep -q 'index held' '$scratch/err'"
+check "and stays staged" sh -c "git -C '$r' status --porcelain out | grep -q '^D  out/apps/acme.yaml'"
+git -C "$r" reset -q out
+# a held index.lock: check says the index is wrong and who to wait for, and fails
+git -C "$r" reset -q HEAD~1 -- out
+: > "$r/.git/index.lock"
+"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
+check "a cut commit's index under a held index.lock fails check (exit 1)" test $? = 1
+check "and says why, in one line" sh -c "grep -q 'index.lock: error: exists: .*(and the index holds out/ as before stamp.s commit [0-9a-f]*, which was interrupted: a git commit now would revert it' '$scratch/err'"
+check "index.lock is left alone" test -e "$r/.git/index.lock"
+rm -f "$r/.git/index.lock"
+check "once the lock is gone, the next check repairs" sh -c "'$stamp' -C '$r' check 2>&1 | grep -q 'repaired'"
+check "git fsck --full is clean after the repairs" git -C "$r" fsck --full --strict
+
 # --- diff: the rendered difference against a base revision ---
 r=$(repo diff)
 base=$(head_of "$r")
