@@ -16,6 +16,7 @@
 #include "gitrepo.h"
 #include "outdir.h"
 #include "outmanifest.h"
+#include "tempfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -416,13 +417,14 @@ static size_t gitcommit_dirty_sources(struct gitrepo *r)
 
 /* The compare-and-swap: under the branch's lock (and HEAD's), the branch must still be
  * where it was when stamp started. */
-static int gitcommit_move_branch(struct gitcommit *c, const git_oid *id, const char *subject)
+static int gitcommit_transaction(struct gitcommit *c, const git_oid *id, const char *subject)
 {
 	struct error *err = &c->report->err;
 	git_repository *repo = c->repo.repo;
 	git_transaction *tx = NULL;
 	const char *common = git_repository_commondir(repo);
 	int rc = git_transaction_new(&tx, repo);
+
 	if (rc == 0 && (rc = git_transaction_lock_ref(tx, c->ref)) < 0 && gitrepo_check_lock(common, c->ref, err) == 0)
 		gitrepo_fail_at(err, c->ref, "lock the branch", "run stamp commit again");
 	if (rc == 0 && c->on_head && (rc = git_transaction_lock_ref(tx, "HEAD")) < 0 &&
@@ -458,6 +460,18 @@ static int gitcommit_move_branch(struct gitcommit *c, const git_oid *id, const c
 	buf_release(&log);
 	git_transaction_free(tx);
 	return rc < 0 ? -1 : 0;
+}
+
+static int gitcommit_move_branch(struct gitcommit *c, const git_oid *id, const char *subject)
+{
+	/* the locks the transaction makes are libgit2's: a signal must not strand them */
+	sigset_t saved;
+	if (tempfile_hold_signals(&saved) < 0)
+		return gitcommit_fail(c, "cannot hold back signals while the branch moves: %s", strerror(errno));
+	int rc = gitcommit_transaction(c, id, subject);
+	if (tempfile_release_signals(&saved) < 0 && rc == 0)
+		return gitcommit_fail(c, "cannot restore the signal mask: %s", strerror(errno));
+	return rc;
 }
 
 static int gitcommit_write(struct gitcommit *c)

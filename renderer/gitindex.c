@@ -8,6 +8,9 @@
 #include "gitrepo.h"
 #include "outdir.h"
 #include "outmanifest.h"
+#include "tempfile.h"
+
+#include <errno.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +66,20 @@ int gitindex_apply(struct gitrepo *r, const struct gitindex_change *changes, siz
 		if (git_index_add(index, &entry) < 0)
 			rc = gitrepo_fail_at(err, c->path, "add to the index", "run git status, then run stamp again");
 	}
-	if (rc == 0 && git_index_write(index) < 0)
-		rc = gitrepo_fail_at(err, gitindex_path(r, index, &where), "write the index",
-				     "free space or fix the permissions of .git, then run stamp again, which repairs it");
+	/* index.lock is libgit2's: a signal must not strand it */
+	sigset_t saved;
+	if (rc == 0 && tempfile_hold_signals(&saved) < 0) {
+		error_set(err, NULL, 0, 0, "cannot hold back signals while the index is written: %s", strerror(errno));
+		rc = error_environment(err);
+	} else if (rc == 0) {
+		if (git_index_write(index) < 0)
+			rc = gitrepo_fail_at(err, gitindex_path(r, index, &where), "write the index",
+					     "free space or fix the permissions of .git, then run stamp again, which repairs it");
+		if (tempfile_release_signals(&saved) < 0 && rc == 0) {
+			error_set(err, NULL, 0, 0, "cannot restore the signal mask: %s", strerror(errno));
+			rc = error_environment(err);
+		}
+	}
 out:
 	git_index_free(index);
 	buf_release(&where);

@@ -4,6 +4,7 @@
 #include "tempfile.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,18 +30,34 @@ static void tempfile_signal(int sig)
 	raise(sig);
 }
 
+static const int tempfile_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+#define TEMPFILE_SIGNALS (sizeof tempfile_signals / sizeof *tempfile_signals)
+
+int tempfile_hold_signals(sigset_t *saved)
+{
+	sigset_t held;
+	sigemptyset(&held);
+	for (size_t i = 0; i < TEMPFILE_SIGNALS; i++)
+		sigaddset(&held, tempfile_signals[i]);
+	return pthread_sigmask(SIG_BLOCK, &held, saved) == 0 ? 0 : -1;
+}
+
+int tempfile_release_signals(const sigset_t *saved)
+{
+	return pthread_sigmask(SIG_SETMASK, saved, NULL) == 0 ? 0 : -1;
+}
+
 void tempfile_install(void)
 {
 	/* past a file size limit, write() then fails with EFBIG, which is reported like
 	 * any other write error, instead of the process dying of SIGXFSZ mid-render */
 	signal(SIGXFSZ, SIG_IGN);
-	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
+	for (size_t i = 0; i < TEMPFILE_SIGNALS; i++) {
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = tempfile_signal;
 		sigemptyset(&sa.sa_mask);
-		sigaction(signals[i], &sa, NULL);
+		sigaction(tempfile_signals[i], &sa, NULL);
 	}
 }
 

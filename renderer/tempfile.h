@@ -32,4 +32,11 @@ void tempfile_forget(struct tempfile *t);
 /* Removes every watched entry; safe in a signal handler. */
 void tempfile_remove_all(void);
 
+/* Holds back INT, TERM, HUP and PIPE (in the calling thread) while a library makes and
+ * renames lock files of its own, which a signal would leave behind for a person to
+ * remove (libgit2's ref and index locks). A signal that came meanwhile ends the
+ * process, as usual, when tempfile_release_signals() restores the mask. */
+int tempfile_hold_signals(sigset_t *saved);
+int tempfile_release_signals(const sigset_t *saved);
+
 #endif

@@ -23,11 +23,10 @@ stride=${2:-1}
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 . tests/lib.sh
+. tests/faults/lib.sh
+fault_command=render
 sanitized=0
 case "$stamp" in */asan/*) sanitized=1 ;; esac
-# LeakSanitizer cannot run under ptrace: the traced runs leave leak checking to the
-# untraced ones (every other run here and in the other suites)
-traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
 
 if ! command -v strace >/dev/null 2>&1; then
 	echo "faults: skipped (strace is not installed)"
@@ -125,34 +124,8 @@ verify() { # label, state, catchable, rc
 	fi
 }
 
-fresh_work() { # state
-	work=$scratch/w
-	rm -rf "$work"
-	cp -a "$scratch/$1" "$work"
-}
 
-# How many times a render from state calls each of a set of syscalls (its busiest thread).
-count_calls() { # state, syscall
-	fresh_work "$1"
-	traced -f -qq -o "$work.log" -e trace="$2" "$stamp" -C "$work" -j1 -q render >/dev/null 2>&1
-	awk '{ n[$1]++ } END { m = 0; for (t in n) if (n[t] > m) m = n[t]; print m }' "$work.log"
-}
 
-# sweep STATE SYSCALL INJECTION CATCHABLE: every N from 1 to the count
-sweep() {
-	state=$1 call=$2 what=$3 catchable=$4
-	total=$(count_calls "$state" "$call")
-	runs=0 n=1
-	while [ "$n" -le "$total" ]; do
-		fresh_work "$state"
-		traced -f -qq -o /dev/null -e trace="$call" -e inject="$call:$what:when=$n" \
-			"$stamp" -C "$work" -j1 -q render >/dev/null 2>"$work.err"
-		verify "$state $call:$what:when=$n" "$state" "$catchable" $?
-		runs=$((runs + 1))
-		n=$((n + stride))
-	done
-	echo "  $state: $call:$what at each of $total calls: $runs runs"
-}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "faults: the sweeps need root (strace of a child is fine, the mounts are not); running them anyway"

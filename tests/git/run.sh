@@ -134,6 +134,8 @@ git -C "$sub" add . && git -C "$sub" commit -q -m sources
 check "in a subdirectory, out/ is committed under it" git -C "$sub" cat-file -e HEAD:platform/out/.stamp-manifest
 check "and nothing else" sh -c "! git -C '$sub' show --name-only --format= HEAD | grep -v '^platform/out/'"
 check "git status is clean" test -z "$(git -C "$sub" status --porcelain)"
+check "--branch works in a subdirectory" "$stamp" -C "$sub/platform" -q commit --branch deploy
+check "and puts the subdirectory's out/ at the branch's root" sh -c "git -C '$sub' ls-tree --name-only deploy | tr '\n' ' ' | grep -qx '.stamp-manifest apps argocd customers terraform '"
 sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$sub/platform/customers/acme.yaml"
 check "diff works in a subdirectory" sh -c "'$stamp' -C '$sub/platform' diff | grep -q '^+++ b/out/customers/acme/configmap.yaml'"
 
@@ -210,10 +212,10 @@ r=$(repo race)
 sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
 start=$(head_of "$r")
 if command -v strace >/dev/null 2>&1; then
-	# stamp is held for 3 seconds right after it takes out/'s lock: it has read the tip,
-	# it has not rendered; the second committer moves the branch meanwhile
+	# stamp is held for 3 seconds as it locks out/ (its first flock): it has read the
+	# tip, it has not rendered; the second committer moves the branch meanwhile
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o /dev/null \
-		-P "$r/out/.stamp-manifest.lock" -e trace=openat -e inject=openat:delay_exit=3000000:when=1 \
+		-e trace=flock -e inject=flock:delay_exit=3000000:when=1 \
 		"$stamp" -C "$r" commit >"$scratch/out" 2>"$scratch/err" &
 	racer=$!
 	i=0

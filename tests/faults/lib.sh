@@ -1,0 +1,37 @@
+# Shared by the fault suites (sourced after tests/lib.sh): running stamp under strace,
+# a fresh copy of a state per run, and the sweep that injects a fault at every N-th
+# call of a syscall. The suite sets $stamp, $stride and $fault_command (the stamp
+# command injected into) and defines verify LABEL STATE CATCHABLE STATUS.
+
+# LeakSanitizer cannot run under ptrace: the traced runs leave leak checking to the
+# untraced ones (every other run here and in the other suites)
+traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
+
+fresh_work() { # state
+	work=$scratch/w
+	rm -rf "$work"
+	cp -a "$scratch/$1" "$work"
+}
+
+# How many times the command, from state, calls a syscall (its busiest thread).
+count_calls() { # state, syscall
+	fresh_work "$1"
+	traced -f -qq -o "$work.log" -e trace="$2" "$stamp" -C "$work" -j1 -q "$fault_command" >/dev/null 2>&1
+	awk '{ n[$1]++ } END { m = 0; for (t in n) if (n[t] > m) m = n[t]; print m }' "$work.log"
+}
+
+# sweep STATE SYSCALL INJECTION CATCHABLE: every STRIDE-th N from 1 to the count
+sweep() {
+	state=$1 call=$2 what=$3 catchable=$4
+	total=$(count_calls "$state" "$call")
+	runs=0 n=1
+	while [ "$n" -le "$total" ]; do
+		fresh_work "$state"
+		traced -f -qq -o /dev/null -e trace="$call" -e inject="$call:$what:when=$n" \
+			"$stamp" -C "$work" -j1 -q "$fault_command" >/dev/null 2>"$work.err"
+		verify "$state $call:$what:when=$n" "$state" "$catchable" $?
+		runs=$((runs + 1))
+		n=$((n + stride))
+	done
+	echo "  $state: $call:$what at each of $total calls: $runs runs"
+}
