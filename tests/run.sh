@@ -7,7 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log".*' EXIT
 
 # The independent readers of tests/package.json (HashiCorp's HCL parser, the Kubernetes
 # and CRD schemas, a YAML 1.2 reader), installed once per machine into build/node.
@@ -41,7 +41,9 @@ suite() { # name, command...
 	echo "$p $f" >>"$log"
 }
 
-for build in "$@"; do
+# Every suite against one build.
+run_build() { # build
+	build=$1
 	for t in "$build"/tests/test_*; do
 		case "$t" in *.o|*.d) continue ;; esac
 		[ -x "$t" ] || continue
@@ -74,6 +76,17 @@ for build in "$@"; do
 			echo "[$build] escape read-back (HCL): skipped (node is not installed)"
 		fi
 	fi
+}
+
+# The builds' suites run side by side (on two cores, the sanitized build's beside the
+# plain one's); each build's output is printed whole, in order, once both are done.
+for build in "$@"; do
+	run_build "$build" >"$log.$(printf '%s' "$build" | tr / _)" 2>&1 &
+done
+wait
+for build in "$@"; do
+	cat "$log.$(printf '%s' "$build" | tr / _)"
+	rm -f "$log.$(printf '%s' "$build" | tr / _)"
 done
 
 build=out
