@@ -111,12 +111,7 @@ verify() { # label, state, catchable, rc
 	[ -z "$(git -C "$work" status --porcelain out)" ] || { ok=0 why="$why; git status: $(git -C "$work" status --porcelain out | head -n 3 | tr '\n' ' ')"; }
 	git -C "$work" diff-index --cached --quiet HEAD || { ok=0 why="$why; the index differs from the tip"; }
 	diff -r "$scratch/$state-ref/out" "$work/out" >/dev/null 2>&1 || { ok=0 why="$why; out/ differs"; }
-	if [ $ok = 1 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL $label:$why"
-	fi
+	verdict "$label"
 }
 
 # link: libgit2 moves each object into place with link() and unlink(); rename: the

@@ -18,6 +18,17 @@ traced() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace $filter "$@"
 }
 
+# Counts one run that verify looked at: passed when it found nothing wrong ($ok is
+# 1), else one FAIL line with what it found ($why).
+verdict() { # label
+	if [ "$ok" = 1 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL $1:$why"
+	fi
+}
+
 fresh_work() { # state
 	work=$scratch/w
 	rm -rf "$work"

@@ -116,16 +116,8 @@ verify() { # label, state, catchable, rc
 	"$stamp" -C "$work" -q render >"$work.next" 2>&1 || { ok=0 why="$why; next render: $(head -c 300 "$work.next")"; }
 	diff -r "$scratch/$state-ref/out" "$work/out" >/dev/null 2>&1 || { ok=0 why="$why; next render differs"; }
 	[ -z "$(leftovers "$work")" ] && [ ! -e "$work/out/.stamp-pending" ] || { ok=0 why="$why; next render left files"; }
-	if [ $ok = 1 ]; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAIL $label:$why"
-	fi
+	verdict "$label"
 }
-
-
-
 
 if [ "$(id -u)" != 0 ]; then
 	echo "faults: the sweeps need root (strace of a child is fine, the mounts are not); running them anyway"
