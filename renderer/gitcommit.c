@@ -313,11 +313,14 @@ static int gitcommit_objects(struct gitcommit *c, const struct outdir *od, git_o
 			break;
 		}
 		e->st = &c->stats[i];
+		gitrepo_clear_error();
 		if (git_blob_create_from_buffer(&u->id, c->repo.repo, data.ptr ? data.ptr : "", data.len) < 0)
 			rc = gitrepo_fail_at(err, c->paths[i], "write the blob",
 					     "free space or fix the permissions of .git/objects, then run stamp commit again");
 		e->id = u->id;
 	}
+	if (rc == 0)
+		gitrepo_clear_error();
 	if (rc == 0 && git_tree_create_updated(tree_id, c->repo.repo, c->tree, n, updates) < 0)
 		rc = gitrepo_fail_at(err, ".git/objects", "write the new tree",
 				     "free space or fix the permissions of .git/objects, then run stamp commit again");
@@ -423,6 +426,7 @@ static int gitcommit_transaction(struct gitcommit *c, const git_oid *id, const c
 	git_repository *repo = c->repo.repo;
 	git_transaction *tx = NULL;
 	const char *common = git_repository_commondir(repo);
+	gitrepo_clear_error();
 	int rc = git_transaction_new(&tx, repo);
 
 	if (rc == 0 && (rc = git_transaction_lock_ref(tx, c->ref)) < 0 && gitrepo_check_lock(common, c->ref, err) == 0)
@@ -449,8 +453,14 @@ static int gitcommit_transaction(struct gitcommit *c, const git_oid *id, const c
 		git_transaction_free(tx);
 		return error_environment(err);
 	}
+	/* the index follows the branch: until it has, the note says so (gitindex.h) */
+	if (c->on_head && gitindex_pending(&c->repo, id, err) < 0) {
+		git_transaction_free(tx);
+		return -1;
+	}
 	struct buf log = BUF_INIT;
 	buf_printf(&log, "stamp commit: %s", subject);
+	gitrepo_clear_error();
 	rc = git_transaction_set_target(tx, c->ref, id, c->committer, log.ptr);
 	if (rc == 0)
 		rc = git_transaction_commit(tx);
@@ -524,6 +534,7 @@ static int gitcommit_write(struct gitcommit *c)
 		goto out;
 	}
 	const git_commit *parents[1] = { parent };
+	gitrepo_clear_error();
 	if (git_commit_create(&commit_id, c->repo.repo, NULL, c->author, c->committer, NULL, message.ptr, tree,
 			      parent ? 1 : 0, parents) < 0) {
 		gitrepo_fail_at(err, ".git/objects", "write the commit",

@@ -11,9 +11,11 @@
 #include "tempfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *gitindex_path(struct gitrepo *r, git_index *index, struct buf *where)
 {
@@ -24,6 +26,77 @@ static const char *gitindex_path(struct gitrepo *r, git_index *index, struct buf
 	else
 		buf_printf(where, "%sindex", git_repository_path(r->repo));
 	return where->ptr;
+}
+
+static void gitindex_note_path(struct gitrepo *r, struct buf *path)
+{
+	buf_clear(path);
+	buf_printf(path, "%s" GITINDEX_PENDING, git_repository_path(r->repo));
+}
+
+/* fsyncs path (a file, or with O_DIRECTORY a directory) */
+static int gitindex_fsync(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int gitindex_pending(struct gitrepo *r, const git_oid *commit, struct error *err)
+{
+	struct buf path = BUF_INIT;
+	gitindex_note_path(r, &path);
+	char line[GIT_OID_HEXSZ + 2];
+	git_oid_tostr(line, GIT_OID_HEXSZ + 1, commit);
+	line[GIT_OID_HEXSZ] = '\n';
+	int fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int rc = fd < 0 ? -1 : 0;
+	if (rc == 0 && (write(fd, line, GIT_OID_HEXSZ + 1) != GIT_OID_HEXSZ + 1 || fsync(fd) < 0))
+		rc = -1;
+	int e = errno;
+	if (fd >= 0 && close(fd) < 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc == 0 && gitindex_fsync(git_repository_path(r->repo), O_DIRECTORY) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	if (rc < 0) {
+		error_set(err, path.ptr, 0, 0, "cannot write: %s; nothing was committed: free space or fix the "
+			  "permissions of .git, then run stamp commit again", strerror(e));
+		error_environment(err);
+		if (fd >= 0)
+			unlink(path.ptr);
+	}
+	buf_release(&path);
+	return rc;
+}
+
+/* The index is written: made durable, then the note goes. */
+static int gitindex_done(struct gitrepo *r, git_index *index, struct error *err)
+{
+	struct buf path = BUF_INIT, where = BUF_INIT;
+	int rc = 0;
+	if (gitindex_fsync(gitindex_path(r, index, &where), 0) < 0) {
+		error_set(err, where.ptr, 0, 0, "cannot flush to disk: %s; run stamp again, which repairs the index",
+			  strerror(errno));
+		rc = error_environment(err);
+	}
+	gitindex_note_path(r, &path);
+	if (rc == 0 && unlink(path.ptr) < 0 && errno != ENOENT) {
+		error_set(err, path.ptr, 0, 0, "cannot remove: %s; fix the permissions of .git, then run stamp again",
+			  strerror(errno));
+		rc = error_environment(err);
+	}
+	buf_release(&path);
+	buf_release(&where);
+	return rc;
 }
 
 int gitindex_apply(struct gitrepo *r, const struct gitindex_change *changes, size_t count, struct error *err)
@@ -63,6 +136,7 @@ int gitindex_apply(struct gitrepo *r, const struct gitindex_change *changes, siz
 			entry.gid = (uint32_t)c->st->st_gid;
 			entry.file_size = (uint32_t)c->st->st_size;
 		}
+		gitrepo_clear_error();
 		if (git_index_add(index, &entry) < 0)
 			rc = gitrepo_fail_at(err, c->path, "add to the index", "run git status, then run stamp again");
 	}
@@ -72,9 +146,12 @@ int gitindex_apply(struct gitrepo *r, const struct gitindex_change *changes, siz
 		error_set(err, NULL, 0, 0, "cannot hold back signals while the index is written: %s", strerror(errno));
 		rc = error_environment(err);
 	} else if (rc == 0) {
+		gitrepo_clear_error();
 		if (git_index_write(index) < 0)
 			rc = gitrepo_fail_at(err, gitindex_path(r, index, &where), "write the index",
 					     "free space or fix the permissions of .git, then run stamp again, which repairs it");
+		if (rc == 0)
+			rc = gitindex_done(r, index, err);
 		if (tempfile_release_signals(&saved) < 0 && rc == 0) {
 			error_set(err, NULL, 0, 0, "cannot restore the signal mask: %s", strerror(errno));
 			rc = error_environment(err);
@@ -153,7 +230,37 @@ static int gitindex_changes(struct gitrepo *r, git_tree *parent, git_tree *tip, 
 	return rc;
 }
 
+static int gitindex_check(struct gitrepo *r, struct buf *notices, struct error *err);
+
 int gitindex_repair(struct gitrepo *r, struct buf *notices, struct error *err)
+{
+	struct buf note = BUF_INIT;
+	gitindex_note_path(r, &note);
+	struct stat st;
+	int pending = lstat(note.ptr, &st) == 0;
+	int e = errno;
+	if (!pending && e != ENOENT) {
+		error_set(err, note.ptr, 0, 0, "cannot look at stamp's note: %s", strerror(e));
+		buf_release(&note);
+		return error_environment(err);
+	}
+	if (!pending) {
+		buf_release(&note);
+		return 0; /* no commit was cut between the branch and the index */
+	}
+	int rc = gitindex_check(r, notices, err);
+	/* repaired, or nothing to repair (the commit was cut before the branch moved) */
+	if (rc == 0 && unlink(note.ptr) < 0 && errno != ENOENT) {
+		error_set(err, note.ptr, 0, 0, "cannot remove: %s; fix the permissions of .git, then run stamp again",
+			  strerror(errno));
+		rc = error_environment(err);
+	}
+	buf_release(&note);
+	return rc;
+}
+
+/* The comparison itself (see gitindex.h). */
+static int gitindex_check(struct gitrepo *r, struct buf *notices, struct error *err)
 {
 	git_reference *head = NULL;
 	int rc = git_repository_head(&head, r->repo);

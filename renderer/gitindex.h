@@ -9,6 +9,11 @@
  * parent's, not the tip's) and brings the out/ entries the commit changed to the tip's.
  * Nothing outside out/ is touched, nor out/ entries the commit did not change.
  *
+ * Like out/'s journal, a note in the git directory (STAMP_INDEX_PENDING, fsynced) says
+ * that a commit is between the two writes; only then does a stamp run read the index,
+ * which for 140,000 files costs more than the rest of a no-op render. The note goes
+ * once the index is written and fsynced (libgit2 does not fsync it).
+ *
  * The changes point into their caller's data; nothing here owns memory past a call. */
 #ifndef STAMP_GITINDEX_H
 #define STAMP_GITINDEX_H
@@ -29,12 +34,18 @@ struct gitindex_change {
 	const struct stat *st; /* the work tree file as the blob was read from it, or NULL */
 };
 
-/* Sets the index's entries of the changes (the rest stays) and writes it. */
+#define GITINDEX_PENDING "STAMP_INDEX_PENDING"
+
+/* Writes the note, naming the commit the branch is about to move to (before it moves). */
+int gitindex_pending(struct gitrepo *r, const git_oid *commit, struct error *err);
+/* Sets the index's entries of the changes (the rest stays), writes and fsyncs it, then
+ * removes the note. */
 int gitindex_apply(struct gitrepo *r, const struct gitindex_change *changes, size_t count, struct error *err);
 
-/* Repairs the index an interrupted stamp commit left (above), adding one "stamp: ..."
- * line to notices when it did; 0 when there was nothing to do or it is repaired, -1 on
- * failure (err: a held index.lock, an unreadable object or index). */
+/* Repairs the index an interrupted stamp commit left (above), when the note says there
+ * may be one, adding one "stamp: ..." line to notices when it did; 0 when there was
+ * nothing to do or it is repaired, -1 on failure (err: a held index.lock, an
+ * unreadable object or index). */
 int gitindex_repair(struct gitrepo *r, struct buf *notices, struct error *err);
 
 /* gitindex_repair() for the stamp repository at path, when it is in a git repository

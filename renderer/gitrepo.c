@@ -24,14 +24,28 @@ int gitrepo_fail(struct error *err, const char *what)
 
 int gitrepo_fail_at(struct error *err, const char *path, const char *operation, const char *advice)
 {
-	const git_error *e = git_error_last();
-	const char *message = e && e->message && *e->message ? e->message : "unknown libgit2 error";
+	int e = errno;
+	const git_error *last = git_error_last();
+	const char *message = last && last->message && *last->message ? last->message : NULL;
+	/* libgit2 leaves an error of its own unset when a write fails in its file buffer,
+	 * and the last one set may be a lookup it recovered from ("failed to find pack
+	 * entry"): a system error is then the real reason */
+	if ((!message || last->klass != GIT_ERROR_OS) && e != 0)
+		message = strerror(e);
+	if (!message)
+		message = "unknown libgit2 error";
 	/* libgit2's messages may span lines or end in a colon with nothing after it */
 	int len = (int)strcspn(message, "\n");
 	while (len > 0 && (message[len - 1] == ':' || message[len - 1] == ' '))
 		len--;
 	error_set(err, path, 0, 0, "cannot %s: %.*s; %s", operation, len, message, advice);
 	return error_environment(err);
+}
+
+void gitrepo_clear_error(void)
+{
+	git_error_clear();
+	errno = 0;
 }
 
 int gitrepo_check_lock(const char *dir, const char *name, struct error *err)

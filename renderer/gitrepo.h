@@ -26,6 +26,9 @@ int gitrepo_fail(struct error *err, const char *what);
 /* Sets err to "<path>: error: cannot <operation>: <libgit2's last error, one line>;
  * <advice>", marked as an environment failure, and returns -1. */
 int gitrepo_fail_at(struct error *err, const char *path, const char *operation, const char *advice);
+/* Clears libgit2's last error and errno before a call whose failure gitrepo_fail_at()
+ * reports, so that the reason it gives is that call's. */
+void gitrepo_clear_error(void);
 /* git's lock on <dir>/<name> (dir: git_repository_path() or _commondir()): 0 when
  * nobody holds it, else -1 with err naming the lock file and git's advice. stamp never
  * removes a lock. */

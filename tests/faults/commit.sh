@@ -11,8 +11,9 @@
 #    parent), and exit 0 means it is the new commit;
 #  - after a catchable failure no lock of git's or stamp's is left;
 #  - a rerun of stamp commit commits exactly once in all (none when the branch moved)
-#    and repairs an index the run left behind; a lock a SIGKILL stranded is refused by
-#    name, and the rerun after removing it (the advice) commits;
+#    and repairs an index the run left behind (and drops the note that said so); a lock
+#    a SIGKILL stranded is refused by name, and the rerun after removing it (the
+#    advice) commits;
 #  - then git status shows nothing under out/, the index agrees with the tip, and out/
 #    is what a commit that was not interrupted leaves.
 # Usage: tests/faults/commit.sh STAMP_BINARY [STRIDE]  (STRIDE: try every STRIDE-th N)
@@ -110,6 +111,7 @@ verify() { # label, state, catchable, rc
 	[ $moved = 1 ] && [ "$1" != "$tip" ] && { ok=0 why="$why; the rerun committed again"; }
 	[ -z "$(git -C "$work" status --porcelain out)" ] || { ok=0 why="$why; git status: $(git -C "$work" status --porcelain out | head -n 3 | tr '\n' ' ')"; }
 	git -C "$work" diff-index --cached --quiet HEAD || { ok=0 why="$why; the index differs from the tip"; }
+	[ ! -e "$work/.git/STAMP_INDEX_PENDING" ] || { ok=0 why="$why; the rerun left the index note"; }
 	diff -r "$scratch/$state-ref/out" "$work/out" >/dev/null 2>&1 || { ok=0 why="$why; out/ differs"; }
 	verdict "$label"
 }

@@ -238,45 +238,70 @@ else
 fi
 
 # --- an index an interrupted commit left is repaired by the next stamp run ---
-r=$(repo repair)
-for cmd in check render commit; do
-	sed -i "s/LOG_LEVEL: [a-z]*/LOG_LEVEL: $cmd/" "$r/customers/acme.yaml"
-	git -C "$r" commit -q -am "acme: $cmd"
-	"$stamp" -C "$r" -q commit
-	committed=$(head_of "$r")
-	# the state a commit cut between moving the branch and writing the index leaves
-	git -C "$r" reset -q HEAD~1 -- out
-	echo "notes of $cmd" > "$r/NOTES"
-	git -C "$r" add NOTES
-	check "($cmd) the cut commit shows as reverted: the precondition" sh -c "git -C '$r' status --porcelain out | grep -q '^M. out/.stamp-manifest'"
-	"$stamp" -C "$r" $cmd >"$scratch/out" 2>"$scratch/err"
-	check "stamp $cmd succeeds on the cut commit's index" test $? = 0
-	check "stamp $cmd says in one line that it repaired the index" \
-		sh -c "test \"\$(grep -c 'index held out/ as before' '$scratch/err')\" = 1 && grep -q '^stamp: the index held out/ as before $(echo "$committed" | cut -c1-12), a stamp commit that was interrupted before it wrote the index; repaired: 4 entries now match the commit$' '$scratch/err'"
-	check "($cmd) git status shows nothing under out/" test -z "$(git -C "$r" status --porcelain out)"
-	check "($cmd) the user's staged change outside out/ is still staged" test "$(git -C "$r" diff --cached --name-only)" = "NOTES"
-	check "($cmd) the branch did not move" test "$(head_of "$r")" = "$committed"
-	"$stamp" -C "$r" $cmd >/dev/null 2>"$scratch/err"
-	check "($cmd) the next run has nothing to repair" sh -c "! grep -q 'index held' '$scratch/err'"
-	git -C "$r" reset -q NOTES
-	rm "$r/NOTES"
-done
-# a state of the user's own is not "repaired": a staged revert of a file stamp did not change
-git -C "$r" rm -q --cached out/apps/acme.yaml
-"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
-check "an out/ change the user staged is not taken for a cut commit" sh -c "! grep -q 'index held' '$scratch/err'"
-check "and stays staged" sh -c "git -C '$r' status --porcelain out | grep -q '^D  out/apps/acme.yaml'"
-git -C "$r" reset -q out
-# a held index.lock: check says the index is wrong and who to wait for, and fails
-git -C "$r" reset -q HEAD~1 -- out
-: > "$r/.git/index.lock"
-"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
-check "a cut commit's index under a held index.lock fails check (exit 1)" test $? = 1
-check "and says why, in one line" sh -c "grep -q 'index.lock: error: exists: .*(and the index holds out/ as before stamp.s commit [0-9a-f]*, which was interrupted: a git commit now would revert it' '$scratch/err'"
-check "index.lock is left alone" test -e "$r/.git/index.lock"
-rm -f "$r/.git/index.lock"
-check "once the lock is gone, the next check repairs" sh -c "'$stamp' -C '$r' check 2>&1 | grep -q 'repaired'"
-check "git fsck --full is clean after the repairs" git -C "$r" fsck --full --strict
+# A full disk as the index is written: the branch has moved, the index holds the old out/.
+cut_commit() { # repository: a stamp commit whose index write fails with ENOSPC
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o /dev/null -P "$1/.git/index.lock" \
+		-e trace=write -e inject=write:error=ENOSPC:when=1 "$stamp" -C "$1" -q commit >/dev/null 2>"$scratch/cut"
+}
+if command -v strace >/dev/null 2>&1; then
+	r=$(repo repair)
+	for cmd in check render commit; do
+		sed -i "s/LOG_LEVEL: [a-z]*/LOG_LEVEL: $cmd/" "$r/customers/acme.yaml"
+		git -C "$r" commit -q -am "acme: $cmd"
+		echo "notes of $cmd" > "$r/NOTES"
+		git -C "$r" add NOTES
+		cut_commit "$r"
+		check "($cmd) a commit whose index write fails exits 2" test $? = 2
+		committed=$(head_of "$r")
+		check "($cmd) in one line that says the commit landed and how the index gets repaired" \
+			sh -c "test \$(grep -c . '$scratch/cut') = 1 && grep -q 'cannot write the index: .*No space left on device; .*($(echo "$committed" | cut -c1-12) is committed; until the index is written, git status shows out/ reverted: any stamp command repairs it)' '$scratch/cut'"
+		check "($cmd) the branch moved to stamp's commit" sh -c "git -C '$r' log -1 --format=%s | grep -q '^Render 1 customer: acme'"
+		check "($cmd) the index holds the old out/: the cut commit shows as reverted" \
+			sh -c "git -C '$r' status --porcelain out | grep -q '^M. out/.stamp-manifest'"
+		"$stamp" -C "$r" $cmd >"$scratch/out" 2>"$scratch/err"
+		check "stamp $cmd succeeds on the cut commit's index" test $? = 0
+		check "stamp $cmd says in one line that it repaired the index" \
+			sh -c "test \"\$(grep -c 'index held out/ as before' '$scratch/err')\" = 1 && grep -q '^stamp: the index held out/ as before $(echo "$committed" | cut -c1-12), a stamp commit that was interrupted before it wrote the index; repaired: 4 entries now match the commit$' '$scratch/err'"
+		check "($cmd) git status shows nothing under out/" test -z "$(git -C "$r" status --porcelain out)"
+		check "($cmd) the user's staged change outside out/ is still staged" test "$(git -C "$r" diff --cached --name-only)" = "NOTES"
+		check "($cmd) the branch did not move" test "$(head_of "$r")" = "$committed"
+		check "($cmd) the note is gone" test ! -e "$r/.git/STAMP_INDEX_PENDING"
+		"$stamp" -C "$r" $cmd >/dev/null 2>"$scratch/err"
+		check "($cmd) the next run has nothing to repair" sh -c "! grep -q 'index held' '$scratch/err'"
+		git -C "$r" reset -q NOTES
+		rm "$r/NOTES"
+	done
+	# a state of the user's own is not "repaired": a staged removal in out/
+	git -C "$r" rm -q --cached out/apps/acme.yaml
+	"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
+	check "an out/ change the user staged is not taken for a cut commit" sh -c "! grep -q 'index held' '$scratch/err'"
+	check "and stays staged" sh -c "git -C '$r' status --porcelain out | grep -q '^D  out/apps/acme.yaml'"
+	git -C "$r" reset -q out
+	# a held index.lock (git's pre-commit hook runs so): check says the index is wrong, fails
+	sed -i "s/LOG_LEVEL: [a-z]*/LOG_LEVEL: locked/" "$r/customers/acme.yaml"
+	git -C "$r" commit -q -am "acme: locked"
+	cut_commit "$r"
+	: > "$r/.git/index.lock"
+	"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
+	check "a cut commit's index under a held index.lock fails check (exit 1)" test $? = 1
+	check "and says why, in one line" sh -c "grep -q 'index.lock: error: exists: .*(and the index holds out/ as before stamp.s commit [0-9a-f]*, which was interrupted: a git commit now would revert it' '$scratch/err'"
+	check "index.lock is left alone" test -e "$r/.git/index.lock"
+	rm -f "$r/.git/index.lock"
+	check "once the lock is gone, the next check repairs" sh -c "'$stamp' -C '$r' check 2>&1 | grep -q 'repaired'"
+	check "git fsck --full is clean after the repairs" git -C "$r" fsck --full --strict
+	# cut before the branch moved (the note written, the ref not): nothing to repair
+	sed -i "s/LOG_LEVEL: [a-z]*/LOG_LEVEL: early/" "$r/customers/acme.yaml"
+	git -C "$r" commit -q -am "acme: early"
+	early=$(head_of "$r")
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o /dev/null -e trace=rename \
+		-e inject=rename:error=EIO:when=1 "$stamp" -C "$r" -q commit >/dev/null 2>&1
+	check "a branch that could not move stays" test "$(head_of "$r")" = "$early"
+	"$stamp" -C "$r" check >/dev/null 2>"$scratch/err"
+	check "and the next run repairs nothing" sh -c "! grep -q 'index held' '$scratch/err'"
+	check "and drops the note" test ! -e "$r/.git/STAMP_INDEX_PENDING"
+else
+	echo "git: the index repair: skipped (strace is not installed)"
+fi
 
 # --- diff: the rendered difference against a base revision ---
 r=$(repo diff)
