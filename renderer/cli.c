@@ -54,7 +54,152 @@ void cli_usage_error(const struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
-int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_option *options,
+/* The global options, accepted before and after the command, as kubectl takes its
+ * persistent flags. */
+static const char *const cli_global_names[] = { "-C", "-j", "--jobs", "-q", "--quiet", "--color", "--help" };
+#define CLI_GLOBAL_COUNT (sizeof cli_global_names / sizeof *cli_global_names)
+static const char *const cli_color_names[] = { "auto", "always", "never" };
+
+int cli_choice(const struct cli *cli, const char *option, const char *value, const char *const *choices, size_t count)
+{
+	for (size_t k = 0; k < count; k++)
+		if (strcmp(value, choices[k]) == 0)
+			return (int)k;
+	struct buf list = BUF_INIT;
+	for (size_t k = 0; k < count; k++)
+		buf_printf(&list, "%s%s", k == 0 ? "" : k + 1 == count ? " or " : ", ", choices[k]);
+	const char *hint = suggest_closest(value, strlen(value), choices, count);
+	if (hint)
+		cli_usage_error(cli, "%s takes %s, not '%s'; did you mean '%s'?", option, list.ptr, value, hint);
+	else
+		cli_usage_error(cli, "%s takes %s, not '%s'", option, list.ptr, value);
+	buf_release(&list);
+	return -1;
+}
+
+static int cli_set_jobs(struct cli *cli, const char *s)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(s, &end, 10);
+	if (errno || end == s || *end || n < 1 || n > 1024) {
+		cli_usage_error(cli, "-j needs a number of threads from 1 to 1024, not '%s'", s);
+		return -1;
+	}
+	cli->jobs = (int)n;
+	return 0;
+}
+
+static void cli_set_dir(struct cli *cli, const char *dir)
+{
+	/* like git: -C a -C b is a/b; the directory is used, never entered */
+	struct buf joined = BUF_INIT;
+	if (cli->dir && dir[0] != '/')
+		buf_printf(&joined, "%s/", cli->dir);
+	buf_add_str(&joined, dir);
+	free((char *)cli->dir);
+	cli->dir = buf_detach(&joined, NULL);
+}
+
+/* A global option's value: after '=', the rest of a bundle, or the next word. */
+static const char *cli_value(const struct cli *cli, const char *inline_value, int argc, char **argv, int *i,
+			     const char *name)
+{
+	if (inline_value && *inline_value)
+		return inline_value;
+	if (*i + 1 < argc)
+		return argv[++*i];
+	cli_usage_error(cli, "%s needs a value (see 'stamp --help')", name);
+	return NULL;
+}
+
+int cli_global_option(struct cli *cli, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	if (a[0] != '-' || a[1] == 0)
+		return 0;
+	if (a[1] == '-') {
+		const char *eq = strchr(a, '=');
+		size_t len = eq ? (size_t)(eq - a) : strlen(a);
+		if (len == 7 && strncmp(a, "--quiet", 7) == 0 && !eq) {
+			cli->quiet = 1;
+			return 1;
+		}
+		if (len == 6 && strncmp(a, "--jobs", 6) == 0) {
+			const char *v = cli_value(cli, eq ? eq + 1 : NULL, argc, argv, i, "--jobs");
+			return v && cli_set_jobs(cli, v) == 0 ? 1 : -1;
+		}
+		if (len == 7 && strncmp(a, "--color", 7) == 0) {
+			/* --color alone is always, as in git; --color WHEN takes the next word
+			 * only when it is one of the three */
+			const char *when = eq ? eq + 1 : NULL;
+			if (!eq && *i + 1 < argc)
+				for (size_t k = 0; k < 3; k++)
+					if (strcmp(argv[*i + 1], cli_color_names[k]) == 0)
+						when = argv[++*i];
+			int k = when ? cli_choice(cli, "--color", when, cli_color_names, 3) : 1;
+			if (k < 0)
+				return -1;
+			cli->color = k == 0 ? CLI_COLOR_AUTO : k == 1 ? CLI_COLOR_ALWAYS : CLI_COLOR_NEVER;
+			return 1;
+		}
+		return 0;
+	}
+	/* a bundle of short flags (-qj2, -qC DIR): taken only when every letter is global */
+	for (const char *p = a + 1; *p; p++) {
+		if (*p == 'j' || *p == 'C')
+			break;
+		if (*p != 'q')
+			return 0;
+	}
+	for (const char *p = a + 1; *p; p++) {
+		if (*p == 'q') {
+			cli->quiet = 1;
+			continue;
+		}
+		const char *name = *p == 'j' ? "-j" : "-C";
+		const char *v = cli_value(cli, p[1] == '=' ? p + 2 : p + 1, argc, argv, i, name);
+		if (!v)
+			return -1;
+		if (*p == 'j')
+			return cli_set_jobs(cli, v) == 0 ? 1 : -1;
+		cli_set_dir(cli, v);
+		return 1;
+	}
+	return 1;
+}
+
+void cli_unknown_option(const struct cli *cli, const char *arg, size_t len, const struct cli_option *options,
+			size_t option_count)
+{
+	const char *names[48];
+	size_t n = 0;
+	for (size_t k = 0; k < option_count && n < 32; k++)
+		names[n++] = options[k].name;
+	for (size_t k = 0; k < CLI_GLOBAL_COUNT; k++)
+		names[n++] = cli_global_names[k];
+	names[n++] = "--version";
+	const char *hint = suggest_closest(arg, len, names, n);
+	const char *where = cli->command ? cli->command : NULL;
+	if (hint && where)
+		cli_usage_error(cli, "unknown option '%.*s' for '%s'; did you mean '%s'?", (int)len, arg, where, hint);
+	else if (hint)
+		cli_usage_error(cli, "unknown option '%.*s'; did you mean '%s'?", (int)len, arg, hint);
+	else if (where)
+		cli_usage_error(cli, "unknown option '%.*s' for '%s' (see 'stamp help %s')", (int)len, arg, where, where);
+	else
+		cli_usage_error(cli, "unknown option '%.*s' (see 'stamp --help')", (int)len, arg);
+}
+
+static struct cli_option *cli_find_option(struct cli_option *options, size_t count, const char *name, size_t len)
+{
+	for (size_t k = 0; k < count; k++)
+		if (strlen(options[k].name) == len && memcmp(options[k].name, name, len) == 0)
+			return &options[k];
+	return NULL;
+}
+
+int cli_parse_options(struct cli *cli, int argc, char **argv, struct cli_option *options,
 		      size_t option_count, const char **positional, size_t max_positional,
 		      size_t *positional_count)
 {
@@ -76,32 +221,23 @@ int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_o
 			only_positional = 1;
 			continue;
 		}
-		const char *eq = strchr(arg, '=');
-		size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-		struct cli_option *found = NULL;
-		for (size_t k = 0; k < option_count; k++) {
-			if (strlen(options[k].name) == name_len &&
-			    memcmp(options[k].name, arg, name_len) == 0)
-				found = &options[k];
-		}
+		const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+		size_t name_len = eq ? (size_t)(eq - arg) : arg[1] == '-' ? strlen(arg) : 2;
+		struct cli_option *found = cli_find_option(options, option_count, arg, name_len);
 		if (!found) {
-			const char *names[33];
-			size_t n = option_count < 32 ? option_count : 32;
-			for (size_t k = 0; k < n; k++)
-				names[k] = options[k].name;
-			names[n++] = "--help";
-			const char *hint = suggest_closest(arg, name_len, names, n);
-			if (hint)
-				cli_usage_error(cli, "unknown option '%.*s' for '%s'; did you mean '%s'?",
-						(int)name_len, arg, cli->command, hint);
-			else
-				cli_usage_error(cli, "unknown option '%.*s' for '%s' (see 'stamp help %s')",
-						(int)name_len, arg, cli->command, cli->command);
+			int g = cli_global_option(cli, argc, argv, &i);
+			if (g < 0)
+				return -1;
+			if (g > 0)
+				continue;
+			cli_unknown_option(cli, arg, arg[1] == '-' ? name_len : strlen(arg), options, option_count);
 			return -1;
 		}
+		/* a short option with more after it: its value (-mMESSAGE) */
+		const char *rest = arg[1] != '-' && arg[2] ? arg + 2 : NULL;
 		found->seen = 1;
 		if (!found->takes_value) {
-			if (eq) {
+			if (eq || rest) {
 				cli_usage_error(cli, "option '%s' takes no value", found->name);
 				return -1;
 			}
@@ -109,6 +245,8 @@ int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_o
 		}
 		if (eq) {
 			found->value = eq + 1;
+		} else if (rest) {
+			found->value = rest;
 		} else if (i + 1 < argc) {
 			found->value = argv[++i];
 		} else {

@@ -35,11 +35,23 @@ struct cli_option {
 	int seen;
 };
 
-/* Parses argv[0..argc) against options; plain words go to positional (at most
- * max_positional). Prints the one-line reason and returns -1 on a usage error. */
-int cli_parse_options(const struct cli *cli, int argc, char **argv, struct cli_option *options,
+/* Parses argv[0..argc) against options and the global options (-C, -j, -q, --color,
+ * which may come anywhere, as kubectl's do); plain words go to positional (at most
+ * max_positional); "--" ends the options. --opt=value and --opt value, -mVALUE and
+ * -m VALUE, bundles of global short flags (-qj2). Prints the one-line reason, with a
+ * "did you mean" when one is close, and returns -1 on a usage error. */
+int cli_parse_options(struct cli *cli, int argc, char **argv, struct cli_option *options,
 		      size_t option_count, const char **positional, size_t max_positional,
 		      size_t *positional_count);
+/* If argv[*i] is a global option (or a bundle of them), applies it to cli and advances
+ * *i past a value it took: 1; 0 when it is none; -1 on a bad value (printed). */
+int cli_global_option(struct cli *cli, int argc, char **argv, int *i);
+/* "unknown option" with the closest of options and the global options. */
+void cli_unknown_option(const struct cli *cli, const char *arg, size_t len, const struct cli_option *options,
+			size_t option_count);
+/* The index of value among choices; else prints "OPTION takes a, b or c, not 'x'; did
+ * you mean 'y'?" and returns -1. */
+int cli_choice(const struct cli *cli, const char *option, const char *value, const char *const *choices, size_t count);
 int cli_use_color(const struct cli *cli, int fd);
 /* "file:line:col: error: message" on stderr. */
 void cli_print_error(const struct cli *cli, const struct error *err);
@@ -63,17 +75,17 @@ void cli_path(const struct cli *cli, const char *path, struct buf *out);
 /* Prints every error of the list, in its order. */
 void cli_print_errors(const struct cli *cli, const struct error_list *errors);
 
-int cmd_mustache(const struct cli *cli, int argc, char **argv);
-int cmd_check(const struct cli *cli, int argc, char **argv);
-int cmd_commit(const struct cli *cli, int argc, char **argv);
-int cmd_diff(const struct cli *cli, int argc, char **argv);
-int cmd_render(const struct cli *cli, int argc, char **argv);
+int cmd_mustache(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_commit(struct cli *cli, int argc, char **argv);
+int cmd_diff(struct cli *cli, int argc, char **argv);
+int cmd_render(struct cli *cli, int argc, char **argv);
 struct sync_report;
 /* Prints what a render reports (render and commit). */
 void render_print(const struct cli *cli, const struct sync_report *r);
 /* Repairs the index an interrupted stamp commit left (gitindex.h), printing what it
  * did or why it could not: 0, or -1 when it could not. */
 int cli_repair_index(const struct cli *cli, const struct cli_repository *repo);
-int cmd_show(const struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
 
 #endif

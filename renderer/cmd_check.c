@@ -45,7 +45,7 @@ static void check_print_summary(const struct sync_report *r)
 	buf_release(&parts);
 }
 
-int cmd_check(const struct cli *cli, int argc, char **argv)
+int cmd_check(struct cli *cli, int argc, char **argv)
 {
 	const char *positional[1];
 	size_t count;

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-int cmd_commit(const struct cli *cli, int argc, char **argv)
+int cmd_commit(struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = {
 		{ "-m", 1, NULL, 0 }, { "--message", 1, NULL, 0 }, { "--branch", 1, NULL, 0 }, { "--expect", 1, NULL, 0 },

@@ -259,28 +259,27 @@ static int diff_run(const struct cli *cli, const struct cli_repository *repo, co
 	return status;
 }
 
-int cmd_diff(const struct cli *cli, int argc, char **argv)
+int cmd_diff(struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = {
 		{ "--base", 1, NULL, 0 }, { "--format", 1, NULL, 0 }, { "--exit-code", 0, NULL, 0 },
 	};
+	/* stamp diff REV is stamp diff --base REV, as git diff REV compares with REV */
 	const char *positional[1];
 	size_t count;
-	if (cli_parse_options(cli, argc, argv, options, 3, positional, 0, &count) < 0)
+	if (cli_parse_options(cli, argc, argv, options, 3, positional, 1, &count) < 0)
 		return CLI_USAGE;
-	const char *base = options[0].value ? options[0].value : "HEAD";
-	const char *format_name = options[1].value ? options[1].value : "text";
-	enum diff_format format;
-	if (strcmp(format_name, "text") == 0) {
-		format = FORMAT_TEXT;
-	} else if (strcmp(format_name, "markdown") == 0) {
-		format = FORMAT_MARKDOWN;
-	} else if (strcmp(format_name, "json") == 0) {
-		format = FORMAT_JSON;
-	} else {
-		cli_usage_error(cli, "--format %s: use text, markdown or json", format_name);
+	if (count && options[0].value) {
+		cli_usage_error(cli, "a revision is given twice ('%s' and --base %s); give one", positional[0],
+				options[0].value);
 		return CLI_USAGE;
 	}
+	const char *base = options[0].value ? options[0].value : count ? positional[0] : "HEAD";
+	static const char *const formats[] = { "text", "markdown", "json" };
+	int k = cli_choice(cli, "--format", options[1].value ? options[1].value : "text", formats, 3);
+	if (k < 0)
+		return CLI_USAGE;
+	enum diff_format format = k == 0 ? FORMAT_TEXT : k == 1 ? FORMAT_MARKDOWN : FORMAT_JSON;
 	struct cli_repository repo;
 	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;

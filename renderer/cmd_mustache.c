@@ -18,7 +18,7 @@ static const char *const mustache_suffixes[] = { "", ".mustache" };
 
 static int cmd_mustache_run(const struct cli *cli, const char *template_path, struct cli_option *options);
 
-int cmd_mustache(const struct cli *cli, int argc, char **argv)
+int cmd_mustache(struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = {
 		{ "--data", 1, NULL, 0 },
@@ -53,9 +53,9 @@ int cmd_mustache(const struct cli *cli, int argc, char **argv)
 static int cmd_mustache_run(const struct cli *cli, const char *template_path, struct cli_option *options)
 {
 	enum tmpl_format format = tmpl_format_for_path(template_path);
+	static const char *const modes[] = { "html", "yaml", "json", "hcl", "none" };
 	if (options[2].value && tmpl_format_parse(options[2].value, &format) < 0) {
-		cli_usage_error(cli, "unknown escape mode '%s'; use html, yaml, json, hcl or none",
-				options[2].value);
+		cli_choice(cli, "--escape", options[2].value, modes, 5); /* prints the choices and a hint */
 		return CLI_USAGE;
 	}
 

@@ -36,7 +36,7 @@ int cli_repair_index(const struct cli *cli, const struct cli_repository *repo)
 	return rc;
 }
 
-int cmd_render(const struct cli *cli, int argc, char **argv)
+int cmd_render(struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = { { "--force", 0, NULL, 0 } };
 	const char *positional[1];

@@ -74,7 +74,7 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 	return status;
 }
 
-int cmd_show(const struct cli *cli, int argc, char **argv)
+int cmd_show(struct cli *cli, int argc, char **argv)
 {
 	const char *positional[1];
 	size_t count;

@@ -6,6 +6,12 @@
 #include "suggest.h"
 #include "tempfile.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <git2.h>
+#include <pcre2.h>
+#include <xxhash.h>
+#include <yaml.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +25,7 @@
 
 struct command {
 	const char *name;
-	int (*run)(const struct cli *cli, int argc, char **argv);
+	int (*run)(struct cli *cli, int argc, char **argv);
 	const char *summary;
 	const char *help;
 };
@@ -58,14 +64,14 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit: 0 committed or nothing to commit, 1 invalid input, 2 git or I/O error.\n" },
 	{ "diff", cmd_diff, "show how the rendered output differs from a revision's",
-	  "usage: stamp diff [--base REV] [--format text|markdown|json] [--exit-code]\n"
+	  "usage: stamp diff [REV | --base REV] [--format text|markdown|json] [--exit-code]\n"
 	  "\n"
 	  "Renders REV's templates and customers, read straight from the git object store (no\n"
 	  "checkout; the same validation as on disk), and the working tree's, and shows the\n"
 	  "difference of the rendered files, grouped by customer. Customers whose spec and\n"
 	  "template set are the same on both sides render the same and are skipped.\n"
 	  "\n"
-	  "  --base REV        the revision to compare with (default: HEAD)\n"
+	  "  REV, --base REV   the revision to compare with (default: HEAD)\n"
 	  "  --format text     a unified diff, coloured on a terminal (the default)\n"
 	  "  --format markdown a pull-request comment: a table of customers and collapsible\n"
 	  "                    per-file diffs, cut to 65,536 characters with a note of what\n"
@@ -136,7 +142,7 @@ static void die(int code, const char *fmt, ...)
 static void print_overview(FILE *f)
 {
 	fprintf(f,
-		"usage: stamp [-C DIR] [-j N] [-q] [--color=auto|always|never] COMMAND [ARGS]\n"
+		"usage: stamp [-C DIR] [-j N] [-q] [--color[=]auto|always|never] COMMAND [ARGS]\n"
 		"\n"
 		"stamp renders one isolated deployment per customer from a YAML spec per customer\n"
 		"and a set of mustache templates, and keeps the rendered tree in git.\n"
@@ -146,18 +152,20 @@ static void print_overview(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"  %-10s %s\n"
+		"  %-10s %s\n"
 		"\n"
-		"options:\n"
+		"options (anywhere on the line, before or after the command, until --):\n"
 		"  -C DIR         run as if started in DIR\n"
-		"  -j N           threads to use (default: all cores)\n"
-		"  -q             print only errors\n"
-		"  --color=WHEN   auto (default; NO_COLOR is respected), always or never\n"
+		"  -j, --jobs N   threads to use (default: all cores)\n"
+		"  -q, --quiet    print only errors\n"
+		"  --color WHEN   auto (default; NO_COLOR is respected), always or never\n"
 		"  --help         this text; 'stamp help COMMAND' for one command\n"
-		"  --version      print the version\n"
+		"  --version      the version of stamp and of its libraries (also 'stamp version')\n"
+		"Short flags bundle (-qj2); --opt=value and --opt value both work.\n"
 		"\n"
 		"exit codes: 0 success, 1 invalid input (or a difference where asked), 2 usage or\n"
 		"environment error\n",
-		"help", "show help for a command");
+		"help", "show help for a command", "version", "print the versions of stamp and its libraries");
 }
 
 static const struct command *find_command(const char *name)
@@ -170,11 +178,12 @@ static const struct command *find_command(const char *name)
 
 static void unknown_command(const char *name)
 {
-	const char *names[COMMAND_COUNT + 1];
+	const char *names[COMMAND_COUNT + 2];
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		names[i] = commands[i].name;
 	names[COMMAND_COUNT] = "help";
-	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 1);
+	names[COMMAND_COUNT + 1] = "version";
+	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 2);
 	if (hint)
 		die(2, "unknown command '%s'; did you mean '%s'?", name, hint);
 	die(2, "unknown command '%s' (see 'stamp --help')", name);
@@ -192,6 +201,11 @@ static int help_command(int argc, char **argv)
 		puts("usage: stamp help COMMAND\n\nShows the help of COMMAND.");
 		return 0;
 	}
+	if (strcmp(argv[0], "version") == 0) {
+		puts("usage: stamp version\n\nPrints the version of stamp and of the libyaml, libgit2, PCRE2 and xxHash\n"
+		     "it runs with, one per line. --version, anywhere on the line, does the same.");
+		return 0;
+	}
 	const struct command *c = find_command(argv[0]);
 	if (!c)
 		unknown_command(argv[0]);
@@ -199,14 +213,18 @@ static int help_command(int argc, char **argv)
 	return 0;
 }
 
-static int parse_jobs(const char *s)
+/* stamp's version and the versions of the libraries it runs with (not those it was
+ * built against: a distribution upgrade changes them without a rebuild). */
+static int print_version(void)
 {
-	char *end;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (errno || *end || n < 1 || n > 1024)
-		die(2, "-j needs a number of threads from 1 to 1024, not '%s'", s);
-	return (int)n;
+	int major = 0, minor = 0, rev = 0;
+	char pcre[64] = "unknown";
+	unsigned xxh = XXH_versionNumber();
+	if (git_libgit2_version(&major, &minor, &rev) < 0 || pcre2_config(PCRE2_CONFIG_VERSION, pcre) < 0)
+		die(2, "cannot read the libraries' versions");
+	printf("stamp %s\nlibyaml %s\nlibgit2 %d.%d.%d\nPCRE2 %s\nxxHash %u.%u.%u\n", STAMP_VERSION,
+	       yaml_get_version_string(), major, minor, rev, pcre, xxh / 10000, xxh / 100 % 100, xxh % 100);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -214,60 +232,45 @@ int main(int argc, char **argv)
 	struct cli cli = { NULL, NULL, 0, 0, CLI_COLOR_AUTO };
 	alloc_set_cleanup(tempfile_remove_all); /* out of memory: stamp's lock and temporaries go */
 	tempfile_install();
+	/* the global options before the command; the command's parser takes those after it */
+	int status = 0;
 	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
+	for (; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			print_overview(stdout);
-			return 0;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("stamp %s\n", STAMP_VERSION);
-			return 0;
-		} else if (strcmp(a, "-C") == 0) {
-			if (i + 1 >= argc)
-				die(2, "-C needs a directory");
-			/* like git: -C a -C b is a/b; the directory is used, never entered */
-			const char *dir = argv[++i];
-			struct buf joined = BUF_INIT;
-			if (cli.dir && dir[0] != '/')
-				buf_printf(&joined, "%s/", cli.dir);
-			buf_add_str(&joined, dir);
-			free((char *)cli.dir);
-			cli.dir = buf_detach(&joined, NULL);
-		} else if (strcmp(a, "-j") == 0) {
-			if (i + 1 >= argc)
-				die(2, "-j needs a number");
-			cli.jobs = parse_jobs(argv[++i]);
-		} else if (strncmp(a, "-j", 2) == 0) {
-			cli.jobs = parse_jobs(a + 2);
-		} else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-			cli.quiet = 1;
-		} else if (strncmp(a, "--color", 7) == 0) {
-			const char *when = a[7] == '=' ? a + 8 : a[7] == 0 ? "always" : NULL;
-			if (when && strcmp(when, "auto") == 0)
-				cli.color = CLI_COLOR_AUTO;
-			else if (when && strcmp(when, "always") == 0)
-				cli.color = CLI_COLOR_ALWAYS;
-			else if (when && strcmp(when, "never") == 0)
-				cli.color = CLI_COLOR_NEVER;
-			else
-				die(2, "--color takes auto, always or never, not '%s'", a + 7);
-		} else {
-			static const char *const global[] = { "--help", "--version", "-C", "-j", "-q",
-							      "--quiet", "--color" };
-			const char *hint = suggest_closest(a, strlen(a), global, 7);
-			if (hint)
-				die(2, "unknown option '%s'; did you mean '%s'?", a, hint);
-			die(2, "unknown option '%s' (see 'stamp --help')", a);
+			goto out;
+		}
+		if (strcmp(a, "--version") == 0) {
+			status = print_version();
+			goto out;
+		}
+		int g = cli_global_option(&cli, argc, argv, &i);
+		if (g == 0)
+			cli_unknown_option(&cli, a, strlen(a), NULL, 0);
+		if (g <= 0) {
+			status = 2;
+			goto out;
 		}
 	}
+	if (i < argc && strcmp(argv[i], "--") == 0)
+		i++;
 	if (i >= argc) {
 		print_overview(stderr);
-		return 2;
+		status = 2;
+		goto out;
 	}
 	const char *name = argv[i];
-	if (strcmp(name, "help") == 0)
-		return help_command(argc - i - 1, argv + i + 1);
+	if (strcmp(name, "help") == 0) {
+		status = help_command(argc - i - 1, argv + i + 1);
+		goto out;
+	}
+	if (strcmp(name, "version") == 0) {
+		if (argc - i - 1 > 0)
+			die(2, "'version' takes no arguments");
+		status = print_version();
+		goto out;
+	}
 	const struct command *c = find_command(name);
 	if (!c)
 		unknown_command(name);
@@ -275,12 +278,17 @@ int main(int argc, char **argv)
 	for (int k = i + 1; k < argc; k++) {
 		if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
 			fputs(c->help, stdout);
-			return 0;
+			goto out;
+		}
+		if (strcmp(argv[k], "--version") == 0) {
+			status = print_version();
+			goto out;
 		}
 		if (strcmp(argv[k], "--") == 0)
 			break;
 	}
-	int status = c->run(&cli, argc - i - 1, argv + i + 1);
+	status = c->run(&cli, argc - i - 1, argv + i + 1);
+out:
 	free((char *)cli.dir);
 	return status;
 }

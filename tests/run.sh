@@ -55,6 +55,7 @@ run_build() { # build
 	done
 	suite "mustache spec" "$build/tests/spec_runner"
 	suite errors sh tests/errors/run.sh "$root/$build/stamp"
+	suite cli sh tests/cli/run.sh "$root/$build/stamp"
 	suite golden sh tests/golden/run.sh "$root/$build/stamp"
 	suite git sh tests/git/run.sh "$root/$build/stamp"
 	suite examples sh tests/examples/run.sh "$root/$build/stamp" "$node_dir/node_modules"

@@ -1,0 +1,79 @@
+#!/bin/sh
+# The command line as git, kubectl and helm users type it: global options (-C, -j, -q,
+# --color) anywhere, --opt value and --opt=value, bundled short flags, -- ending the
+# options, stamp version, stamp diff REV. (Refusals and their "did you mean" are cases
+# in tests/errors/.)
+# Usage: tests/cli/run.sh STAMP_BINARY
+set -u
+stamp=$1
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+. tests/lib.sh
+
+r=$scratch/repo
+mkdir -p "$r"
+cp -R "$root/templates" "$root/customers" "$r/"
+
+quiet_ok() { # description, args...: exit 0 and nothing on stdout or stderr
+	what=$1
+	shift
+	"$stamp" "$@" >"$scratch/out" 2>&1
+	check "$what (exit 0)" test $? = 0
+	check "$what (quiet: no output)" test ! -s "$scratch/out"
+}
+quiet_ok "-q after the command" -C "$r" render -q
+quiet_ok "-C after the command" check -q -C "$r"
+quiet_ok "a bundle of global flags before the command" -qj2 -C "$r" check
+quiet_ok "a bundle of global flags after the command" -C "$r" check -qj2
+quiet_ok "-j N and --jobs=N" -C "$r" -j 2 check --jobs=1 -q
+quiet_ok "--quiet" --quiet -C "$r" check
+quiet_ok "-CDIR" "-C$r" check -q
+"$stamp" --color never -C "$r" check >"$scratch/out" 2>&1
+check "--color WHEN takes the next word as its value" grep -q '^5 customers valid; out/ is up to date' "$scratch/out"
+"$stamp" -C "$r" check --color=always -q -- >"$scratch/out" 2>&1
+check "--color=WHEN after the command, and -- with nothing after it" test $? = 0
+# --color alone means always; the word after it stays the command's
+printf 'plan: nope\nimage: {tag: "1"}\n' > "$r/customers/zz.yaml"
+"$stamp" -C "$r" --color check 2>"$scratch/err" >/dev/null
+check "--color alone colours the diagnostics" grep -q "$(printf '\033')\[" "$scratch/err"
+"$stamp" -C "$r" check --color=never 2>"$scratch/err" >/dev/null
+check "--color=never after the command leaves them plain" sh -c "! grep -q '$(printf '\033')' '$scratch/err'"
+rm "$r/customers/zz.yaml"
+
+# stamp version: stamp's own and the libraries' it runs with
+"$stamp" version >"$scratch/version"
+check "version: stamp's version first" test "$(sed -n 1p "$scratch/version")" = "stamp $(cat VERSION)"
+if command -v pkg-config >/dev/null 2>&1; then
+	check "version: libyaml" test "$(sed -n 2p "$scratch/version")" = "libyaml $(pkg-config --modversion yaml-0.1)"
+	check "version: libgit2" test "$(sed -n 3p "$scratch/version")" = "libgit2 $(pkg-config --modversion libgit2)"
+	check "version: PCRE2" sh -c "sed -n 4p '$scratch/version' | grep -q '^PCRE2 $(pkg-config --modversion libpcre2-8)'"
+	check "version: xxHash" test "$(sed -n 5p "$scratch/version")" = "xxHash $(pkg-config --modversion libxxhash)"
+else
+	echo "cli: the libraries' versions against pkg-config: skipped (pkg-config is not installed)"
+fi
+"$stamp" --version >"$scratch/v2"
+check "--version prints the same" cmp -s "$scratch/version" "$scratch/v2"
+"$stamp" -C "$r" check --version >"$scratch/v3"
+check "and so does --version after a command" cmp -s "$scratch/version" "$scratch/v3"
+check "help version explains it" sh -c "'$stamp' help version | grep -q '^usage: stamp version'"
+
+# -mVALUE, and the revision as diff's word
+if command -v git >/dev/null 2>&1; then
+	git -C "$r" init -q -b main
+	"$stamp" -C "$r" -q render
+	git -C "$r" add . && git -C "$r" commit -q -m sources
+	sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
+	"$stamp" -C "$r" diff HEAD >"$scratch/d1"
+	"$stamp" -C "$r" diff --base HEAD >"$scratch/d2"
+	check "stamp diff REV is stamp diff --base REV" cmp -s "$scratch/d1" "$scratch/d2"
+	check "and shows the change" grep -q '^+++ b/out/customers/acme/configmap.yaml' "$scratch/d1"
+	"$stamp" -C "$r" diff HEAD --base HEAD >/dev/null 2>"$scratch/err"
+	check "a revision given twice is refused (exit 2)" test $? = 2
+	check "and says so" grep -q "^stamp: a revision is given twice ('HEAD' and --base HEAD); give one" "$scratch/err"
+	"$stamp" -C "$r" -q commit "-macme: debug logs" 2>/dev/null
+	check "-mMESSAGE sets the subject" test "$(git -C "$r" log -1 --format=%s)" = "acme: debug logs"
+else
+	echo "cli: diff REV and commit -mMESSAGE: skipped (git is not installed)"
+fi
+
+report cli
