@@ -27,11 +27,15 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 		fputs(r.notices.ptr, stderr);
 	if (r.rendered)
 		render_print(cli, &r.render);
-	if (r.committed && !cli->quiet)
-		printf("[%s %.12s] %s\n %zu file%s changed under out/, %zu customer%s\n", r.branch, r.id, r.subject, r.files,
-		       r.files == 1 ? "" : "s", r.customers, r.customers == 1 ? "" : "s");
-	else if (status == CLI_OK && !cli->quiet)
+	if (r.committed && !cli->quiet) {
+		printf("[%s %.12s] %s\n %zu file%s changed under out/, %zu customer%s rendered", r.branch, r.id, r.subject,
+		       r.files, r.files == 1 ? "" : "s", r.customers, r.customers == 1 ? "" : "s");
+		if (r.removed)
+			printf(", %zu removed", r.removed);
+		putchar('\n');
+	} else if (status == CLI_OK && !cli->quiet) {
 		printf("nothing to commit: out/ matches %s\n", r.branch);
+	}
 	if (r.err.message)
 		cli_print_error(cli, &r.err);
 	gitcommit_report_release(&r);

@@ -50,6 +50,8 @@ struct gitcommit {
 /* A failure that is not libgit2's: one line, exit 2. */
 #define gitcommit_fail(c, ...) (error_set(&(c)->report->err, NULL, 0, 0, __VA_ARGS__), \
 				error_environment(&(c)->report->err))
+/* The trailer naming the customers a commit removes. */
+#define GITCOMMIT_REMOVED_TRAILER "Removed-customers"
 /* exit 2: a git, lock or I/O failure */
 #define GITCOMMIT_FAILED 2
 
@@ -335,13 +337,14 @@ static int gitcommit_compare_names(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The customers whose files changed, sorted and once each. */
-static size_t gitcommit_customers(const struct outmanifest_changes *changes, const char ***out)
+/* The customers whose files changed and who still exist, sorted and once each. */
+static size_t gitcommit_customers(const struct outmanifest_changes *changes, const struct outmanifest *new,
+				  const char ***out)
 {
 	const char **names = alloc_check(malloc((changes->count + 1) * sizeof *names));
 	size_t n = 0;
 	for (size_t i = 0; i < changes->count; i++)
-		if (strcmp(changes->items[i].owner, "-") != 0)
+		if (strcmp(changes->items[i].owner, "-") != 0 && outmanifest_customer(new, changes->items[i].owner))
 			names[n++] = changes->items[i].owner;
 	qsort(names, n, sizeof *names, gitcommit_compare_names);
 	size_t unique = 0;
@@ -352,39 +355,88 @@ static size_t gitcommit_customers(const struct outmanifest_changes *changes, con
 	return unique;
 }
 
+/* The customers the committed manifest has and the new one does not, in id order. In
+ * GitOps a removal deletes a live namespace and database: the message names them first. */
+static size_t gitcommit_removed(const struct outmanifest *old, const struct outmanifest *new, const char ***out)
+{
+	const char **names = alloc_check(malloc((old->customer_count + 1) * sizeof *names));
+	size_t n = 0;
+	for (size_t i = 0; i < old->customer_count; i++)
+		if (!outmanifest_customer(new, old->customers[i].id))
+			names[n++] = old->customers[i].id;
+	*out = names;
+	return n;
+}
+
+/* "a, b, c", or the first four and "and N more" past five */
+static void gitcommit_names(struct buf *out, const char **names, size_t count)
+{
+	size_t shown = count > 5 ? 4 : count;
+	for (size_t i = 0; i < shown; i++)
+		buf_printf(out, "%s%s", i ? ", " : "", names[i]);
+	if (shown < count)
+		buf_printf(out, " and %zu more", count - shown);
+}
+
+/* The body's list of names, wrapped at 72 columns, then a line of note if given. */
+static void gitcommit_name_list(struct buf *out, const char *title, const char **names, size_t count,
+				const char *note)
+{
+	buf_add_str(out, title);
+	size_t column = strlen(title);
+	for (size_t i = 0; i < count; i++) {
+		size_t len = strlen(names[i]);
+		if (column + len + 1 > 72) {
+			buf_add_str(out, "\n ");
+			column = 1;
+		}
+		buf_printf(out, " %s", names[i]);
+		column += len + 1;
+	}
+	buf_add_str(out, "\n");
+	if (note)
+		buf_printf(out, "%s\n", note);
+	buf_add_str(out, "\n");
+}
+
 static void gitcommit_message(struct buf *message, const char *subject, const char **customers, size_t count,
-			      const git_oid *source, size_t dirty)
+			      const char **removed, size_t removed_count, const git_oid *source, size_t dirty)
 {
 	if (subject) {
 		buf_add_str(message, subject);
+	} else if (removed_count) {
+		if (removed_count == 1)
+			buf_printf(message, "Remove customer %s", removed[0]);
+		else {
+			buf_printf(message, "Remove %zu customers (", removed_count);
+			gitcommit_names(message, removed, removed_count);
+			buf_add_str(message, ")");
+		}
+		if (count) {
+			buf_printf(message, ", render %zu: ", count);
+			gitcommit_names(message, customers, count);
+		}
 	} else if (!count) {
 		buf_add_str(message, "Render out/");
 	} else {
 		buf_printf(message, "Render %zu customer%s: ", count, count == 1 ? "" : "s");
-		size_t shown = count > 5 ? 4 : count;
-		for (size_t i = 0; i < shown; i++)
-			buf_printf(message, "%s%s", i ? ", " : "", customers[i]);
-		if (shown < count)
-			buf_printf(message, " and %zu more", count - shown);
+		gitcommit_names(message, customers, count);
 	}
 	buf_add_str(message, "\n\n");
-	if (count) {
-		buf_add_str(message, "Changed customers:");
-		size_t column = 18;
-		for (size_t i = 0; i < count; i++) {
-			size_t len = strlen(customers[i]);
-			if (column + len + 1 > 72) {
-				buf_add_str(message, "\n ");
-				column = 1;
-			}
-			buf_printf(message, " %s", customers[i]);
-			column += len + 1;
-		}
-		buf_add_str(message, "\n\n");
-	}
+	if (removed_count)
+		gitcommit_name_list(message, "Removed customers:", removed, removed_count,
+				    "(their namespaces, databases and DNS names go when this is deployed)");
+	if (count)
+		gitcommit_name_list(message, "Changed customers:", customers, count, NULL);
 	if (dirty)
 		buf_printf(message, "Rendered from %zu uncommitted change%s to customers/ or templates/ on top of\nthe commit below.\n\n",
 			   dirty, dirty == 1 ? "" : "s");
+	if (removed_count) {
+		buf_add_str(message, GITCOMMIT_REMOVED_TRAILER ":");
+		for (size_t i = 0; i < removed_count; i++)
+			buf_printf(message, "%s %s", i ? "," : "", removed[i]);
+		buf_add_str(message, "\n");
+	}
 	if (source) {
 		char hex[GIT_OID_HEXSZ + 1];
 		git_oid_tostr(hex, sizeof hex, source);
@@ -491,7 +543,7 @@ static int gitcommit_write(struct gitcommit *c)
 	struct outdir od = { .fd = -1 };
 	git_tree *tree = NULL;
 	git_commit *parent = NULL;
-	const char **customers = NULL;
+	const char **customers = NULL, **removed = NULL;
 	struct buf message = BUF_INIT;
 	int rc = -1;
 	if (gitcommit_manifests(c) < 0)
@@ -520,14 +572,17 @@ static int gitcommit_write(struct gitcommit *c)
 		gitrepo_fail_at(err, ".git/objects", "read the new tree", "run git fsck");
 		goto out;
 	}
-	rep->customers = gitcommit_customers(&c->changes, &customers);
+	rep->customers = gitcommit_customers(&c->changes, &c->new, &customers);
+	size_t removed_count = gitcommit_removed(&c->old, &c->new, &removed);
+	rep->removed = removed_count;
 	rep->files = c->changes.count + (size_t)c->manifest_changed;
 	size_t dirty = gitcommit_dirty_sources(&c->repo);
 	if (dirty)
 		buf_printf(&rep->notices, "stamp: warning: %zu path%s in customers/ or templates/ differ%s from HEAD; out/ "
 			   "was rendered from them, the commit's " GITREPO_TRAILER " trailer can only name HEAD\n", dirty,
 			   dirty == 1 ? "" : "s", dirty == 1 ? "s" : "");
-	gitcommit_message(&message, c->o->subject, customers, rep->customers, c->has_source ? &c->source : NULL, dirty);
+	gitcommit_message(&message, c->o->subject, customers, rep->customers, removed, removed_count,
+			  c->has_source ? &c->source : NULL, dirty);
 	rep->subject = alloc_check(strndup(message.ptr, strcspn(message.ptr, "\n")));
 	if (c->has_tip && git_commit_lookup(&parent, c->repo.repo, &c->tip) < 0) {
 		gitrepo_fail_at(err, c->ref, "read the branch's last commit", "run git fsck");
@@ -563,6 +618,7 @@ static int gitcommit_write(struct gitcommit *c)
 	rc = 0;
 out:
 	free(customers);
+	free(removed);
 	git_commit_free(parent);
 	git_tree_free(tree);
 	outdir_close(&od);

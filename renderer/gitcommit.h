@@ -42,10 +42,10 @@ struct gitcommit_report {
 	char *branch;              /* the branch's short name */
 	char id[GIT_OID_HEXSZ + 1];
 	char *subject;
-	size_t files, customers;
+	size_t files, customers, removed; /* customers rendered; customers removed */
 	struct error err;          /* the failure, when the status is 2 */
 };
-#define GITCOMMIT_REPORT_INIT { SYNC_REPORT_INIT, 0, BUF_INIT, 0, NULL, "", NULL, 0, 0, ERROR_INIT }
+#define GITCOMMIT_REPORT_INIT { SYNC_REPORT_INIT, 0, BUF_INIT, 0, NULL, "", NULL, 0, 0, 0, ERROR_INIT }
 
 /* The exit status: 0 committed or nothing to commit, 1 invalid input (the render's
  * report says what), 2 a git, lock or I/O failure (err). */

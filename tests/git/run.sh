@@ -80,8 +80,19 @@ git -C "$r" commit -q -m "corner-bikes leaves"
 "$stamp" -C "$r" -q commit
 check "a removed customer's files leave the committed tree" test -z "$(git -C "$r" ls-tree -r HEAD out/customers/corner-bikes)"
 check "its app-of-apps entry too" test -z "$(git -C "$r" ls-tree HEAD out/apps/corner-bikes.yaml)"
-check "the commit's subject names it" sh -c "git -C '$r' log -1 --format=%s | grep -q corner-bikes"
+check "the commit's subject says it removes a customer, first" test "$(git -C "$r" log -1 --format=%s)" = "Remove customer corner-bikes"
+check "a Removed-customers trailer names it" test "$(git -C "$r" log -1 --format='%(trailers:key=Removed-customers,valueonly)' | grep .)" = "corner-bikes"
+check "the body names the removal and what it takes down" sh -c "git -C '$r' log -1 --format=%B | grep -A1 '^Removed customers: corner-bikes$' | grep -q '^(their namespaces, databases and DNS names go when this is deployed)$'"
+check "the trailer naming the source is still there" sh -c "git -C '$r' log -1 --format='%(trailers:key=Rendered-from,valueonly)' | grep -q '^[0-9a-f]\{40\}$'"
 check "git fsck is clean after a removal" git -C "$r" fsck --strict
+# a rename is a removal and a new customer: the removal comes first
+git -C "$r" mv customers/delta-repairs.yaml customers/delta2.yaml
+sed -i 's|delta-repairs/|delta2/|' "$r/customers/delta2.yaml"
+git -C "$r" commit -q -am "delta-repairs is now delta2"
+"$stamp" -C "$r" commit >"$scratch/out" 2>&1
+check "a rename's subject names the removal first, then the render" \
+	test "$(git -C "$r" log -1 --format=%s)" = "Remove customer delta-repairs, render 1: delta2"
+check "the summary counts the removal apart" grep -q '^ [0-9]* files changed under out/, 1 customer rendered, 1 removed$' "$scratch/out"
 check "the working tree matches HEAD under out/" test -z "$(git -C "$r" status --porcelain out)"
 
 # --- a stale index.lock: a clear error and no damage ---
