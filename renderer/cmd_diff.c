@@ -62,12 +62,23 @@ static void diff_print_patch(const struct buf *patch, int color)
 	}
 }
 
+/* What a removal means, said wherever one is shown: in GitOps it deletes a live
+ * customer, which must be impossible to miss in a review. */
+#define DIFF_REMOVAL_MEANS "its namespace, database and DNS name go when this is deployed"
+
 static void diff_print_text(const struct diff *d, int color)
 {
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diff_group *g = &d->groups[i];
-		printf("%s# %s: %zu added, %zu changed, %zu removed (+%zu -%zu)%s\n", color ? "\033[33m" : "",
-		       group_name(g), g->added, g->changed, g->removed, g->additions, g->deletions, color ? "\033[m" : "");
+		if (g->customer_removed)
+			printf("%s# WARNING: customer %s is removed: " DIFF_REMOVAL_MEANS "%s\n", color ? "\033[1;31m" : "",
+			       g->customer, color ? "\033[m" : "");
+	}
+	for (size_t i = 0; i < d->count; i++) {
+		const struct diff_group *g = &d->groups[i];
+		printf("%s# %s%s: %zu added, %zu changed, %zu removed (+%zu -%zu)%s\n", color ? "\033[33m" : "",
+		       group_name(g), g->customer_removed ? " (customer removed)" : "", g->added, g->changed, g->removed,
+		       g->additions, g->deletions, color ? "\033[m" : "");
 		for (size_t k = 0; k < g->count; k++)
 			diff_print_patch(&g->files[k].patch, color);
 	}
@@ -103,6 +114,23 @@ static void diff_print_markdown(const struct diff *d, const char *base)
 	buf_printf(&out, "%zu customer%s changed; %zu file%s: %zu added, %zu changed, %zu removed; "
 		   "+%zu -%zu lines.\n\n", customers, customers == 1 ? "" : "s", d->files, d->files == 1 ? "" : "s",
 		   d->added, d->changed, d->removed, d->additions, d->deletions);
+	if (d->customers_removed) {
+		buf_printf(&out, "> [!WARNING]\n> **Removes %zu customer%s:", d->customers_removed,
+			   d->customers_removed == 1 ? "" : "s");
+		size_t listed = 0;
+		for (size_t i = 0; i < d->count && listed < 50; i++) {
+			if (!d->groups[i].customer_removed)
+				continue;
+			struct buf name = BUF_INIT;
+			escape_html(&name, d->groups[i].customer, strlen(d->groups[i].customer));
+			buf_printf(&out, "%s `%s`", listed ? "," : "", name.ptr);
+			buf_release(&name);
+			listed++;
+		}
+		if (listed < d->customers_removed)
+			buf_printf(&out, " and %zu more", d->customers_removed - listed);
+		buf_add_str(&out, "**: " DIFF_REMOVAL_MEANS ".\n\n");
+	}
 	/* room for the note on what was cut */
 	const size_t limit = DIFF_COMMENT_LIMIT - 600;
 	buf_add_str(&out, "| customer | added | changed | removed | lines |\n|:--|--:|--:|--:|--:|\n");
@@ -110,8 +138,9 @@ static void diff_print_markdown(const struct diff *d, const char *base)
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diff_group *g = &d->groups[i];
 		struct buf row = BUF_INIT;
-		buf_printf(&row, "| %s%s%s | %zu | %zu | %zu | +%zu -%zu |\n", g->customer ? "`" : "_", group_name(g),
-			   g->customer ? "`" : "_", g->added, g->changed, g->removed, g->additions, g->deletions);
+		buf_printf(&row, "| %s%s%s%s | %zu | %zu | %zu | +%zu -%zu |\n", g->customer ? "`" : "_", group_name(g),
+			   g->customer ? "`" : "_", g->customer_removed ? " **removed**" : "", g->added, g->changed,
+			   g->removed, g->additions, g->deletions);
 		int fits = out.len + row.len <= limit;
 		if (fits) {
 			buf_add(&out, row.ptr, row.len);
@@ -181,9 +210,19 @@ static int diff_print_json(const struct diff *d, const char *base)
 	buf_add_str(&out, "{\"base\":");
 	rc |= diff_json_string(&out, base, strlen(base));
 	buf_printf(&out, ",\"head\":\"working tree\",\"changed\":%s,\"totals\":{\"customers\":%zu,\"files\":%zu,"
-		   "\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"additions\":%zu,\"deletions\":%zu},\"groups\":[",
+		   "\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"additions\":%zu,\"deletions\":%zu}",
 		   d->count ? "true" : "false", customers, d->files, d->added, d->changed, d->removed, d->additions,
 		   d->deletions);
+	/* before the groups: the removals, which a bot must not miss */
+	buf_add_str(&out, ",\"removed_customers\":[");
+	for (size_t i = 0, n = 0; i < d->count; i++) {
+		if (!d->groups[i].customer_removed)
+			continue;
+		if (n++)
+			buf_add_char(&out, ',');
+		rc |= diff_json_string(&out, d->groups[i].customer, strlen(d->groups[i].customer));
+	}
+	buf_add_str(&out, "],\"groups\":[");
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diff_group *g = &d->groups[i];
 		buf_add_str(&out, i ? ",{\"customer\":" : "{\"customer\":");
@@ -191,8 +230,9 @@ static int diff_print_json(const struct diff *d, const char *base)
 			rc |= diff_json_string(&out, g->customer, strlen(g->customer));
 		else
 			buf_add_str(&out, "null");
-		buf_printf(&out, ",\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"additions\":%zu,\"deletions\":%zu,"
-			   "\"files\":[", g->added, g->changed, g->removed, g->additions, g->deletions);
+		buf_printf(&out, ",\"customer_removed\":%s,\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"additions\":%zu,"
+			   "\"deletions\":%zu,\"files\":[", g->customer_removed ? "true" : "false", g->added, g->changed,
+			   g->removed, g->additions, g->deletions);
 		for (size_t k = 0; k < g->count; k++) {
 			const struct diff_file *f = &g->files[k];
 			buf_add_str(&out, k ? ",{\"path\":" : "{\"path\":");

@@ -256,6 +256,8 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 		struct diff_group *g = &d->groups[d->count++];
 		*g = item->group;
 		g->customer = item->id ? strdup(item->id) : NULL;
+		g->customer_removed = item->base && !item->head && !item->all;
+		d->customers_removed += (size_t)g->customer_removed;
 		d->files += g->count;
 		d->additions += g->additions;
 		d->deletions += g->deletions;

@@ -30,12 +30,14 @@ struct diff_group {
 	struct diff_file *files;/* in path order */
 	size_t count;
 	size_t additions, deletions, added, changed, removed;
+	int customer_removed;   /* the customer exists in the base only: the deploy removes it */
 };
 
 struct diff {
 	struct diff_group *groups; /* customers in id order, then the outputs over all */
 	size_t count;
 	size_t files, additions, deletions, added, changed, removed;
+	size_t customers_removed;  /* groups with customer_removed */
 	struct error_list errors;  /* invalid input on either side */
 };
 

@@ -337,6 +337,20 @@ git -C "$r" checkout -q out
 check "markdown has a summary row for acme" grep -q '^| `acme` | 0 | 3 | 0 | +3 -3 |$' "$scratch/diff.md"
 check "markdown has a collapsible diff per file" test "$(grep -c '^<details>' "$scratch/diff.md")" = 3
 check "markdown says nothing was cut when nothing was" sh -c "! grep -q 'Cut to fit' '$scratch/diff.md'"
+# a removed customer is named first and apart in every format
+rm "$r/customers/evergreen.yaml"
+"$stamp" -C "$r" diff > "$scratch/removed.txt"
+check "text: a warning line names the removed customer first" \
+	test "$(head -n 1 "$scratch/removed.txt")" = "# WARNING: customer evergreen is removed: its namespace, database and DNS name go when this is deployed"
+check "text: its group says so" grep -q '^# evergreen (customer removed): 0 added, 0 changed, 14 removed' "$scratch/removed.txt"
+"$stamp" -C "$r" diff --format markdown > "$scratch/removed.md"
+check "markdown: a warning block above the table" sh -c "grep -A1 '^> \[!WARNING\]$' '$scratch/removed.md' | grep -q '^> \*\*Removes 1 customer: \`evergreen\`\*\*: its namespace'"
+check "markdown: the row is marked" grep -q '^| `evergreen` \*\*removed\*\* | 0 | 0 | 14 |' "$scratch/removed.md"
+"$stamp" -C "$r" diff --format json > "$scratch/removed.json"
+check "json: removed_customers lists it" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['removed_customers'] == ['evergreen'] and [g['customer_removed'] for g in d['groups'] if g['customer'] == 'evergreen'] == [True] else 1)" "$scratch/removed.json"
+git -C "$r" checkout -q customers/evergreen.yaml
+"$stamp" -C "$r" diff --format json > "$scratch/none.json"
+check "json: an empty removed_customers when none is" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d['removed_customers'] == [] else 1)" "$scratch/none.json"
 # a template change over 300 customers: far more than a comment holds
 i=0
 while [ $i -lt 300 ]; do
