@@ -54,6 +54,56 @@ void cli_usage_error(const struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
+int cli_pager_start(const struct cli *cli, struct cli_pager *pager)
+{
+	pager->pipe = NULL;
+	pager->saved_stdout = -1;
+	pager->color = cli_use_color(cli, 1);
+	if (!isatty(1))
+		return 0;
+	const char *command = getenv("STAMP_PAGER");
+	if (!command)
+		command = getenv("PAGER");
+	if (!command)
+		command = "less";
+	if (!*command || strcmp(command, "cat") == 0)
+		return 0;
+	/* git's defaults: quit if one screen, keep colours, leave the screen as it was */
+	if (setenv("LESS", getenv("LESS") ? getenv("LESS") : "FRX", 1) < 0 ||
+	    setenv("LV", getenv("LV") ? getenv("LV") : "-c", 1) < 0)
+		return 0;
+	fflush(stdout);
+	pager->saved_stdout = dup(1);
+	if (pager->saved_stdout < 0)
+		return 0;
+	pager->pipe = popen(command, "w");
+	if (!pager->pipe || dup2(fileno(pager->pipe), 1) < 0) {
+		cli_usage_error(cli, "cannot start the pager '%s': %s; showing the output as is (or use --no-pager)",
+				command, strerror(errno));
+		if (pager->pipe)
+			pclose(pager->pipe);
+		pager->pipe = NULL;
+		close(pager->saved_stdout);
+		pager->saved_stdout = -1;
+		return -1;
+	}
+	/* a pager quit early ends stamp with SIGPIPE, as it ends git: diff writes nothing */
+	return 1;
+}
+
+void cli_pager_stop(struct cli_pager *pager)
+{
+	if (!pager->pipe)
+		return;
+	fflush(stdout);
+	/* fd 1 back to the terminal, so the pipe's last writer is pclose's */
+	dup2(pager->saved_stdout, 1);
+	close(pager->saved_stdout);
+	pclose(pager->pipe);
+	pager->pipe = NULL;
+	pager->saved_stdout = -1;
+}
+
 /* The global options, accepted before and after the command, as kubectl takes its
  * persistent flags. */
 static const char *const cli_global_names[] = { "-C", "-j", "--jobs", "-q", "--quiet", "--color", "--help" };

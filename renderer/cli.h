@@ -7,6 +7,7 @@
 #include "source.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct buf;
 struct error;
@@ -53,6 +54,20 @@ void cli_unknown_option(const struct cli *cli, const char *arg, size_t len, cons
  * you mean 'y'?" and returns -1. */
 int cli_choice(const struct cli *cli, const char *option, const char *value, const char *const *choices, size_t count);
 int cli_use_color(const struct cli *cli, int fd);
+
+/* Output through a pager, as git pages: only when stdout is a terminal, with
+ * STAMP_PAGER, else PAGER, else "less" (LESS=FRX unless set: quit when it fits, keep
+ * colours); "" or "cat" pages nothing. start returns 1 paging, 0 not, -1 when the pager
+ * cannot be started (printed; the output goes to the terminal). color says whether
+ * the output should be coloured, decided for the terminal, not the pipe. */
+struct cli_pager {
+	FILE *pipe;
+	int saved_stdout;
+	int color;
+};
+int cli_pager_start(const struct cli *cli, struct cli_pager *pager);
+/* Flushes, restores stdout and waits for the pager to end. */
+void cli_pager_stop(struct cli_pager *pager);
 /* "file:line:col: error: message" on stderr. */
 void cli_print_error(const struct cli *cli, const struct error *err);
 /* "stamp: <message>" on stderr, for usage and environment failures. */

@@ -251,7 +251,8 @@ static int diff_print_json(const struct diff *d, const char *base)
 	return rc;
 }
 
-static int diff_run(const struct cli *cli, const struct cli_repository *repo, const char *base, enum diff_format format, int exit_code)
+static int diff_run(const struct cli *cli, const struct cli_repository *repo, const char *base, enum diff_format format,
+		    int exit_code, int no_pager)
 {
 	struct error err = ERROR_INIT;
 	struct gitrepo r;
@@ -282,7 +283,11 @@ static int diff_run(const struct cli *cli, const struct cli_repository *repo, co
 		status = rc > 0 ? CLI_INVALID : CLI_USAGE;
 	} else {
 		if (format == FORMAT_TEXT) {
-			diff_print_text(&d, cli_use_color(cli, 1));
+			struct cli_pager pager = { NULL, -1, cli_use_color(cli, 1) };
+			if (!no_pager && d.count)
+				cli_pager_start(cli, &pager);
+			diff_print_text(&d, pager.color);
+			cli_pager_stop(&pager);
 		} else if (format == FORMAT_MARKDOWN) {
 			diff_print_markdown(&d, base);
 		} else if (diff_print_json(&d, base) < 0) {
@@ -303,11 +308,12 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 {
 	struct cli_option options[] = {
 		{ "--base", 1, NULL, 0 }, { "--format", 1, NULL, 0 }, { "--exit-code", 0, NULL, 0 },
+		{ "--no-pager", 0, NULL, 0 },
 	};
 	/* stamp diff REV is stamp diff --base REV, as git diff REV compares with REV */
 	const char *positional[1];
 	size_t count;
-	if (cli_parse_options(cli, argc, argv, options, 3, positional, 1, &count) < 0)
+	if (cli_parse_options(cli, argc, argv, options, 4, positional, 1, &count) < 0)
 		return CLI_USAGE;
 	if (count && options[0].value) {
 		cli_usage_error(cli, "a revision is given twice ('%s' and --base %s); give one", positional[0],
@@ -323,7 +329,7 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 	struct cli_repository repo;
 	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;
-	int status = diff_run(cli, &repo, base, format, options[2].seen);
+	int status = diff_run(cli, &repo, base, format, options[2].seen, options[3].seen);
 	cli_close_repository(&repo);
 	return status;
 }

@@ -64,7 +64,7 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit: 0 committed or nothing to commit, 1 invalid input, 2 git or I/O error.\n" },
 	{ "diff", cmd_diff, "show how the rendered output differs from a revision's",
-	  "usage: stamp diff [REV | --base REV] [--format text|markdown|json] [--exit-code]\n"
+	  "usage: stamp diff [REV | --base REV] [--format text|markdown|json] [--exit-code] [--no-pager]\n"
 	  "\n"
 	  "Renders REV's templates and customers, read straight from the git object store (no\n"
 	  "checkout; the same validation as on disk), and the working tree's, and shows the\n"
@@ -78,6 +78,8 @@ static const struct command commands[] = {
 	  "                    was left out\n"
 	  "  --format json     the same for bots (the shape is in README.md)\n"
 	  "  --exit-code       exit 1 when the rendered output differs\n"
+	  "  --no-pager        on a terminal, print instead of paging (the text diff goes\n"
+	  "                    through STAMP_PAGER, else PAGER, else less, as git's does)\n"
 	  "\n"
 	  "Exit: 0 (1 with --exit-code when different), 1 invalid input on either side, 2 not a\n"
 	  "git repository, unknown revision or I/O error.\n" },

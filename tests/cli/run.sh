@@ -70,6 +70,22 @@ if command -v git >/dev/null 2>&1; then
 	"$stamp" -C "$r" diff HEAD --base HEAD >/dev/null 2>"$scratch/err"
 	check "a revision given twice is refused (exit 2)" test $? = 2
 	check "and says so" grep -q "^stamp: a revision is given twice ('HEAD' and --base HEAD); give one" "$scratch/err"
+	# the pager: only on a terminal (script(1) gives the run one), as git pages
+	STAMP_PAGER="cat > '$scratch/paged3'" "$stamp" -C "$r" diff >/dev/null
+	check "not a terminal: no pager" test ! -e "$scratch/paged3"
+	if command -v script >/dev/null 2>&1; then
+		STAMP_PAGER="cat > '$scratch/paged'" script -qec "'$stamp' -C '$r' diff" /dev/null >/dev/null 2>&1
+		check "on a terminal, diff goes through STAMP_PAGER" grep -q '+++ b/out/customers/acme/configmap.yaml' "$scratch/paged"
+		check "in colour, as the terminal would show it" grep -q "$(printf '\033')\[32m+" "$scratch/paged"
+		STAMP_PAGER="cat > '$scratch/paged1'" script -qec "'$stamp' -C '$r' diff --no-pager" /dev/null >/dev/null 2>&1
+		check "--no-pager does not page" test ! -e "$scratch/paged1"
+		env -u STAMP_PAGER PAGER="cat > '$scratch/paged2'" script -qec "'$stamp' -C '$r' diff" /dev/null >/dev/null 2>&1
+		check "PAGER when STAMP_PAGER is not set" grep -q '+++ b/out/customers/acme/configmap.yaml' "$scratch/paged2"
+		STAMP_PAGER= PAGER="cat > '$scratch/paged4'" script -qec "'$stamp' -C '$r' diff" /dev/null >/dev/null 2>&1
+		check "an empty STAMP_PAGER pages nothing" test ! -e "$scratch/paged4"
+	else
+		echo "cli: the pager on a terminal: skipped (script is not installed)"
+	fi
 	"$stamp" -C "$r" -q commit "-macme: debug logs" 2>/dev/null
 	check "-mMESSAGE sets the subject" test "$(git -C "$r" log -1 --format=%s)" = "acme: debug logs"
 else
