@@ -8,6 +8,11 @@ SANITIZE ?=
 PREFIX ?= /usr/local
 DESTDIR ?=
 
+# Parallel by default, one job per core, unless -j was given (make -j1 builds serially).
+ifeq (,$(filter -j% j%,$(MAKEFLAGS)))
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+endif
+
 PKGS := yaml-0.1 libgit2 libxxhash libpcre2-8
 STAMP_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DSTAMP_VERSION='"$(VERSION)"' -Irenderer $(PKG_CFLAGS) $(SANITIZE) -pthread -MMD -MP
