@@ -167,16 +167,19 @@ static void sync_message(const struct sync_item *item, const struct plan *p, int
 	/* a normal render looks only at what it renders: a kept file needs --force */
 	const char *render = f && !f->rendered && !p->full ? "stamp render --force" : "stamp render";
 	const char *owner = f ? f->owner : item->recorded ? item->recorded->owner : "-";
+	/* under pre-commit, which stashes what is not staged, a render the user made but did
+	 * not add looks stale: both fixes are named */
+	const char *staged = for_check == SYNC_CHECK_STAGED ? ", or git add out/ if you already did" : "";
 	switch (item->state) {
 	case SYNC_NEW:
 		buf_printf(m, "is missing; run %s", render);
 		break;
 	case SYNC_REPLACE:
 		if (strcmp(owner, "-") == 0)
-			buf_printf(m, "is out of date (the customers or the templates changed); run stamp render");
+			buf_printf(m, "is out of date (the customers or the templates changed); run stamp render%s", staged);
 		else
-			buf_printf(m, "is out of date (customer %s's spec or the templates changed); run stamp render",
-				   owner);
+			buf_printf(m, "is out of date (customer %s's spec or the templates changed); run stamp render%s",
+				   owner, staged);
 		break;
 	case SYNC_IN_FLIGHT:
 		buf_printf(m, "was being written by a render that was interrupted; run stamp render");
@@ -199,12 +202,14 @@ static void sync_message(const struct sync_item *item, const struct plan *p, int
 		break;
 	case SYNC_PRUNE:
 		if (strcmp(owner, "-") == 0)
-			buf_printf(m, "was written by an output that no longer exists; run stamp render to remove it");
+			buf_printf(m, "was written by an output that no longer exists; run stamp render to remove it%s",
+				   staged);
 		else if (!customers_find(&p->customers, owner))
-			buf_printf(m, "belongs to customer %s, which no longer exists; run stamp render to remove it",
-				   owner);
+			buf_printf(m, "belongs to customer %s, which no longer exists; run stamp render to remove it%s",
+				   owner, staged);
 		else
-			buf_printf(m, "is no longer an output of customer %s; run stamp render to remove it", owner);
+			buf_printf(m, "is no longer an output of customer %s; run stamp render to remove it%s", owner,
+				   staged);
 		break;
 	case SYNC_PRUNE_EDITED:
 		buf_printf(m, "is no longer produced by any output but was edited by hand; move it away, or run "
@@ -687,7 +692,7 @@ int sync_check(const struct sync_options *o, struct sync_report *r)
 			error_move(&e, &plan.old_damage);
 			error_list_take(&r->problems, &e);
 		}
-		r->status = sync_problems(&s, &plan, 1, 0, &r->problems);
+		r->status = sync_problems(&s, &plan, o->staged_only ? SYNC_CHECK_STAGED : SYNC_CHECK, 0, &r->problems);
 		if (r->problems.count)
 			r->status = 1;
 		if (!r->problems.count && !plan_is_noop(&plan)) {

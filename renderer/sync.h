@@ -65,6 +65,9 @@ int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir
  * the apply step overwrite hand edits and replace links. */
 int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, int force,
 			 struct error *err);
+/* for_check of sync_problems(): a render's refusals, check's findings, or check's
+ * under pre-commit (which stashes what is not staged, so "git add out/" may be the fix). */
+enum { SYNC_RENDER = 0, SYNC_CHECK = 1, SYNC_CHECK_STAGED = 2 };
 /* The problems to report: for check every state but UNCHANGED; for render (`force`
  * 0) the ones it refuses. Returns the exit status they call for: 0, 1 (hand edits,
  * foreign files) or 2 (a link in the way). */
@@ -97,6 +100,7 @@ struct sync_options {
 	int progress;
 	int force;                 /* render: overwrite hand edits, replace links, look at all */
 	int want_manifest;         /* render: fill the report's manifest, a no-op too */
+	int staged_only;           /* check: out/ holds only what is staged (under pre-commit) */
 };
 int sync_render(const struct sync_options *o, struct sync_report *r);
 int sync_check(const struct sync_options *o, struct sync_report *r);

@@ -27,6 +27,8 @@ if [ "${1:-}" = "--test" ]; then
 	/usr/bin/python3 -c 'import yaml' 2>/dev/null || need="$need python3-yaml"
 	# git: the git tests check what stamp commits against the git CLI.
 	check_cmd git git
+	# the hooks as shipped, run by the pre-commit framework itself
+	check_cmd pre-commit pre-commit
 	# the fault suite: strace injects the failures, util-linux mounts, limits and
 	# drops privileges, flock holds a lock as a running stamp does
 	check_cmd strace strace
