@@ -151,8 +151,12 @@ install-hooks:
 	echo "installed $$hooks/pre-commit: stamp check runs before every commit"
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/stamp
+	$(BIN) completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stamp
+	$(BIN) completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_stamp
+	$(BIN) completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/stamp.fish
 
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "cli.h"
 #include "buf.h"
+#include "completion.h"
 #include "suggest.h"
 #include "tempfile.h"
 
@@ -84,7 +85,7 @@ static const struct command commands[] = {
 	  "Exit: 0 (1 with --exit-code when different), 1 invalid input on either side, 2 not a\n"
 	  "git repository, unknown revision or I/O error.\n" },
 	{ "mustache", cmd_mustache, "render one template with a data file to stdout",
-	  "usage: stamp mustache TEMPLATE [--data FILE] [--partials DIR] [--escape MODE] [--strict]\n"
+	  "usage: stamp mustache TEMPLATE [--data FILE] [--partials DIR] [--escape html|yaml|json|hcl|none] [--strict]\n"
 	  "\n"
 	  "Renders TEMPLATE with the values in FILE (YAML or JSON; none: an empty map) and\n"
 	  "writes the result to stdout, only if the whole render succeeded.\n"
@@ -128,6 +129,13 @@ static const struct command commands[] = {
 
 #define COMMAND_COUNT (sizeof commands / sizeof *commands)
 
+#define COMPLETION_HELP "usage: stamp completion bash|zsh|fish\n\nPrints the shell's completion script: commands, their options and the values\n" \
+	"of those that take a fixed set, and customer ids after 'stamp show'. bash:\n" \
+	"  source <(stamp completion bash)\n" \
+	"zsh: stamp completion zsh > \"${fpath[1]}/_stamp\"; fish: stamp completion fish >\n" \
+	"~/.config/fish/completions/stamp.fish. make install puts the bash one in place."
+
+
 static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 static void die(int code, const char *fmt, ...)
@@ -155,6 +163,7 @@ static void print_overview(FILE *f)
 	fprintf(f,
 		"  %-10s %s\n"
 		"  %-10s %s\n"
+		"  %-10s %s\n"
 		"\n"
 		"options (anywhere on the line, before or after the command, until --):\n"
 		"  -C DIR         run as if started in DIR\n"
@@ -167,7 +176,8 @@ static void print_overview(FILE *f)
 		"\n"
 		"exit codes: 0 success, 1 invalid input (or a difference where asked), 2 usage or\n"
 		"environment error\n",
-		"help", "show help for a command", "version", "print the versions of stamp and its libraries");
+		"help", "show help for a command", "version", "print the versions of stamp and its libraries",
+		"completion", "print the bash, zsh or fish completion script");
 }
 
 static const struct command *find_command(const char *name)
@@ -180,12 +190,13 @@ static const struct command *find_command(const char *name)
 
 static void unknown_command(const char *name)
 {
-	const char *names[COMMAND_COUNT + 2];
+	const char *names[COMMAND_COUNT + 3];
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		names[i] = commands[i].name;
 	names[COMMAND_COUNT] = "help";
 	names[COMMAND_COUNT + 1] = "version";
-	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 2);
+	names[COMMAND_COUNT + 2] = "completion";
+	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 3);
 	if (hint)
 		die(2, "unknown command '%s'; did you mean '%s'?", name, hint);
 	die(2, "unknown command '%s' (see 'stamp --help')", name);
@@ -201,6 +212,10 @@ static int help_command(int argc, char **argv)
 		die(2, "'help' takes one COMMAND");
 	if (strcmp(argv[0], "help") == 0) {
 		puts("usage: stamp help COMMAND\n\nShows the help of COMMAND.");
+		return 0;
+	}
+	if (strcmp(argv[0], "completion") == 0) {
+		puts(COMPLETION_HELP);
 		return 0;
 	}
 	if (strcmp(argv[0], "version") == 0) {
@@ -226,6 +241,32 @@ static int print_version(void)
 		die(2, "cannot read the libraries' versions");
 	printf("stamp %s\nlibyaml %s\nlibgit2 %d.%d.%d\nPCRE2 %s\nxxHash %u.%u.%u\n", STAMP_VERSION,
 	       yaml_get_version_string(), major, minor, rev, pcre, xxh / 10000, xxh / 100 % 100, xxh % 100);
+	return 0;
+}
+
+static int completion_command(int argc, char **argv)
+{
+	if (argc != 1 || argv[0][0] == '-') {
+		if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+			puts(COMPLETION_HELP);
+			return 0;
+		}
+		die(2, "'completion' takes one shell: bash, zsh or fish");
+	}
+	struct completion_command table[COMMAND_COUNT];
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		table[i] = (struct completion_command){ commands[i].name, commands[i].help };
+	struct buf script = BUF_INIT;
+	if (completion_script(&script, argv[0], table, COMMAND_COUNT) < 0) {
+		static const char *const shells[] = { "bash", "zsh", "fish" };
+		const char *hint = suggest_closest(argv[0], strlen(argv[0]), shells, 3);
+		buf_release(&script);
+		if (hint)
+			die(2, "no completion for '%s'; did you mean '%s'?", argv[0], hint);
+		die(2, "no completion for '%s'; there is one for bash, zsh and fish", argv[0]);
+	}
+	fwrite(script.ptr, 1, script.len, stdout);
+	buf_release(&script);
 	return 0;
 }
 
@@ -265,6 +306,10 @@ int main(int argc, char **argv)
 	const char *name = argv[i];
 	if (strcmp(name, "help") == 0) {
 		status = help_command(argc - i - 1, argv + i + 1);
+		goto out;
+	}
+	if (strcmp(name, "completion") == 0) {
+		status = completion_command(argc - i - 1, argv + i + 1);
 		goto out;
 	}
 	if (strcmp(name, "version") == 0) {

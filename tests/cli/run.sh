@@ -92,4 +92,43 @@ else
 	echo "cli: diff REV and commit -mMESSAGE: skipped (git is not installed)"
 fi
 
+# completion: the bash script, sourced in bash and asked as bash asks
+if command -v bash >/dev/null 2>&1; then
+	"$stamp" completion bash > "$scratch/completion.bash"
+	complete_words() { # words..., the last one the word being completed: the candidates, sorted
+		(cd "$r" && bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stamp
+			printf "%s\n" "${COMPREPLY[@]}"' bash "$scratch/completion.bash" "$@") | sort | tr '\n' ' '
+	}
+	check "completion: a command" test "$(complete_words stamp di)" = "diff "
+	check "completion: the commands stamp has beyond the table" test "$(complete_words stamp ver)" = "version "
+	check "completion: a command's options" test "$(complete_words stamp diff --)" = "--base --color --exit-code --format --help --jobs --no-pager --quiet --version "
+	check "completion: an option's values" test "$(complete_words stamp diff --format "")" = "json markdown text "
+	check "completion: --escape's modes" test "$(complete_words stamp mustache --escape j)" = "json "
+	check "completion: --color's values, anywhere" test "$(complete_words stamp render --color n)" = "never "
+	check "completion: customer ids after show" test "$(complete_words stamp show "")" = "acme bluebird-music corner-bikes delta-repairs evergreen "
+	check "completion: ids from the repository -C names" test "$(cd / && bash -c 'source "$1"; COMP_WORDS=(stamp -C "$2" show ac); COMP_CWORD=4; _stamp; echo "${COMPREPLY[*]}"' bash "$scratch/completion.bash" "$r")" = "acme"
+	check "completion: after a global option, still the command" test "$(complete_words stamp -q -j 2 ren)" = "render "
+	check "completion: help completes commands" test "$(complete_words stamp help com)" = "commit completion "
+	check "completion: completion completes shells" test "$(complete_words stamp completion "")" = "bash fish zsh "
+else
+	echo "cli: bash completion: skipped (bash is not installed)"
+fi
+"$stamp" completion zsh > "$scratch/completion.zsh"
+check "completion: zsh's is bash's through bashcompinit" sh -c "head -n 1 '$scratch/completion.zsh' | grep -qx '#compdef stamp' && grep -q '^complete -F _stamp stamp$' '$scratch/completion.zsh'"
+if command -v zsh >/dev/null 2>&1; then
+	check "completion: zsh reads it" zsh -n "$scratch/completion.zsh"
+else
+	echo "cli: zsh completion syntax: skipped (zsh is not installed)"
+fi
+"$stamp" completion fish > "$scratch/completion.fish"
+check "completion: fish gets diff's formats" grep -q "^complete -c stamp -n '__fish_seen_subcommand_from diff' -l format -xa 'text markdown json'$" "$scratch/completion.fish"
+if command -v fish >/dev/null 2>&1; then
+	check "completion: fish reads it" fish --no-execute "$scratch/completion.fish"
+else
+	echo "cli: fish completion syntax: skipped (fish is not installed)"
+fi
+"$stamp" completion tcsh >/dev/null 2>"$scratch/err"
+check "completion: another shell is refused (exit 2)" test $? = 2
+check "completion: naming the shells there are" grep -q "^stamp: no completion for 'tcsh'; there is one for bash, zsh and fish$" "$scratch/err"
+
 report cli
