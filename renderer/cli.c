@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "buf.h"
+#include "diagnostic.h"
 #include "error.h"
 #include "suggest.h"
 
@@ -34,13 +35,23 @@ int cli_use_color(const struct cli *cli, int fd)
 void cli_print_error(const struct cli *cli, const struct error *err)
 {
 	struct buf line = BUF_INIT;
-	/* an error of no file is the program's, as a compiler says "cc: error: ..." */
-	if (!err->file)
-		buf_add_str(&line, "stamp: ");
-	error_format(err, &line, cli_use_color(cli, 2));
-	buf_add_char(&line, '\n');
-	fwrite(line.ptr, 1, line.len, stderr);
+	diagnostic_format(err, cli->diagnostics, cli_use_color(cli, 2), &line);
+	/* the machine-readable forms go to stdout, where a tool reads them */
+	fwrite(line.ptr, 1, line.len, cli->diagnostics == DIAGNOSTIC_TEXT ? stderr : stdout);
 	buf_release(&line);
+}
+
+int cli_diagnostics_option(struct cli *cli, const char *value)
+{
+	static const char *const styles[] = { "text", "json", "github" };
+	int k = value ? cli_choice(cli, "--format", value, styles, 3) : 0;
+	if (k < 0)
+		return -1;
+	cli->diagnostics = k == 1 ? DIAGNOSTIC_JSON : k == 2 ? DIAGNOSTIC_GITHUB : DIAGNOSTIC_TEXT;
+	/* JSON Lines on stdout hold the diagnostics alone */
+	if (k == 1)
+		cli->quiet = 1;
+	return 0;
 }
 
 void cli_usage_error(const struct cli *cli, const char *fmt, ...)

@@ -4,6 +4,7 @@
 #ifndef STAMP_CLI_H
 #define STAMP_CLI_H
 
+#include "diagnostic.h"
 #include "source.h"
 
 #include <stddef.h>
@@ -27,6 +28,7 @@ struct cli {
 	int jobs;  /* 0: all cores */
 	int quiet;
 	enum cli_color color;
+	enum diagnostic_style diagnostics; /* --format of check, render and show */
 };
 
 struct cli_option {
@@ -68,8 +70,12 @@ struct cli_pager {
 int cli_pager_start(const struct cli *cli, struct cli_pager *pager);
 /* Flushes, restores stdout and waits for the pager to end. */
 void cli_pager_stop(struct cli_pager *pager);
-/* "file:line:col: error: message" on stderr. */
+/* "file:line:col: error: message" on stderr; with --format json or github, the
+ * diagnostic in that form on stdout (diagnostic.h). */
 void cli_print_error(const struct cli *cli, const struct error *err);
+/* --format text|json|github of the diagnostics (NULL: text); json also makes the run
+ * quiet, so stdout holds JSON Lines only. -1 for another value (printed). */
+int cli_diagnostics_option(struct cli *cli, const char *value);
 /* "stamp: <message>" on stderr, for usage and environment failures. */
 void cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

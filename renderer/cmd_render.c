@@ -38,10 +38,11 @@ int cli_repair_index(const struct cli *cli, const struct cli_repository *repo)
 
 int cmd_render(struct cli *cli, int argc, char **argv)
 {
-	struct cli_option options[] = { { "--force", 0, NULL, 0 } };
+	struct cli_option options[] = { { "--force", 0, NULL, 0 }, { "--format", 1, NULL, 0 } };
 	const char *positional[1];
 	size_t count;
-	if (cli_parse_options(cli, argc, argv, options, 1, positional, 0, &count) < 0)
+	if (cli_parse_options(cli, argc, argv, options, 2, positional, 0, &count) < 0 ||
+	    cli_diagnostics_option(cli, options[1].value) < 0)
 		return CLI_USAGE;
 	struct cli_repository repo;
 	if (cli_open_repository(cli, &repo) < 0)

@@ -76,9 +76,11 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 
 int cmd_show(struct cli *cli, int argc, char **argv)
 {
+	struct cli_option options[] = { { "--format", 1, NULL, 0 } };
 	const char *positional[1];
 	size_t count;
-	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 1, &count) < 0)
+	if (cli_parse_options(cli, argc, argv, options, 1, positional, 1, &count) < 0 ||
+	    cli_diagnostics_option(cli, options[0].value) < 0)
 		return CLI_USAGE;
 	if (count != 1) {
 		cli_usage_error(cli, "'show' needs a customer NAME (see 'stamp help show')");

@@ -33,7 +33,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "check", cmd_check, "check that out/ is what the specs and templates render",
-	  "usage: stamp check\n"
+	  "usage: stamp check [--format text|json|github]\n"
 	  "\n"
 	  "Validates templates/stamp.yaml and every customers/<id>.yaml (every problem of every\n"
 	  "file at once, sorted by file and line), renders in memory the customers changed\n"
@@ -101,7 +101,7 @@ static const struct command commands[] = {
 	  "\n"
 	  "Exit: 0 rendered, 1 template or data error, 2 usage or I/O error.\n" },
 	{ "render", cmd_render, "render every customer into out/",
-	  "usage: stamp render [--force]\n"
+	  "usage: stamp render [--force] [--format text|json|github]\n"
 	  "\n"
 	  "Validates the template set and every spec, renders every output of every changed\n"
 	  "customer in memory, parses each YAML and JSON output back, and only then writes the\n"
@@ -118,7 +118,7 @@ static const struct command commands[] = {
 	  "Exit: 0 rendered, 1 invalid input or hand-edited files, 2 lock held, a link in the\n"
 	  "way, or an I/O error or limit.\n" },
 	{ "show", cmd_show, "print a customer's fully merged values",
-	  "usage: stamp show NAME\n"
+	  "usage: stamp show NAME [--format text|json|github]\n"
 	  "\n"
 	  "Prints the values the templates see for customer NAME (customers/NAME.yaml) as\n"
 	  "YAML: id and platform settings, the plan, the spec with the schema's defaults, and\n"
@@ -272,7 +272,7 @@ static int completion_command(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { NULL, NULL, 0, 0, CLI_COLOR_AUTO };
+	struct cli cli = { NULL, NULL, 0, 0, CLI_COLOR_AUTO, DIAGNOSTIC_TEXT };
 	alloc_set_cleanup(tempfile_remove_all); /* out of memory: stamp's lock and temporaries go */
 	tempfile_install();
 	/* the global options before the command; the command's parser takes those after it */

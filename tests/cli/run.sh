@@ -40,6 +40,44 @@ check "--color alone colours the diagnostics" grep -q "$(printf '\033')\[" "$scr
 check "--color=never after the command leaves them plain" sh -c "! grep -q '$(printf '\033')' '$scratch/err'"
 rm "$r/customers/zz.yaml"
 
+# --format json|github: the diagnostics for tools, on stdout
+f=$scratch/formats
+mkdir -p "$f"
+cp -R "$root/templates" "$f/"
+cp -R tests/errors/spec-host-conflict/customers "$f/"
+printf 'plan: standrd\nimage: {tag: "1"}\n' > "$f/customers/zz.yaml"
+"$stamp" -C "$f" check --format json >"$scratch/json" 2>"$scratch/err"
+check "json: check fails as in text (exit 1)" test $? = 1
+check "json: stdout holds one JSON object per diagnostic and nothing else" python3 -c "
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+objs = [json.loads(l) for l in lines]
+assert len(objs) == 2, objs
+host, plan = objs
+assert host == {'file': 'customers/bravo.yaml', 'line': 1, 'column': 12, 'severity': 'error',
+    'message': 'hosts: \"acme.app.lunarfront.tech\" is already claimed by customers/acme.yaml:1:1 (customer acme)',
+    'fix': 'each must belong to one customer, change one of them',
+    'related': {'file': 'customers/acme.yaml', 'line': 1, 'column': 1}}, host
+assert plan['file'] == 'customers/zz.yaml' and plan['line'] == 1 and plan['column'] == 7, plan
+assert plan['fix'] == \"did you mean 'standard'?\" and plan['related'] is None, plan
+" "$scratch/json"
+check "json: the summary stays on stderr, for people" grep -qx 'stamp: 2 errors in 2 files' "$scratch/err"
+"$stamp" -C "$f" check --format github >"$scratch/github" 2>/dev/null
+check "github: one workflow command per diagnostic, at its line" grep -qx "::error file=customers/bravo.yaml,line=1,col=12::hosts: \"acme.app.lunarfront.tech\" is already claimed by customers/acme.yaml:1:1 (customer acme); each must belong to one customer, change one of them" "$scratch/github"
+check "github: the second one too" test "$(grep -c '^::error ' "$scratch/github")" = 2
+"$stamp" -C "$f" render --format=json >"$scratch/json" 2>/dev/null
+check "json: render's diagnostics too" test "$(grep -c '^{"file":' "$scratch/json")" = 2
+"$stamp" -C "$f" show zz --format github >"$scratch/github" 2>/dev/null
+check "github: show's errors too" grep -q '^::error file=customers/zz.yaml,line=1,col=7::plan: ' "$scratch/github"
+"$stamp" -C "$f" check --format xml >/dev/null 2>"$scratch/err"
+check "--format with another value is refused with the choices" grep -qx "stamp: --format takes text, json or github, not 'xml'" "$scratch/err"
+# a file name with a line break and a percent sign cannot break the one-line forms
+printf 'plan: nope\nimage: {tag: "1"}\n' > "$f/customers/$(printf 'a%%b\nc').yaml"
+"$stamp" -C "$f" check --format github >"$scratch/github" 2>/dev/null
+check "github: escapes what would end the command" sh -c "grep -c '^::error' '$scratch/github' | grep -qx 3 && test \$(grep -c . '$scratch/github') = 3"
+"$stamp" -C "$f" check --format json >"$scratch/json" 2>/dev/null
+check "json: still one object per line" python3 -c "import json,sys; [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]" "$scratch/json"
+
 # stamp version: stamp's own and the libraries' it runs with
 "$stamp" version >"$scratch/version"
 check "version: stamp's version first" test "$(sed -n 1p "$scratch/version")" = "stamp $(cat VERSION)"

@@ -483,6 +483,7 @@ render = ' '.join(s.get('run', '') for s in w['jobs']['render']['steps'])
 preview = ' '.join(s.get('run', '') for s in w['jobs']['preview']['steps'])
 assert 'make render' in render and 'stamp commit' in render and 'git push' in render
 assert 'stamp diff --base' in preview and '--format markdown' in preview
+assert 'stamp render --format github' in preview
 assert w[True]['push']['branches'] == ['main'] and 'pull_request' in w[True]
 " "$wf"
 done
