@@ -165,6 +165,42 @@ if command -v fish >/dev/null 2>&1; then
 else
 	echo "cli: fish completion syntax: skipped (fish is not installed)"
 fi
+# the man page: renders without a warning, names stamp's version, and holds exactly the
+# options each command's help names (and the help every option the page names)
+check "man: names this version" grep -q "^\.TH STAMP 1 .* \"stamp $(cat VERSION)\"" man/stamp.1
+if command -v groff >/dev/null 2>&1; then
+	check "man: groff -ww renders it without a warning" sh -c "test -z \"\$(groff -ww -z -man man/stamp.1 2>&1)\""
+else
+	echo "cli: the man page's rendering: skipped (groff is not installed)"
+fi
+for cmd in check commit diff mustache render show; do
+	"$stamp" help "$cmd" > "$scratch/help-$cmd"
+	check "man: the options of '$cmd' agree with its help" python3 -c "
+import re, sys
+cmd, help_file, page = sys.argv[1], sys.argv[2], sys.argv[3]
+text = open(page).read()
+section = re.search(r'^\.SS \"stamp ' + cmd + r'\b.*?(?=^\.S[SH] )', text, re.S | re.M).group(0)
+words = r'(?:^|(?<=[\s\[,(]))(--?[a-zA-Z][a-zA-Z-]*)(?=[\s\]=,)]|$)'
+in_page = set(re.findall(words, re.sub(r'\\\\f[BIR]', '', section.replace('\\\\-', '-'))))
+in_help = set(re.findall(r'(?:^|(?<=[\s\[,(]))(--?[a-zA-Z][a-zA-Z-]*)(?=[\s\]=,)]|$)', open(help_file).read()))
+missing, extra = in_help - in_page, in_page - in_help
+if missing or extra:
+    sys.exit('help only: %s; page only: %s' % (sorted(missing), sorted(extra)))
+" "$cmd" "$scratch/help-$cmd" man/stamp.1
+done
+"$stamp" --help > "$scratch/help-overview"
+check "man: the global options agree with the overview" python3 -c "
+import re, sys
+text = open(sys.argv[2]).read()
+section = re.search(r'^\.SH GLOBAL OPTIONS.*?(?=^\.SH )', text, re.S | re.M).group(0)
+words = r'(?:^|(?<=[\s\[,(]))(--?[a-zA-Z][a-zA-Z-]*)(?=[\s\]=,)]|$)'
+in_page = set(re.findall(words, re.sub(r'\\\\f[BIR]', '', section.replace('\\\\-', '-'))))
+overview = open(sys.argv[1]).read().split('options', 1)[1]
+in_help = set(re.findall(r'(?:^|(?<=[\s\[,(]))(--?[a-zA-Z][a-zA-Z-]*)(?=[\s\]=,)]|$)', overview))
+if in_help != in_page:
+    sys.exit('overview only: %s; page only: %s' % (sorted(in_help - in_page), sorted(in_page - in_help)))
+" "$scratch/help-overview" man/stamp.1
+
 "$stamp" completion tcsh >/dev/null 2>"$scratch/err"
 check "completion: another shell is refused (exit 2)" test $? = 2
 check "completion: naming the shells there are" grep -q "^stamp: no completion for 'tcsh'; there is one for bash, zsh and fish$" "$scratch/err"
