@@ -29,6 +29,8 @@ if [ "${1:-}" = "--test" ]; then
 	check_cmd git git
 	# the hooks as shipped, run by the pre-commit framework itself
 	check_cmd pre-commit pre-commit
+	# the Gitea workflow's comment step, run as written
+	check_cmd jq jq
 	# the fault suite: strace injects the failures, util-linux mounts, limits and
 	# drops privileges, flock holds a lock as a running stamp does
 	check_cmd strace strace

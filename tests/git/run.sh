@@ -488,6 +488,40 @@ assert w[True]['push']['branches'] == ['main'] and 'pull_request' in w[True]
 " "$wf"
 done
 
+# the Gitea workflow's comment step, run with a stand-in for curl: it edits the comment
+# stamp posted before, and posts one only when there is none
+if command -v jq >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
+	python3 -c "
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+step = [s for s in w['jobs']['preview']['steps'] if s.get('name') == 'comment on the pull request'][0]
+open(sys.argv[2], 'w').write(step['run'])
+" "$root/.gitea/workflows/stamp.yaml" "$scratch/comment-step.sh"
+	mkdir -p "$scratch/fake"
+	cat > "$scratch/fake/curl" <<'FAKE'
+#!/bin/sh
+# records its arguments; a GET answers with the comments of $FAKE_COMMENTS
+printf '%s\n' "$*" >> "$FAKE_LOG"
+case " $* " in *" -X "*) ;; *) cat "$FAKE_COMMENTS" ;; esac
+FAKE
+	chmod +x "$scratch/fake/curl"
+	printf '### stamp diff: <code>HEAD</code> → working tree\n' > "$scratch/stamp-diff.md"
+	run_comment_step() { # comments json
+		printf '%s' "$1" > "$scratch/comments.json"
+		: > "$scratch/curl.log"
+		(cd "$scratch" && FAKE_LOG="$scratch/curl.log" FAKE_COMMENTS="$scratch/comments.json" TOKEN=t \
+			REPO_API=https://gitea.example/api/v1/repos/o/r PR=12 PATH="$scratch/fake:$PATH" sh -e comment-step.sh)
+	}
+	run_comment_step '[{"id": 3, "body": "### stamp diff: <code>HEAD</code> old"}, {"id": 5, "body": "looks good"}, {"id": 8, "body": "### stamp diff: <code>HEAD</code> older"}]'
+	check "gitea workflow: edits stamp's last comment" grep -q -- '-X PATCH .*https://gitea.example/api/v1/repos/o/r/issues/comments/8$' "$scratch/curl.log"
+	check "gitea workflow: and posts none" sh -c "! grep -q -- '-X POST' '$scratch/curl.log'"
+	run_comment_step '[{"id": 5, "body": "looks good"}]'
+	check "gitea workflow: posts one when stamp has none yet" grep -q -- '-X POST .*https://gitea.example/api/v1/repos/o/r/issues/12/comments$' "$scratch/curl.log"
+	check "the markdown starts with the heading the step looks for" sh -c "'$stamp' -C '$r' diff --format markdown | head -n 1 | grep -q '^### stamp diff:'"
+else
+	echo "git: the Gitea comment step: skipped (jq or python3 is not installed)"
+fi
+
 # --- no git repository ---
 mkdir -p "$scratch/nogit"
 cp -R "$root/templates" "$root/customers" "$scratch/nogit/"
