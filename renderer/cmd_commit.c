@@ -28,8 +28,10 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 	if (r.rendered)
 		render_print(cli, &r.render);
 	if (r.committed && !cli->quiet) {
-		printf("[%s %.12s] %s\n %zu file%s changed under out/, %zu customer%s rendered", r.branch, r.id, r.subject,
-		       r.files, r.files == 1 ? "" : "s", r.customers, r.customers == 1 ? "" : "s");
+		/* --branch puts out/'s content at the branch's root */
+		printf("[%s %.12s] %s\n %zu file%s changed %s, %zu customer%s rendered", r.branch, r.id, r.subject,
+		       r.files, r.files == 1 ? "" : "s", o.branch ? "at the branch's root" : "under out/", r.customers,
+		       r.customers == 1 ? "" : "s");
 		if (r.removed)
 			printf(", %zu removed", r.removed);
 		putchar('\n');

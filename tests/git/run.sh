@@ -118,8 +118,9 @@ check "on top of the other commit" test "$(git -C "$r" rev-parse HEAD~1)" = "$mo
 
 # --- --branch: the hydrated branch holds only the rendered tree ---
 main_before=$(head_of "$r")
-"$stamp" -C "$r" -q commit --branch deploy 2>/dev/null
+"$stamp" -C "$r" commit --branch deploy >"$scratch/out" 2>/dev/null
 check "--branch creates the branch" git -C "$r" rev-parse -q --verify refs/heads/deploy
+check "--branch's summary says where the files are" grep -q "^ [0-9]* files changed at the branch's root, " "$scratch/out"
 check "its root is out/'s content" sh -c "git -C '$r' ls-tree --name-only deploy | tr '\n' ' ' | grep -qx '.stamp-manifest apps argocd customers terraform '"
 check "its files are out/'s files" sh -c "git -C '$r' show deploy:customers/acme/configmap.yaml | cmp - '$r/out/customers/acme/configmap.yaml'"
 check "the checked-out branch did not move" test "$(head_of "$r")" = "$main_before"
