@@ -489,6 +489,18 @@ assert w[True]['push']['branches'] == ['main'] and 'pull_request' in w[True]
 " "$wf"
 done
 
+# both workflows against the Actions workflow schema (Gitea Actions reads the same syntax)
+validator="$root/build/node/node_modules/.bin/action-validator"
+if [ -x "$validator" ]; then
+	for wf in "$root/.github/workflows/stamp.yaml" "$root/.gitea/workflows/stamp.yaml"; do
+		check "$(basename "$(dirname "$(dirname "$wf")")") workflow: valid by the workflow schema" "$validator" "$wf"
+	done
+	printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: [{run: echo}]\n' > "$scratch/bad-workflow.yaml"
+	check "the schema check refuses a broken workflow" sh -c "! '$validator' '$scratch/bad-workflow.yaml' >/dev/null 2>&1"
+else
+	echo "git: the workflows against the workflow schema: skipped (npm's @action-validator/cli is not installed)"
+fi
+
 # the Gitea workflow's comment step, run with a stand-in for curl: it edits the comment
 # stamp posted before, and posts one only when there is none
 if command -v jq >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1; then
