@@ -65,12 +65,12 @@ void cli_usage_error(const struct cli *cli, const char *fmt, ...)
 	va_end(ap);
 }
 
-int cli_pager_start(const struct cli *cli, struct cli_pager *pager)
+int cli_pager_start(const struct cli *cli, struct cli_pager *pager, int wanted)
 {
 	pager->pipe = NULL;
 	pager->saved_stdout = -1;
 	pager->color = cli_use_color(cli, 1);
-	if (!isatty(1))
+	if (!wanted || !isatty(1))
 		return 0;
 	const char *command = getenv("STAMP_PAGER");
 	if (!command)
@@ -241,7 +241,7 @@ void cli_unknown_option(const struct cli *cli, const char *arg, size_t len, cons
 		names[n++] = cli_global_names[k];
 	names[n++] = "--version";
 	const char *hint = suggest_closest(arg, len, names, n);
-	const char *where = cli->command ? cli->command : NULL;
+	const char *where = cli->command;
 	if (hint && where)
 		cli_usage_error(cli, "unknown option '%.*s' for '%s'; did you mean '%s'?", (int)len, arg, where, hint);
 	else if (hint)

@@ -59,15 +59,16 @@ int cli_use_color(const struct cli *cli, int fd);
 
 /* Output through a pager, as git pages: only when stdout is a terminal, with
  * STAMP_PAGER, else PAGER, else "less" (LESS=FRX unless set: quit when it fits, keep
- * colours); "" or "cat" pages nothing. start returns 1 paging, 0 not, -1 when the pager
- * cannot be started (printed; the output goes to the terminal). color says whether
- * the output should be coloured, decided for the terminal, not the pipe. */
+ * colours); "" or "cat" pages nothing, nor does wanted 0. start returns 1 paging, 0
+ * not, -1 when the pager cannot be started (printed; the output goes to the terminal).
+ * color says whether the output should be coloured, decided for the terminal, not the
+ * pipe. */
 struct cli_pager {
 	FILE *pipe;
 	int saved_stdout;
 	int color;
 };
-int cli_pager_start(const struct cli *cli, struct cli_pager *pager);
+int cli_pager_start(const struct cli *cli, struct cli_pager *pager, int wanted);
 /* Flushes, restores stdout and waits for the pager to end. */
 void cli_pager_stop(struct cli_pager *pager);
 /* "file:line:col: error: message" on stderr; with --format json or github, the

@@ -283,9 +283,8 @@ static int diff_run(const struct cli *cli, const struct cli_repository *repo, co
 		status = rc > 0 ? CLI_INVALID : CLI_USAGE;
 	} else {
 		if (format == FORMAT_TEXT) {
-			struct cli_pager pager = { NULL, -1, cli_use_color(cli, 1) };
-			if (!no_pager && d.count)
-				cli_pager_start(cli, &pager);
+			struct cli_pager pager;
+			cli_pager_start(cli, &pager, !no_pager && d.count);
 			diff_print_text(&d, pager.color);
 			cli_pager_stop(&pager);
 		} else if (format == FORMAT_MARKDOWN) {

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #define COMPLETION_GLOBALS "-C -j --jobs -q --quiet --color --help --version"
-#define COMPLETION_EXTRA "help version completion"
+/* the one command that is not in the table: it shows the others' help */
+#define COMPLETION_EXTRA "help"
+
+const char *const completion_shells[COMPLETION_SHELLS] = { "bash", "zsh", "fish" };
 
 /* 1 when the space-separated list already holds word. */
 static int completion_listed(const struct buf *list, const char *word, size_t len)
@@ -145,7 +148,10 @@ static void completion_bash(struct buf *out, const struct completion_command *co
 	for (size_t i = 0; i < count; i++)
 		buf_printf(out, "%s ", commands[i].name);
 	buf_add_str(out, COMPLETION_EXTRA "' -- \"$cur\")); return ;;\n"
-			 "\tcompletion) COMPREPLY=($(compgen -W 'bash zsh fish' -- \"$cur\")); return ;;\n"
+			 "\tcompletion) COMPREPLY=($(compgen -W '");
+	for (size_t i = 0; i < COMPLETION_SHELLS; i++)
+		buf_printf(out, "%s ", completion_shells[i]);
+	buf_add_str(out, "' -- \"$cur\")); return ;;\n"
 			 "\tshow) [[ $cur != -* ]] && { COMPREPLY=($(compgen -W \"$(_stamp_ids)\" -- \"$cur\")); return; } ;;\n"
 			 "\tesac\n"
 			 "\tcase $cmd in\n");
@@ -193,8 +199,11 @@ static void completion_fish(struct buf *out, const struct completion_command *co
 	for (size_t i = 0; i < count; i++)
 		buf_printf(out, "%s ", commands[i].name);
 	buf_add_str(out, COMPLETION_EXTRA "'\n"
-			 "complete -c stamp -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'\n"
-			 "complete -c stamp -n '__fish_seen_subcommand_from show' -a '(__stamp_ids)'\n");
+			 "complete -c stamp -n '__fish_seen_subcommand_from show' -a '(__stamp_ids)'\n"
+			 "complete -c stamp -n '__fish_seen_subcommand_from completion' -a '");
+	for (size_t i = 0; i < COMPLETION_SHELLS; i++)
+		buf_printf(out, "%s ", completion_shells[i]);
+	buf_add_str(out, "'\n");
 	for (size_t i = 0; i < count; i++) {
 		struct buf options = BUF_INIT;
 		completion_options(commands[i].help, &options);

@@ -19,7 +19,11 @@ struct completion_command {
 	const char *help; /* "usage: stamp NAME ..." and the option lines */
 };
 
-/* The script for shell ("bash", "zsh" or "fish"): 0, or -1 for another shell. */
+/* The shells there is a script for. */
+extern const char *const completion_shells[];
+#define COMPLETION_SHELLS 3
+
+/* The script for shell (one of completion_shells): 0, or -1 for another shell. */
 int completion_script(struct buf *out, const char *shell, const struct completion_command *commands, size_t count);
 
 #endif

@@ -28,26 +28,27 @@ static void diagnostic_json_string(struct buf *out, const char *s, size_t len)
 	buf_add_char(out, '"');
 }
 
-/* The first file:line:col of message: 1 with its parts' offsets, else 0. */
+/* The first file:line:col of message: 1 with its parts' offsets, else 0. The pattern is
+ * compiled once per process (diagnostics are printed from one thread) and kept. */
 static int diagnostic_related(const char *message, size_t *at, size_t *len, unsigned *line, unsigned *col)
 {
 	static const char pattern[] = "([^\\s:()'\"]+):([0-9]+):([0-9]+)";
-	int code;
-	PCRE2_SIZE offset;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code, &offset, NULL);
-	pcre2_match_data *md = re ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
-	int found = 0;
-	if (md && pcre2_match(re, (PCRE2_SPTR)message, strlen(message), 0, 0, md, NULL) > 0) {
-		PCRE2_SIZE *v = pcre2_get_ovector_pointer(md);
-		*at = v[2];
-		*len = v[3] - v[2];
-		*line = (unsigned)strtoul(message + v[4], NULL, 10);
-		*col = (unsigned)strtoul(message + v[6], NULL, 10);
-		found = 1;
+	static pcre2_code *re;
+	static pcre2_match_data *md;
+	if (!re) {
+		int code;
+		PCRE2_SIZE offset;
+		re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code, &offset, NULL);
+		md = re ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
 	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
-	return found;
+	if (!md || pcre2_match(re, (PCRE2_SPTR)message, strlen(message), 0, 0, md, NULL) <= 0)
+		return 0;
+	PCRE2_SIZE *v = pcre2_get_ovector_pointer(md);
+	*at = v[2];
+	*len = v[3] - v[2];
+	*line = (unsigned)strtoul(message + v[4], NULL, 10);
+	*col = (unsigned)strtoul(message + v[6], NULL, 10);
+	return 1;
 }
 
 static void diagnostic_json(const struct error *err, struct buf *out)

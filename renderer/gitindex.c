@@ -3,6 +3,7 @@
  * what a commit that had finished would have written. */
 #include "gitindex.h"
 
+#include "alloc.h"
 #include "buf.h"
 #include "error.h"
 #include "gitrepo.h"
@@ -78,25 +79,33 @@ int gitindex_pending(struct gitrepo *r, const git_oid *commit, struct error *err
 	return rc;
 }
 
+/* Removes the note (gone already is fine). */
+static int gitindex_note_remove(struct gitrepo *r, struct error *err)
+{
+	struct buf path = BUF_INIT;
+	gitindex_note_path(r, &path);
+	int rc = 0;
+	if (unlink(path.ptr) < 0 && errno != ENOENT) {
+		error_set(err, path.ptr, 0, 0, "cannot remove: %s; fix the permissions of .git, then run stamp again",
+			  strerror(errno));
+		rc = error_environment(err);
+	}
+	buf_release(&path);
+	return rc;
+}
+
 /* The index is written: made durable, then the note goes. */
 static int gitindex_done(struct gitrepo *r, git_index *index, struct error *err)
 {
-	struct buf path = BUF_INIT, where = BUF_INIT;
+	struct buf where = BUF_INIT;
 	int rc = 0;
 	if (gitindex_fsync(gitindex_path(r, index, &where), 0) < 0) {
 		error_set(err, where.ptr, 0, 0, "cannot flush to disk: %s; run stamp again, which repairs the index",
 			  strerror(errno));
 		rc = error_environment(err);
 	}
-	gitindex_note_path(r, &path);
-	if (rc == 0 && unlink(path.ptr) < 0 && errno != ENOENT) {
-		error_set(err, path.ptr, 0, 0, "cannot remove: %s; fix the permissions of .git, then run stamp again",
-			  strerror(errno));
-		rc = error_environment(err);
-	}
-	buf_release(&path);
 	buf_release(&where);
-	return rc;
+	return rc == 0 ? gitindex_note_remove(r, err) : rc;
 }
 
 int gitindex_apply(struct gitrepo *r, const struct gitindex_change *changes, size_t count, struct error *err)
@@ -199,34 +208,27 @@ static int gitindex_changes(struct gitrepo *r, git_tree *parent, git_tree *tip, 
 	if (rc == 0 && git_diff_tree_to_tree(&diff, r->repo, trees[0], trees[1], NULL) < 0)
 		rc = gitrepo_fail_at(err, out_dir, "compare the commit with its parent", "run git fsck");
 	size_t n = rc == 0 ? git_diff_num_deltas(diff) : 0;
-	struct gitindex_change *items = n ? calloc(n, sizeof *items) : NULL;
-	size_t *offsets = n ? calloc(n, sizeof *offsets) : NULL;
-	if (n && (!items || !offsets)) {
-		error_set(err, NULL, 0, 0, "out of memory");
-		rc = error_environment(err);
-		n = 0;
-	}
-	size_t used = 0;
+	struct gitindex_change *items = n ? alloc_check(calloc(n, sizeof *items)) : NULL;
+	size_t *offsets = n ? alloc_check(calloc(n, sizeof *offsets)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 		int removed = d->status == GIT_DELTA_DELETED;
-		offsets[used] = paths->len;
+		offsets[i] = paths->len;
 		buf_printf(paths, "%s/%s", out_dir, removed ? d->old_file.path : d->new_file.path);
 		buf_add_char(paths, 0);
-		items[used].removed = removed;
+		items[i].removed = removed;
 		if (!removed)
-			items[used].id = d->new_file.id;
-		used++;
+			items[i].id = d->new_file.id;
 	}
 	/* the paths live in one buffer that may have moved while it grew */
-	for (size_t i = 0; i < used; i++)
+	for (size_t i = 0; i < n; i++)
 		items[i].path = paths->ptr + offsets[i];
 	free(offsets);
 	git_diff_free(diff);
 	git_tree_free(trees[0]);
 	git_tree_free(trees[1]);
 	*changes = items;
-	*count = used;
+	*count = n;
 	return rc;
 }
 
@@ -239,24 +241,15 @@ int gitindex_repair(struct gitrepo *r, struct buf *notices, struct error *err)
 	struct stat st;
 	int pending = lstat(note.ptr, &st) == 0;
 	int e = errno;
-	if (!pending && e != ENOENT) {
+	if (!pending && e != ENOENT)
 		error_set(err, note.ptr, 0, 0, "cannot look at stamp's note: %s", strerror(e));
-		buf_release(&note);
-		return error_environment(err);
-	}
-	if (!pending) {
-		buf_release(&note);
-		return 0; /* no commit was cut between the branch and the index */
-	}
-	int rc = gitindex_check(r, notices, err);
-	/* repaired, or nothing to repair (the commit was cut before the branch moved) */
-	if (rc == 0 && unlink(note.ptr) < 0 && errno != ENOENT) {
-		error_set(err, note.ptr, 0, 0, "cannot remove: %s; fix the permissions of .git, then run stamp again",
-			  strerror(errno));
-		rc = error_environment(err);
-	}
 	buf_release(&note);
-	return rc;
+	if (!pending)
+		return e == ENOENT ? 0 : error_environment(err); /* ENOENT: no commit was cut */
+	int rc = gitindex_check(r, notices, err);
+	/* repaired (the apply removed the note), or nothing to repair: the commit was cut
+	 * before the branch moved */
+	return rc == 0 ? gitindex_note_remove(r, err) : rc;
 }
 
 /* The comparison itself (see gitindex.h). */

@@ -31,6 +31,9 @@ struct command {
 	const char *help;
 };
 
+static int cmd_completion(struct cli *cli, int argc, char **argv);
+static int cmd_version(struct cli *cli, int argc, char **argv);
+
 static const struct command commands[] = {
 	{ "check", cmd_check, "check that out/ is what the specs and templates render",
 	  "usage: stamp check [--format text|json|github]\n"
@@ -64,6 +67,14 @@ static const struct command commands[] = {
 	  "user.email from git's configuration.\n"
 	  "\n"
 	  "Exit: 0 committed or nothing to commit, 1 invalid input, 2 git or I/O error.\n" },
+	{ "completion", cmd_completion, "print the bash, zsh or fish completion script",
+	  "usage: stamp completion bash|zsh|fish\n"
+	  "\n"
+	  "Prints the shell's completion script: commands, their options and the values of\n"
+	  "those that take a fixed set, and customer ids after 'stamp show'. bash:\n"
+	  "  source <(stamp completion bash)\n"
+	  "zsh: stamp completion zsh > \"${fpath[1]}/_stamp\"; fish: stamp completion fish >\n"
+	  "~/.config/fish/completions/stamp.fish. make install puts all three in place.\n" },
 	{ "diff", cmd_diff, "show how the rendered output differs from a revision's",
 	  "usage: stamp diff [REV | --base REV] [--format text|markdown|json] [--exit-code] [--no-pager]\n"
 	  "\n"
@@ -125,16 +136,14 @@ static const struct command commands[] = {
 	  "the derived values.\n"
 	  "\n"
 	  "Exit: 0 shown, 1 unknown customer or invalid spec, 2 not a stamp repository.\n" },
+	{ "version", cmd_version, "print the versions of stamp and its libraries",
+	  "usage: stamp version\n"
+	  "\n"
+	  "Prints the version of stamp and of the libyaml, libgit2, PCRE2 and xxHash it runs\n"
+	  "with, one per line. --version, anywhere on the line, does the same.\n" },
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof *commands)
-
-#define COMPLETION_HELP "usage: stamp completion bash|zsh|fish\n\nPrints the shell's completion script: commands, their options and the values\n" \
-	"of those that take a fixed set, and customer ids after 'stamp show'. bash:\n" \
-	"  source <(stamp completion bash)\n" \
-	"zsh: stamp completion zsh > \"${fpath[1]}/_stamp\"; fish: stamp completion fish >\n" \
-	"~/.config/fish/completions/stamp.fish. make install puts the bash one in place."
-
 
 static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
@@ -162,8 +171,6 @@ static void print_overview(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"  %-10s %s\n"
-		"  %-10s %s\n"
-		"  %-10s %s\n"
 		"\n"
 		"options (anywhere on the line, before or after the command, until --):\n"
 		"  -C DIR         run as if started in DIR\n"
@@ -176,8 +183,7 @@ static void print_overview(FILE *f)
 		"\n"
 		"exit codes: 0 success, 1 invalid input (or a difference where asked), 2 usage or\n"
 		"environment error\n",
-		"help", "show help for a command", "version", "print the versions of stamp and its libraries",
-		"completion", "print the bash, zsh or fish completion script");
+		"help", "show help for a command");
 }
 
 static const struct command *find_command(const char *name)
@@ -190,13 +196,11 @@ static const struct command *find_command(const char *name)
 
 static void unknown_command(const char *name)
 {
-	const char *names[COMMAND_COUNT + 3];
+	const char *names[COMMAND_COUNT + 1];
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		names[i] = commands[i].name;
 	names[COMMAND_COUNT] = "help";
-	names[COMMAND_COUNT + 1] = "version";
-	names[COMMAND_COUNT + 2] = "completion";
-	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 3);
+	const char *hint = suggest_closest(name, strlen(name), names, COMMAND_COUNT + 1);
 	if (hint)
 		die(2, "unknown command '%s'; did you mean '%s'?", name, hint);
 	die(2, "unknown command '%s' (see 'stamp --help')", name);
@@ -212,15 +216,6 @@ static int help_command(int argc, char **argv)
 		die(2, "'help' takes one COMMAND");
 	if (strcmp(argv[0], "help") == 0) {
 		puts("usage: stamp help COMMAND\n\nShows the help of COMMAND.");
-		return 0;
-	}
-	if (strcmp(argv[0], "completion") == 0) {
-		puts(COMPLETION_HELP);
-		return 0;
-	}
-	if (strcmp(argv[0], "version") == 0) {
-		puts("usage: stamp version\n\nPrints the version of stamp and of the libyaml, libgit2, PCRE2 and xxHash\n"
-		     "it runs with, one per line. --version, anywhere on the line, does the same.");
 		return 0;
 	}
 	const struct command *c = find_command(argv[0]);
@@ -244,30 +239,41 @@ static int print_version(void)
 	return 0;
 }
 
-static int completion_command(int argc, char **argv)
+static int cmd_version(struct cli *cli, int argc, char **argv)
 {
-	if (argc != 1 || argv[0][0] == '-') {
-		if (argc == 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-			puts(COMPLETION_HELP);
-			return 0;
-		}
-		die(2, "'completion' takes one shell: bash, zsh or fish");
+	const char *positional[1];
+	size_t count;
+	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 0, &count) < 0)
+		return CLI_USAGE;
+	return print_version();
+}
+
+static int cmd_completion(struct cli *cli, int argc, char **argv)
+{
+	const char *positional[1];
+	size_t count;
+	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 1, &count) < 0)
+		return CLI_USAGE;
+	if (count != 1) {
+		cli_usage_error(cli, "'completion' takes one shell: bash, zsh or fish");
+		return CLI_USAGE;
 	}
 	struct completion_command table[COMMAND_COUNT];
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		table[i] = (struct completion_command){ commands[i].name, commands[i].help };
 	struct buf script = BUF_INIT;
-	if (completion_script(&script, argv[0], table, COMMAND_COUNT) < 0) {
-		static const char *const shells[] = { "bash", "zsh", "fish" };
-		const char *hint = suggest_closest(argv[0], strlen(argv[0]), shells, 3);
-		buf_release(&script);
-		if (hint)
-			die(2, "no completion for '%s'; did you mean '%s'?", argv[0], hint);
-		die(2, "no completion for '%s'; there is one for bash, zsh and fish", argv[0]);
-	}
-	fwrite(script.ptr, 1, script.len, stdout);
+	int rc = completion_script(&script, positional[0], table, COMMAND_COUNT);
+	if (rc == 0)
+		fwrite(script.ptr, 1, script.len, stdout);
 	buf_release(&script);
-	return 0;
+	if (rc == 0)
+		return CLI_OK;
+	const char *hint = suggest_closest(positional[0], strlen(positional[0]), completion_shells, COMPLETION_SHELLS);
+	if (hint)
+		cli_usage_error(cli, "no completion for '%s'; did you mean '%s'?", positional[0], hint);
+	else
+		cli_usage_error(cli, "no completion for '%s'; there is one for bash, zsh and fish", positional[0]);
+	return CLI_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -306,16 +312,6 @@ int main(int argc, char **argv)
 	const char *name = argv[i];
 	if (strcmp(name, "help") == 0) {
 		status = help_command(argc - i - 1, argv + i + 1);
-		goto out;
-	}
-	if (strcmp(name, "completion") == 0) {
-		status = completion_command(argc - i - 1, argv + i + 1);
-		goto out;
-	}
-	if (strcmp(name, "version") == 0) {
-		if (argc - i - 1 > 0)
-			die(2, "'version' takes no arguments");
-		status = print_version();
 		goto out;
 	}
 	const struct command *c = find_command(name);

@@ -608,7 +608,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 		sync_fail(r, &err);
 		goto out;
 	}
-	r->status = sync_problems(&s, &plan, 0, o->force, &r->problems);
+	r->status = sync_problems(&s, &plan, SYNC_RENDER, o->force, &r->problems);
 	if (r->status)
 		goto out;
 	if (sync_apply(&s, &plan, &od, &err) < 0) {

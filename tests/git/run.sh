@@ -432,28 +432,31 @@ if command -v pre-commit >/dev/null 2>&1; then
 	hooked_commit() { # message: git commit in $r, its hooks run; the output in $scratch/out
 		PATH="$scratch/bin:$PATH" git -C "$r" commit -q -m "$1" >"$scratch/out" 2>&1
 	}
+	refused() { # description, message: the commit is tried and the branch stays at $before
+		before=$(head_of "$r")
+		hooked_commit "$2"
+		check "pre-commit: $1" test "$(head_of "$r")" = "$before"
+	}
+	lands() { # description, message: the commit lands on top of $before
+		hooked_commit "$2"
+		check "pre-commit: $1" test "$(git -C "$r" rev-parse HEAD~1)" = "$before"
+	}
 	r=$(repo framework)
 	framework "$r" stamp-render stamp-check
 	# a spec change staged without out/: refused, and out/ rendered for the user to add
 	sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
 	git -C "$r" add customers/acme.yaml
-	before=$(head_of "$r")
-	hooked_commit "spec only"
-	check "pre-commit: a spec staged without out/ is refused" test "$(head_of "$r")" = "$before"
+	refused "a spec staged without out/ is refused" "spec only"
 	check "pre-commit: stamp-render ran and says it changed files" grep -q 'files were modified by this hook' "$scratch/out"
 	check "pre-commit: the render is in the work tree, to add" sh -c "git -C '$r' status --porcelain out | grep -q '^ M out/customers/acme/configmap.yaml'"
 	git -C "$r" add out
-	hooked_commit "spec and out/"
-	check "pre-commit: rendered and added, the commit goes through" test "$(git -C "$r" rev-parse HEAD~1)" = "$before"
+	lands "rendered and added, the commit goes through" "spec and out/"
 	# a commit that only deletes a customer runs the hooks too
 	git -C "$r" rm -q customers/evergreen.yaml
-	before=$(head_of "$r")
-	hooked_commit "evergreen leaves"
-	check "pre-commit: a deletion alone runs the hooks and is refused until out/ follows" test "$(head_of "$r")" = "$before"
+	refused "a deletion alone runs the hooks and is refused until out/ follows" "evergreen leaves"
 	check "pre-commit: the hooks were not skipped" sh -c "! grep -q 'no files to check' '$scratch/out'"
 	git -C "$r" add -A out
-	hooked_commit "evergreen leaves"
-	check "pre-commit: with out/ pruned and staged, the deletion commits" test "$(git -C "$r" rev-parse HEAD~1)" = "$before"
+	lands "with out/ pruned and staged, the deletion commits" "evergreen leaves"
 	check "pre-commit: and took evergreen's files with it" test -z "$(git -C "$r" ls-tree -r HEAD out/customers/evergreen)"
 	# stamp-check alone: rendered but not added, pre-commit stashes the render away
 	r=$(repo framework-check)
@@ -461,14 +464,11 @@ if command -v pre-commit >/dev/null 2>&1; then
 	sed -i 's/LOG_LEVEL: info/LOG_LEVEL: warn/' "$r/customers/acme.yaml"
 	"$stamp" -C "$r" -q render
 	git -C "$r" add customers/acme.yaml
-	before=$(head_of "$r")
-	hooked_commit "spec, out/ not added"
-	check "pre-commit: stamp-check refuses a render that was not added" test "$(head_of "$r")" = "$before"
+	refused "stamp-check refuses a render that was not added" "spec, out/ not added"
 	check "pre-commit: and names both fixes" grep -q 'out/customers/acme/configmap.yaml: error: is out of date .*; run stamp render, or git add out/ if you already did' "$scratch/out"
 	check "pre-commit: the stashed render is back in the work tree" sh -c "git -C '$r' status --porcelain out | grep -q '^ M out/customers/acme/configmap.yaml'"
 	git -C "$r" add out
-	hooked_commit "spec and out/"
-	check "pre-commit: once added, stamp-check lets it through" test "$(git -C "$r" rev-parse HEAD~1)" = "$before"
+	lands "once added, stamp-check lets it through" "spec and out/"
 	unset PRE_COMMIT_HOME
 else
 	echo "git: the pre-commit framework: skipped (pre-commit is not installed)"
