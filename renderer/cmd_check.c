@@ -61,8 +61,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	int index_bad = cli_repair_index(cli, &repo) < 0;
 	/* pre-commit runs its hooks with PRE_COMMIT=1, unstaged changes stashed away */
 	const char *pre_commit = getenv("PRE_COMMIT");
-	struct sync_options o = { repo.fd, repo.source, cli->jobs, !cli->quiet, 0, 0,
-				  pre_commit && strcmp(pre_commit, "1") == 0 };
+	struct sync_options o = { .root_fd = repo.fd, .src = repo.source, .jobs = cli->jobs,
+				  .progress = !cli->quiet, .staged_only = pre_commit && strcmp(pre_commit, "1") == 0 };
 	struct sync_report r = SYNC_REPORT_INIT;
 	int status = sync_check(&o, &r);
 	cli_print_errors(cli, &r.problems);

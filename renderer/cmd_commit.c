@@ -19,7 +19,8 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 		return CLI_USAGE;
 	struct gitcommit_options o = {
 		repo.path, options[0].value ? options[0].value : options[1].value, options[2].value, options[3].value,
-		{ repo.fd, repo.source, cli->jobs, !cli->quiet, 0, 1, 0 },
+		{ .root_fd = repo.fd, .src = repo.source, .jobs = cli->jobs, .progress = !cli->quiet,
+		  .want_manifest = 1 },
 	};
 	struct gitcommit_report r = GITCOMMIT_REPORT_INIT;
 	int status = gitcommit_run(&o, &r);

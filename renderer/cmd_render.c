@@ -48,7 +48,8 @@ int cmd_render(struct cli *cli, int argc, char **argv)
 	if (cli_open_repository(cli, &repo) < 0)
 		return CLI_USAGE;
 	cli_repair_index(cli, &repo); /* the render does not need the index: go on */
-	struct sync_options o = { repo.fd, repo.source, cli->jobs, !cli->quiet, options[0].seen, 0, 0 };
+	struct sync_options o = { .root_fd = repo.fd, .src = repo.source, .jobs = cli->jobs,
+				  .progress = !cli->quiet, .force = options[0].seen };
 	struct sync_report r = SYNC_REPORT_INIT;
 	int status = sync_render(&o, &r);
 	render_print(cli, &r);

@@ -146,7 +146,7 @@ static void diff_render_all(const struct diff_side *s, struct arena *arena, stru
 {
 	if (!s->loaded)
 		return;
-	output_render_aggregate(&s->outputs, s->manifest->platform, s->customers.items, s->customers.count,
+	output_render_aggregate(&s->outputs, s->manifest, s->customers.items, s->customers.count,
 				OUTPUT_PARSE_BACK | OUTPUT_KEEP, arena, files, errors);
 }
 

@@ -119,10 +119,14 @@ static int gitcommit_target(struct gitcommit *c)
 				      "rendered tree to a branch of its own with --branch NAME");
 	}
 	if (branch) {
-		int valid = 0;
+		int valid = gitrepo_branch_name_is_valid(branch);
+		if (valid < 0) {
+			buf_release(&name);
+			return gitrepo_fail_at(err, branch, "check the branch name", "run stamp commit again");
+		}
 		struct buf full = BUF_INIT;
 		buf_printf(&full, "refs/heads/%s", branch);
-		if (git_reference_name_is_valid(&valid, full.ptr) < 0 || !valid || branch[0] == '-') {
+		if (!valid) {
 			buf_release(&full);
 			buf_release(&name);
 			return gitcommit_fail(c, "'%s' is not a valid branch name; pick one git accepts (git check-ref-format "
@@ -642,6 +646,7 @@ int gitcommit_run(const struct gitcommit_options *o, struct gitcommit_report *re
 	/* render first: a commit holds only a complete, valid render */
 	struct sync_options render = o->render;
 	render.want_manifest = 1;
+	render.hydrated_branch = o->branch;
 	report->rendered = 1;
 	status = sync_render(&render, &report->render);
 	if (status != 0)

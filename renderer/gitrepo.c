@@ -120,6 +120,21 @@ int gitrepo_open(struct gitrepo *r, const char *path, struct error *err)
 	return 0;
 }
 
+int gitrepo_branch_name_is_valid(const char *name)
+{
+	if (name[0] == '-')
+		return 0;
+	if (git_libgit2_init() < 0)
+		return -1;
+	struct buf full = BUF_INIT;
+	buf_printf(&full, "refs/heads/%s", name);
+	int valid = 0;
+	int rc = git_reference_name_is_valid(&valid, full.ptr);
+	buf_release(&full);
+	git_libgit2_shutdown();
+	return rc < 0 ? -1 : valid;
+}
+
 void gitrepo_close(struct gitrepo *r)
 {
 	if (r->repo) {

@@ -34,6 +34,10 @@ void gitrepo_clear_error(void);
  * removes a lock. */
 int gitrepo_check_lock(const char *dir, const char *name, struct error *err);
 
+/* 1 when git accepts name as a branch (refs/heads/<name>, not starting with '-'), 0
+ * when not, -1 when libgit2 could not say (out of memory). Needs no repository. */
+int gitrepo_branch_name_is_valid(const char *name);
+
 /* The trailer every commit stamp makes ends with, naming the commit rendered from. */
 #define GITREPO_TRAILER "Rendered-from"
 /* 1 when the commit's message ends with stamp's trailer. */

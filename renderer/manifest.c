@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "document.h"
 #include "error.h"
+#include "gitrepo.h"
 #include "schema.h"
 #include "source.h"
 #include "suggest.h"
@@ -19,6 +20,7 @@
 
 static const char *const manifest_sections[] = {
 	"platform", "plans", "schema", "derived", "unique", "secret_patterns", "outputs",
+	"deploy",
 };
 
 static void manifest_report(struct error_list *errors, const struct value *at, const char *fmt,
@@ -141,6 +143,85 @@ static void manifest_derived(struct manifest *m, const struct value *section, st
 	}
 }
 
+static struct value *manifest_string(struct arena *arena, const char *s)
+{
+	return value_new_string(arena, s, strlen(s), NULL, 0, 0);
+}
+
+/* deploy: (manifest.h). Its values are checked here, where the user writes them, so that
+ * stamp commit --branch can trust them and the templates get them as they are. */
+static void manifest_deploy(struct manifest *m, struct error_list *errors)
+{
+	struct manifest_deploy *d = &m->deploy;
+	d->branch = "main";
+	d->section = value_map_get(m->root, "deploy", 6);
+	const struct value *s = d->section;
+	if (s && s->type != VALUE_MAP) {
+		manifest_report(errors, s, "deploy: expected a map, e.g. {branch: main, path: out}%s%s", "", "");
+		s = NULL;
+	}
+	static const char *const keys[] = { "branch", "path" };
+	for (size_t i = 0; s && i < s->as.map.count; i++) {
+		const struct value *key = s->as.map.entries[i].key;
+		const struct value *v = s->as.map.entries[i].value;
+		if (strcmp(key->as.string.ptr, "branch") == 0) {
+			d->branch_at = v;
+			int valid = v->type == VALUE_STRING ? gitrepo_branch_name_is_valid(v->as.string.ptr) : 0;
+			if (valid < 0)
+				alloc_failed();
+			if (!valid)
+				manifest_report(errors, v, "deploy.branch: %s%s is not a branch name git accepts (git "
+						"check-ref-format --branch NAME says); name the branch Argo CD reads",
+						v->type == VALUE_STRING ? v->as.string.ptr : "a non-string", "");
+			else
+				d->branch = v->as.string.ptr;
+		} else if (strcmp(key->as.string.ptr, "path") == 0) {
+			d->path_at = v;
+			int out = v->type == VALUE_STRING && strcmp(v->as.string.ptr, "out") == 0;
+			d->at_root = v->type == VALUE_STRING && strcmp(v->as.string.ptr, ".") == 0;
+			if (!out && !d->at_root)
+				manifest_report(errors, v, "deploy.path: %s%s is neither out (the files are under out/ on the "
+						"branch) nor . (at its root, as stamp commit --branch writes them); use one of them",
+						v->type == VALUE_STRING ? v->as.string.ptr : "a non-string", "");
+		} else {
+			const char *hint = suggest_closest(key->as.string.ptr, key->as.string.len, keys, 2);
+			struct error err = ERROR_INIT;
+			error_set(&err, key->file, key->line, key->col, "deploy: unknown key '%s'%s%s%s",
+				  key->as.string.ptr, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+			error_list_take(errors, &err);
+		}
+	}
+	d->values = value_new_map(&m->arena, m->path, 1, 1);
+	value_map_set(&m->arena, d->values, manifest_string(&m->arena, "branch"), manifest_string(&m->arena, d->branch));
+	value_map_set(&m->arena, d->values, manifest_string(&m->arena, "path"),
+		      manifest_string(&m->arena, d->at_root ? "." : "out"));
+	value_map_set(&m->arena, d->values, manifest_string(&m->arena, "prefix"),
+		      manifest_string(&m->arena, d->at_root ? "" : "out/"));
+}
+
+int manifest_check_hydrated(const struct manifest *m, const char *branch, struct error *err)
+{
+	const struct manifest_deploy *d = &m->deploy;
+	if (!d->section)
+		return error_set(err, m->path, 1, 1, "stamp commit --branch %s: with no deploy: section, the template "
+				 "set says Argo CD reads out/ on main, not the root of %s; add deploy: {branch: %s, path: .} "
+				 "and use {{deploy.branch}} and {{deploy.prefix}} in the Applications", branch, branch, branch);
+	if (!d->at_root) {
+		/* the files would sit at the root, the Applications point at out/ */
+		const struct value *at = d->path_at ? d->path_at : d->section;
+		return error_set(err, at->file, at->line, at->col, "deploy: says Argo CD reads out/ on %s, but --branch "
+				 "%s puts the files at that branch's root; set deploy: {branch: %s, path: .}, or commit "
+				 "without --branch", d->branch, branch, branch);
+	}
+	if (strcmp(d->branch, branch) != 0) {
+		const struct value *at = d->branch_at ? d->branch_at : d->section;
+		return error_set(err, at->file, at->line, at->col, "deploy.branch is %s, so the Applications point "
+				 "Argo CD at %s, not at %s (--branch %s); set branch: %s, or commit with --branch %s",
+				 d->branch, d->branch, branch, branch, branch, d->branch);
+	}
+	return 0;
+}
+
 struct manifest *manifest_load(const struct source *src, const char *path, struct error_list *errors)
 {
 	struct manifest *m = calloc(1, sizeof *m);
@@ -217,6 +298,7 @@ struct manifest *manifest_load(const struct source *src, const char *path, struc
 	if (m->unique && m->unique->type != VALUE_LIST)
 		manifest_report(errors, m->unique, "unique: expected a list of value names%s%s", "", "");
 	secrets_compile(&m->secrets, value_map_get(m->root, "secret_patterns", 15), errors);
+	manifest_deploy(m, errors);
 	if (errors->count == before)
 		return m;
 fail:

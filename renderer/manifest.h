@@ -1,7 +1,8 @@
 /* manifest: the template set's manifest, templates/stamp.yaml. It holds everything about
  * the set that is data rather than C: platform-wide settings (domain, registry, issuer,
  * ...), the plans, the customer schema, the derived values, the values that must be
- * unique across customers, and the secret patterns.
+ * unique across customers, the secret patterns, and where Argo CD reads what is rendered
+ * (deploy:).
  *
  * manifest_load() returns a manifest that owns its arena (the parsed document, the
  * compiled schema), its template set (the mustache expressions of defaults and derived
@@ -14,6 +15,7 @@
 
 #include <stddef.h>
 
+struct error;
 struct error_list;
 struct schema;
 struct source;
@@ -49,6 +51,20 @@ struct derived {
 	const char *entries;       /* DERIVED_ENTRIES: the map field */
 };
 
+/* deploy: the branch Argo CD's Applications name and where out/'s files sit on it. path
+ * "out" is this repository's out/ (stamp commit); "." is the branch's root, which
+ * stamp commit --branch writes (a hydrated branch). Absent, it is {branch: main, path:
+ * out}. The templates read {{deploy.branch}}, {{deploy.path}} and {{deploy.prefix}}
+ * ("out/" or ""), so an Application's path is {{deploy.prefix}}customers/{{id}}. */
+struct manifest_deploy {
+	const char *branch;
+	int at_root;                    /* path: "." */
+	const struct value *section;    /* NULL when absent */
+	const struct value *branch_at;  /* the values, for positions; NULL when defaulted */
+	const struct value *path_at;
+	struct value *values;           /* {branch, path, prefix}, for the templates */
+};
+
 struct manifest {
 	struct arena arena;
 	const char *path;
@@ -61,6 +77,7 @@ struct manifest {
 	const struct value *unique; /* list of names whose values must be unique across customers */
 	const struct value *outputs; /* list of output definitions (see output.h) */
 	struct secrets secrets;
+	struct manifest_deploy deploy;
 	struct tmpl_set *templates;
 };
 
@@ -68,5 +85,9 @@ struct manifest {
  * the manifest). Returns NULL if there was any. */
 struct manifest *manifest_load(const struct source *src, const char *path, struct error_list *errors);
 void manifest_free(struct manifest *m);
+/* For stamp commit --branch: the rendered tree goes to the root of branch, so deploy:
+ * must say Argo CD reads exactly there, or every Application would point at paths the
+ * branch does not hold. 0 when it does, else -1 with err at the line to edit. */
+int manifest_check_hydrated(const struct manifest *m, const char *branch, struct error *err);
 
 #endif

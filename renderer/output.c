@@ -303,7 +303,7 @@ struct hash output_customer_input(const struct output_set *os, const struct cust
 	return hash_end(h);
 }
 
-int output_render_aggregate(const struct output_set *os, const struct value *platform,
+int output_render_aggregate(const struct output_set *os, const struct manifest *m,
 			    const struct customer *customers, size_t count, int mode, struct arena *arena,
 			    struct output_files *files, struct error_list *errors)
 {
@@ -312,7 +312,8 @@ int output_render_aggregate(const struct output_set *os, const struct value *pla
 	list->as.list.items = arena_alloc(arena, (count + 1) * sizeof(struct value *));
 	for (size_t i = 0; i < count; i++)
 		list->as.list.items[list->as.list.count++] = customers[i].values;
-	value_map_set(arena, all, value_new_string(arena, "platform", 8, NULL, 0, 0), (struct value *)platform);
+	value_map_set(arena, all, value_new_string(arena, "platform", 8, NULL, 0, 0), (struct value *)m->platform);
+	value_map_set(arena, all, value_new_string(arena, "deploy", 6, NULL, 0, 0), m->deploy.values);
 	value_map_set(arena, all, value_new_string(arena, "customers", 9, NULL, 0, 0), list);
 	struct buf text = BUF_INIT;
 	int rc = 0;

@@ -70,8 +70,9 @@ void output_set_release(struct output_set *os);
  * the problems to errors. */
 int output_render_customer(const struct output_set *os, struct value *values, int mode,
 			   struct arena *arena, struct output_files *files, struct error_list *errors);
-/* The outputs with over: all, rendered over {platform, customers: [each one's values]}. */
-int output_render_aggregate(const struct output_set *os, const struct value *platform,
+/* The outputs with over: all, rendered over {platform, deploy, customers: [each one's
+ * values]}. */
+int output_render_aggregate(const struct output_set *os, const struct manifest *m,
 			    const struct customer *customers, size_t count, int mode, struct arena *arena,
 			    struct output_files *files, struct error_list *errors);
 /* Everything a customer's outputs depend on (its spec, the template set, stamp's version),

@@ -220,7 +220,7 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 
 	/* outputs over all customers, when anything about the customers changed */
 	if (p->aggregates_rendered) {
-		output_render_aggregate(&p->outputs, p->manifest->platform, p->customers.items, p->customers.count,
+		output_render_aggregate(&p->outputs, p->manifest, p->customers.items, p->customers.count,
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
 	}
 	if (p->errors.count)

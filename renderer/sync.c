@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "array.h"
+#include "manifest.h"
 #include "outdir.h"
 #include "plan.h"
 #include "pool.h"
@@ -583,6 +584,13 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	r->customers = plan.customers.count;
 	if (rc != 0) {
 		sync_take_plan_errors(r, &plan, rc);
+		goto out;
+	}
+	if (o->hydrated_branch && manifest_check_hydrated(plan.manifest, o->hydrated_branch, &err) < 0) {
+		error_list_take(&r->problems, &err);
+		r->status = 1;
+		r->invalid = 1;
+		r->template_set_invalid = 1;
 		goto out;
 	}
 	if (plan.old_damage.message) {

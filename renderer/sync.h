@@ -101,6 +101,8 @@ struct sync_options {
 	int force;                 /* render: overwrite hand edits, replace links, look at all */
 	int want_manifest;         /* render: fill the report's manifest, a no-op too */
 	int staged_only;           /* check: out/ holds only what is staged (under pre-commit) */
+	const char *hydrated_branch; /* render: out/ is for this branch's root (stamp commit
+				      * --branch); the template set's deploy: must say so */
 };
 int sync_render(const struct sync_options *o, struct sync_report *r);
 int sync_check(const struct sync_options *o, struct sync_report *r);

@@ -123,6 +123,7 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 	struct value *root = value_new_map(arena, file, 1, 1);
 	value_map_set(arena, root, values_key(arena, "id"), value_new_string(arena, id, strlen(id), file, 1, 1));
 	value_map_set(arena, root, values_key(arena, "platform"), (struct value *)m->platform);
+	value_map_set(arena, root, values_key(arena, "deploy"), m->deploy.values);
 	const struct value *plan_name = spec->type == VALUE_MAP ? value_map_get(spec, "plan", 4) : NULL;
 	const struct value *plan = plan_name && plan_name->type == VALUE_STRING
 		? value_map_get(m->plans, plan_name->as.string.ptr, plan_name->as.string.len) : NULL;

@@ -22,6 +22,13 @@ repo() {
 
 head_of() { git -C "$1" rev-parse HEAD; }
 
+# points the template set of the stamp repository $1 at the root of branch $2, as a
+# hydrated branch written by stamp commit --branch $2 (templates/stamp.yaml's deploy:)
+deploy_to() {
+	sed -i "s/^  branch: main\$/  branch: $2/; s/^  path: out\$/  path: ./" "$1/templates/stamp.yaml"
+}
+walk() { /usr/bin/python3 tests/git/argocd_paths.py "$@"; }
+
 # --- check: fails, then passes, around a spec change ---
 r=$(repo check)
 check "check passes on a freshly rendered repository" "$stamp" -C "$r" check
@@ -117,6 +124,13 @@ check "--expect with the right commit commits" "$stamp" -C "$r" -q commit --expe
 check "on top of the other commit" test "$(git -C "$r" rev-parse HEAD~1)" = "$moved"
 
 # --- --branch: the hydrated branch holds only the rendered tree ---
+"$stamp" -C "$r" commit --branch deploy >/dev/null 2>"$scratch/err"
+check "--branch refuses a branch the Applications do not name (exit 1)" test $? = 1
+check "at templates/stamp.yaml's deploy:, with the fix" grep -q "^templates/stamp.yaml:30:9: error: deploy: says Argo CD reads out/ on main, but --branch deploy puts the files at that branch's root; set deploy: {branch: deploy, path: .}, or commit without --branch$" "$scratch/err"
+check "and creates no branch" sh -c "! git -C '$r' rev-parse -q --verify refs/heads/deploy"
+deploy_to "$r" deploy
+git -C "$r" commit -q -m "deploy from the deploy branch" templates/stamp.yaml
+"$stamp" -C "$r" -q commit 2>/dev/null
 main_before=$(head_of "$r")
 "$stamp" -C "$r" commit --branch deploy >"$scratch/out" 2>/dev/null
 check "--branch creates the branch" git -C "$r" rev-parse -q --verify refs/heads/deploy
@@ -135,11 +149,38 @@ check "touching only acme" sh -c "test \"\$(git -C '$r' show --name-only --forma
 check "--branch refuses the checked-out branch" grep -q 'is the branch checked out here' "$scratch/err"
 check "git fsck is clean with the hydrated branch" git -C "$r" fsck --strict
 
+# --- every Application points where its files are, on main and on the hydrated branch ---
+r=$(repo argocd)
+check "on main, every Application and kustomization reads what main holds" walk "$r" main out main
+deploy_to "$r" hydrated
+git -C "$r" commit -q -m "deploy from the hydrated branch" templates/stamp.yaml
+"$stamp" -C "$r" -q commit
+walk "$r" main out hydrated >"$scratch/walk"
+check "the walk fails while main's Applications name a hydrated branch that does not exist yet" test $? = 1
+check "and names the missing directory" grep -q "^main:out/apps/acme.yaml: customer-acme reads hydrated:customers/acme, which is not a directory$" "$scratch/walk"
+"$stamp" -C "$r" -q commit --branch hydrated 2>/dev/null
+check "once committed, main's Applications read directories of the hydrated branch" walk "$r" main out hydrated
+check "and so do the hydrated branch's own" walk "$r" hydrated "" hydrated
+check "whose Applications name the hydrated branch at its root" sh -c "git -C '$r' show hydrated:argocd/root-application.yaml | grep -q '^    targetRevision: hydrated\$' && git -C '$r' show hydrated:argocd/root-application.yaml | grep -q '^    path: apps\$'"
+# the Applications as they were, hard-wired to out/ on main: the walk catches them
+sed -i 's/{{deploy.branch}}/main/; s/{{deploy.prefix}}/out\//' "$r/templates/customer/application.yaml"
+"$stamp" -C "$r" -q commit --branch hydrated 2>/dev/null
+walk "$r" hydrated "" hydrated >"$scratch/walk"
+check "Applications hard-wired to main's out/ fail the walk on the hydrated branch" test $? = 1
+check "naming the path the branch does not hold" grep -q "^hydrated:apps/acme.yaml: customer-acme reads main, not hydrated$" "$scratch/walk"
+# the hybrid example: one Application per cluster, in a kind: List
+hy=$scratch/hybrid
+mkdir -p "$hy" && git -C "$hy" init -q -b main
+cp -R "$root/examples/hybrid/templates" "$root/examples/hybrid/customers" "$hy/"
+"$stamp" -C "$hy" -q commit 2>/dev/null
+check "the hybrid example's Applications read what main holds" walk "$hy" main out main
+
 # --- a stamp repository in a subdirectory of the git repository ---
 sub=$scratch/mono
 mkdir -p "$sub/platform"
 git -C "$sub" init -q -b main
 cp -R "$root/templates" "$root/customers" "$sub/platform/"
+deploy_to "$sub/platform" deploy
 echo "unrelated" > "$sub/README"
 git -C "$sub" add . && git -C "$sub" commit -q -m sources
 "$stamp" -C "$sub/platform" -q commit
@@ -186,11 +227,12 @@ sed -i 's/LOG_LEVEL: warn/LOG_LEVEL: error/' "$r/customers/acme.yaml"
 "$stamp" -C "$r" commit >/dev/null 2>"$scratch/err"
 check "on a detached HEAD, commit without --branch exits 2" test $? = 2
 check "and says what to do" grep -q 'HEAD is detached; check out a branch first (git switch NAME), or commit the rendered tree to a branch of its own with --branch NAME' "$scratch/err"
+deploy_to "$r" hydrated
 "$stamp" -C "$r" -q commit --branch hydrated 2>"$scratch/err"
 check "--branch works from a detached HEAD" test $? = 0
 check "the hydrated branch holds out/'s content" sh -c "git -C '$r' show hydrated:customers/acme/configmap.yaml | cmp - '$r/out/customers/acme/configmap.yaml'"
 git -C "$r" checkout -q main
-git -C "$r" checkout -q customers
+git -C "$r" checkout -q customers templates
 unborn=$scratch/unborn
 mkdir -p "$unborn" && git -C "$unborn" init -q -b main
 cp -R "$root/templates" "$root/customers" "$unborn/"
@@ -203,6 +245,7 @@ check "git status shows nothing under out/ on the new branch" test -z "$(git -C 
 unborn2=$scratch/unborn2
 mkdir -p "$unborn2" && git -C "$unborn2" init -q -b main
 cp -R "$root/templates" "$root/customers" "$unborn2/"
+deploy_to "$unborn2" deploy
 check "--branch works from an unborn HEAD" "$stamp" -C "$unborn2" -q commit --branch deploy
 check "and leaves HEAD unborn" sh -c "! git -C '$unborn2' rev-parse -q --verify HEAD"
 
