@@ -15,7 +15,7 @@ void alloc_failed(void)
 {
 	if (alloc_cleanup)
 		alloc_cleanup();
-	static const char line[] = "stamp: out of memory; free some, or raise the process's memory limit\n";
+	static const char line[] = "stamp: error: out of memory; free some, or raise the process's memory limit\n";
 	ssize_t n = write(2, line, sizeof line - 1);
 	(void)n; /* nothing more can be done when stderr fails too */
 	_exit(2);

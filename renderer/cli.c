@@ -44,7 +44,7 @@ void cli_print_error(const struct cli *cli, const struct error *err)
 int cli_diagnostics_option(struct cli *cli, const char *value)
 {
 	static const char *const styles[] = { "text", "json", "github" };
-	int k = value ? cli_choice(cli, "--format", value, styles, 3) : 0;
+	int k = value ? cli_choice("--format", value, styles, 3) : 0;
 	if (k < 0)
 		return -1;
 	cli->diagnostics = k == 1 ? DIAGNOSTIC_JSON : k == 2 ? DIAGNOSTIC_GITHUB : DIAGNOSTIC_TEXT;
@@ -54,12 +54,11 @@ int cli_diagnostics_option(struct cli *cli, const char *value)
 	return 0;
 }
 
-void cli_usage_error(const struct cli *cli, const char *fmt, ...)
+void cli_error(const char *fmt, ...)
 {
-	(void)cli;
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("stamp: ", stderr);
+	fputs("stamp: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -89,8 +88,8 @@ int cli_pager_start(const struct cli *cli, struct cli_pager *pager, int wanted)
 		return 0;
 	pager->pipe = popen(command, "w");
 	if (!pager->pipe || dup2(fileno(pager->pipe), 1) < 0) {
-		cli_usage_error(cli, "cannot start the pager '%s': %s; showing the output as is (or use --no-pager)",
-				command, strerror(errno));
+		fprintf(stderr, "stamp: warning: cannot start the pager '%s': %s; showing the output as is (or use "
+			"--no-pager)\n", command, strerror(errno));
 		if (pager->pipe)
 			pclose(pager->pipe);
 		pager->pipe = NULL;
@@ -121,7 +120,7 @@ static const char *const cli_global_names[] = { "-C", "-j", "--jobs", "-q", "--q
 #define CLI_GLOBAL_COUNT (sizeof cli_global_names / sizeof *cli_global_names)
 static const char *const cli_color_names[] = { "auto", "always", "never" };
 
-int cli_choice(const struct cli *cli, const char *option, const char *value, const char *const *choices, size_t count)
+int cli_choice(const char *option, const char *value, const char *const *choices, size_t count)
 {
 	for (size_t k = 0; k < count; k++)
 		if (strcmp(value, choices[k]) == 0)
@@ -131,9 +130,9 @@ int cli_choice(const struct cli *cli, const char *option, const char *value, con
 		buf_printf(&list, "%s%s", k == 0 ? "" : k + 1 == count ? " or " : ", ", choices[k]);
 	const char *hint = suggest_closest(value, strlen(value), choices, count);
 	if (hint)
-		cli_usage_error(cli, "%s takes %s, not '%s'; did you mean '%s'?", option, list.ptr, value, hint);
+		cli_error("%s takes %s, not '%s'; did you mean '%s'?", option, list.ptr, value, hint);
 	else
-		cli_usage_error(cli, "%s takes %s, not '%s'", option, list.ptr, value);
+		cli_error("%s takes %s, not '%s'", option, list.ptr, value);
 	buf_release(&list);
 	return -1;
 }
@@ -144,7 +143,7 @@ static int cli_set_jobs(struct cli *cli, const char *s)
 	errno = 0;
 	long n = strtol(s, &end, 10);
 	if (errno || end == s || *end || n < 1 || n > 1024) {
-		cli_usage_error(cli, "-j needs a number of threads from 1 to 1024, not '%s'", s);
+		cli_error("-j needs a number of threads from 1 to 1024, not '%s'", s);
 		return -1;
 	}
 	cli->jobs = (int)n;
@@ -163,14 +162,14 @@ static void cli_set_dir(struct cli *cli, const char *dir)
 }
 
 /* A global option's value: after '=', the rest of a bundle, or the next word. */
-static const char *cli_value(const struct cli *cli, const char *inline_value, int argc, char **argv, int *i,
+static const char *cli_value(const char *inline_value, int argc, char **argv, int *i,
 			     const char *name)
 {
 	if (inline_value && *inline_value)
 		return inline_value;
 	if (*i + 1 < argc)
 		return argv[++*i];
-	cli_usage_error(cli, "%s needs a value (see 'stamp --help')", name);
+	cli_error("%s needs a value (see 'stamp --help')", name);
 	return NULL;
 }
 
@@ -187,7 +186,7 @@ int cli_global_option(struct cli *cli, int argc, char **argv, int *i)
 			return 1;
 		}
 		if (len == 6 && strncmp(a, "--jobs", 6) == 0) {
-			const char *v = cli_value(cli, eq ? eq + 1 : NULL, argc, argv, i, "--jobs");
+			const char *v = cli_value(eq ? eq + 1 : NULL, argc, argv, i, "--jobs");
 			return v && cli_set_jobs(cli, v) == 0 ? 1 : -1;
 		}
 		if (len == 7 && strncmp(a, "--color", 7) == 0) {
@@ -198,7 +197,7 @@ int cli_global_option(struct cli *cli, int argc, char **argv, int *i)
 				for (size_t k = 0; k < 3; k++)
 					if (strcmp(argv[*i + 1], cli_color_names[k]) == 0)
 						when = argv[++*i];
-			int k = when ? cli_choice(cli, "--color", when, cli_color_names, 3) : 1;
+			int k = when ? cli_choice("--color", when, cli_color_names, 3) : 1;
 			if (k < 0)
 				return -1;
 			cli->color = k == 0 ? CLI_COLOR_AUTO : k == 1 ? CLI_COLOR_ALWAYS : CLI_COLOR_NEVER;
@@ -219,7 +218,7 @@ int cli_global_option(struct cli *cli, int argc, char **argv, int *i)
 			continue;
 		}
 		const char *name = *p == 'j' ? "-j" : "-C";
-		const char *v = cli_value(cli, p[1] == '=' ? p + 2 : p + 1, argc, argv, i, name);
+		const char *v = cli_value(p[1] == '=' ? p + 2 : p + 1, argc, argv, i, name);
 		if (!v)
 			return -1;
 		if (*p == 'j')
@@ -243,13 +242,13 @@ void cli_unknown_option(const struct cli *cli, const char *arg, size_t len, cons
 	const char *hint = suggest_closest(arg, len, names, n);
 	const char *where = cli->command;
 	if (hint && where)
-		cli_usage_error(cli, "unknown option '%.*s' for '%s'; did you mean '%s'?", (int)len, arg, where, hint);
+		cli_error("unknown option '%.*s' for '%s'; did you mean '%s'?", (int)len, arg, where, hint);
 	else if (hint)
-		cli_usage_error(cli, "unknown option '%.*s'; did you mean '%s'?", (int)len, arg, hint);
+		cli_error("unknown option '%.*s'; did you mean '%s'?", (int)len, arg, hint);
 	else if (where)
-		cli_usage_error(cli, "unknown option '%.*s' for '%s' (see 'stamp help %s')", (int)len, arg, where, where);
+		cli_error("unknown option '%.*s' for '%s' (see 'stamp help %s')", (int)len, arg, where, where);
 	else
-		cli_usage_error(cli, "unknown option '%.*s' (see 'stamp --help')", (int)len, arg);
+		cli_error("unknown option '%.*s' (see 'stamp --help')", (int)len, arg);
 }
 
 static struct cli_option *cli_find_option(struct cli_option *options, size_t count, const char *name, size_t len)
@@ -270,7 +269,7 @@ int cli_parse_options(struct cli *cli, int argc, char **argv, struct cli_option 
 		const char *arg = argv[i];
 		if (only_positional || arg[0] != '-' || strcmp(arg, "-") == 0) {
 			if (*positional_count >= max_positional) {
-				cli_usage_error(cli, "'%s' takes at most %zu argument%s; unexpected '%s' "
+				cli_error("'%s' takes at most %zu argument%s; unexpected '%s' "
 						"(see 'stamp help %s')", cli->command, max_positional,
 						max_positional == 1 ? "" : "s", arg, cli->command);
 				return -1;
@@ -299,7 +298,7 @@ int cli_parse_options(struct cli *cli, int argc, char **argv, struct cli_option 
 		found->seen = 1;
 		if (!found->takes_value) {
 			if (eq || rest) {
-				cli_usage_error(cli, "option '%s' takes no value", found->name);
+				cli_error("option '%s' takes no value", found->name);
 				return -1;
 			}
 			continue;
@@ -311,7 +310,7 @@ int cli_parse_options(struct cli *cli, int argc, char **argv, struct cli_option 
 		} else if (i + 1 < argc) {
 			found->value = argv[++i];
 		} else {
-			cli_usage_error(cli, "option '%s' needs a value (see 'stamp help %s')", found->name,
+			cli_error("option '%s' needs a value (see 'stamp help %s')", found->name,
 					cli->command);
 			return -1;
 		}
@@ -340,7 +339,7 @@ int cli_open_repository(const struct cli *cli, struct cli_repository *repo)
 	char start[PATH_MAX];
 	const char *from = cli->dir ? cli->dir : ".";
 	if (!realpath(from, start)) {
-		cli_usage_error(cli, "cannot find the directory '%s': %s", from, strerror(errno));
+		cli_error("cannot find the directory '%s': %s", from, strerror(errno));
 		return -1;
 	}
 	struct buf dir = BUF_INIT, probe = BUF_INIT;
@@ -355,7 +354,7 @@ int cli_open_repository(const struct cli *cli, struct cli_repository *repo)
 		if (!slash || strcmp(dir.ptr, "/") == 0) {
 			buf_release(&dir);
 			buf_release(&probe);
-			cli_usage_error(cli, "not a stamp repository (no templates/stamp.yaml here or in any parent "
+			cli_error("not a stamp repository (no templates/stamp.yaml here or in any parent "
 					"directory); run it in one, or use -C DIR");
 			return -1;
 		}
@@ -364,7 +363,7 @@ int cli_open_repository(const struct cli *cli, struct cli_repository *repo)
 	buf_release(&probe);
 	repo->fd = open(dir.ptr, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (repo->fd < 0) {
-		cli_usage_error(cli, "cannot open the directory '%s': %s", dir.ptr, strerror(errno));
+		cli_error("cannot open the directory '%s': %s", dir.ptr, strerror(errno));
 		buf_release(&dir);
 		return -1;
 	}

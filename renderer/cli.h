@@ -54,7 +54,7 @@ void cli_unknown_option(const struct cli *cli, const char *arg, size_t len, cons
 			size_t option_count);
 /* The index of value among choices; else prints "OPTION takes a, b or c, not 'x'; did
  * you mean 'y'?" and returns -1. */
-int cli_choice(const struct cli *cli, const char *option, const char *value, const char *const *choices, size_t count);
+int cli_choice(const char *option, const char *value, const char *const *choices, size_t count);
 int cli_use_color(const struct cli *cli, int fd);
 
 /* Output through a pager, as git pages: only when stdout is a terminal, with
@@ -77,8 +77,9 @@ void cli_print_error(const struct cli *cli, const struct error *err);
 /* --format text|json|github of the diagnostics (NULL: text); json also makes the run
  * quiet, so stdout holds JSON Lines only. -1 for another value (printed). */
 int cli_diagnostics_option(struct cli *cli, const char *value);
-/* "stamp: <message>" on stderr, for usage and environment failures. */
-void cli_usage_error(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "stamp: error: <message>" on stderr, for usage and environment failures that have no
+ * file to point at (a diagnostic with one is path:line:col: error: ...). */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The stamp repository a command works on: the nearest directory, from -C DIR or the
  * current directory up, that holds templates/stamp.yaml. The process never changes

@@ -270,7 +270,7 @@ static int diff_run(const struct cli *cli, const struct cli_repository *repo, co
 		return CLI_USAGE;
 	}
 	if (rc > 0 && !cli->quiet)
-		fprintf(stderr, "stamp: %s has no %stemplates/stamp.yaml; everything rendered counts as added\n", base,
+		fprintf(stderr, "stamp: note: %s has no %stemplates/stamp.yaml; everything rendered counts as added\n", base,
 			r.prefix);
 	struct diff d;
 	rc = diff_compute(&d, rc == 0 ? &revision : NULL, repo->source, cli->jobs);
@@ -290,7 +290,7 @@ static int diff_run(const struct cli *cli, const struct cli_repository *repo, co
 		} else if (format == FORMAT_MARKDOWN) {
 			diff_print_markdown(&d, base);
 		} else if (diff_print_json(&d, base) < 0) {
-			cli_usage_error(cli, "a rendered file is not valid UTF-8 and cannot be shown in JSON");
+			cli_error("a rendered file is not valid UTF-8 and cannot be shown in JSON");
 			status = CLI_USAGE;
 		}
 		if (status == CLI_OK && exit_code && d.count)
@@ -315,13 +315,13 @@ int cmd_diff(struct cli *cli, int argc, char **argv)
 	if (cli_parse_options(cli, argc, argv, options, 4, positional, 1, &count) < 0)
 		return CLI_USAGE;
 	if (count && options[0].value) {
-		cli_usage_error(cli, "a revision is given twice ('%s' and --base %s); give one", positional[0],
+		cli_error("a revision is given twice ('%s' and --base %s); give one", positional[0],
 				options[0].value);
 		return CLI_USAGE;
 	}
 	const char *base = options[0].value ? options[0].value : count ? positional[0] : "HEAD";
 	static const char *const formats[] = { "text", "markdown", "json" };
-	int k = cli_choice(cli, "--format", options[1].value ? options[1].value : "text", formats, 3);
+	int k = cli_choice("--format", options[1].value ? options[1].value : "text", formats, 3);
 	if (k < 0)
 		return CLI_USAGE;
 	enum diff_format format = k == 0 ? FORMAT_TEXT : k == 1 ? FORMAT_MARKDOWN : FORMAT_JSON;

@@ -31,7 +31,7 @@ int cmd_mustache(struct cli *cli, int argc, char **argv)
 	if (cli_parse_options(cli, argc, argv, options, 4, positional, 1, &count) < 0)
 		return CLI_USAGE;
 	if (count != 1) {
-		cli_usage_error(cli, "'mustache' needs a TEMPLATE (see 'stamp help mustache')");
+		cli_error("'mustache' needs a TEMPLATE (see 'stamp help mustache')");
 		return CLI_USAGE;
 	}
 	struct buf paths[3] = { BUF_INIT, BUF_INIT, BUF_INIT }; /* as seen from -C DIR */
@@ -55,13 +55,13 @@ static int cmd_mustache_run(const struct cli *cli, const char *template_path, st
 	enum tmpl_format format = tmpl_format_for_path(template_path);
 	static const char *const modes[] = { "html", "yaml", "json", "hcl", "none" };
 	if (options[2].value && tmpl_format_parse(options[2].value, &format) < 0) {
-		cli_choice(cli, "--escape", options[2].value, modes, 5); /* prints the choices and a hint */
+		cli_choice("--escape", options[2].value, modes, 5); /* prints the choices and a hint */
 		return CLI_USAGE;
 	}
 
 	struct buf source = BUF_INIT;
 	if (buf_read_file(&source, template_path, 16u * 1024 * 1024) < 0) {
-		cli_usage_error(cli, "cannot read template '%s': %s", template_path, strerror(errno));
+		cli_error("cannot read template '%s': %s", template_path, strerror(errno));
 		buf_release(&source);
 		return CLI_USAGE;
 	}
@@ -70,7 +70,7 @@ static int cmd_mustache_run(const struct cli *cli, const char *template_path, st
 		buf_add_str(&dir, options[1].value);
 		struct stat st;
 		if (stat(dir.ptr, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			cli_usage_error(cli, "partials directory '%s' does not exist", dir.ptr);
+			cli_error("partials directory '%s' does not exist", dir.ptr);
 			buf_release(&source);
 			buf_release(&dir);
 			return CLI_USAGE;
@@ -90,7 +90,7 @@ static int cmd_mustache_run(const struct cli *cli, const char *template_path, st
 	if (options[0].value) {
 		struct stat st;
 		if (stat(options[0].value, &st) < 0) {
-			cli_usage_error(cli, "cannot read data file '%s': %s", options[0].value, strerror(errno));
+			cli_error("cannot read data file '%s': %s", options[0].value, strerror(errno));
 			status = CLI_USAGE;
 			goto out;
 		}
@@ -113,7 +113,7 @@ static int cmd_mustache_run(const struct cli *cli, const char *template_path, st
 		cli_print_error(cli, &err);
 		status = CLI_INVALID;
 	} else if (fwrite(out.ptr, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
-		cli_usage_error(cli, "cannot write the output: %s", strerror(errno));
+		cli_error("cannot write the output: %s", strerror(errno));
 		status = CLI_USAGE;
 	}
 	buf_release(&out);

@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* "did you mean" among the customers that exist. */
-static void show_unknown(const struct cli *cli, const char *name)
+static void show_unknown(const char *name)
 {
 	const char *ids[4096];
 	char *owned[4096];
@@ -34,9 +34,9 @@ static void show_unknown(const struct cli *cli, const char *name)
 		closedir(dir);
 	const char *hint = suggest_closest(name, strlen(name), ids, n);
 	if (hint)
-		cli_usage_error(cli, "no customer '%s' (no customers/%s.yaml); did you mean '%s'?", name, name, hint);
+		cli_error("no customer '%s' (no customers/%s.yaml); did you mean '%s'?", name, name, hint);
 	else
-		cli_usage_error(cli, "no customer '%s' (no customers/%s.yaml)", name, name);
+		cli_error("no customer '%s' (no customers/%s.yaml)", name, name);
 	for (size_t i = 0; i < n; i++)
 		free(owned[i]);
 }
@@ -56,7 +56,7 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 	struct customers customers;
 	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, repo->source, 1, name) : -2;
 	if (rc == -2 || (rc == 0 && customers.count == 0)) {
-		show_unknown(cli, name);
+		show_unknown(name);
 		status = CLI_INVALID;
 	} else if (rc != 0) {
 		cli_print_errors(cli, &customers.errors);
@@ -83,7 +83,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	    cli_diagnostics_option(cli, options[0].value) < 0)
 		return CLI_USAGE;
 	if (count != 1) {
-		cli_usage_error(cli, "'show' needs a customer NAME (see 'stamp help show')");
+		cli_error("'show' needs a customer NAME (see 'stamp help show')");
 		return CLI_USAGE;
 	}
 	struct cli_repository repo;

@@ -319,7 +319,7 @@ static int gitindex_check(struct gitrepo *r, struct buf *notices, struct error *
 	if (rc == 0)
 		rc = gitindex_apply(r, changes, count, err);
 	if (rc == 0)
-		buf_printf(notices, "stamp: the index held %s/ as before %.12s, a stamp commit that was interrupted before "
+		buf_printf(notices, "stamp: note: the index held %s/ as before %.12s, a stamp commit that was interrupted before "
 			   "it wrote the index; repaired: %zu entr%s now match the commit\n", out_dir.ptr, hex, count,
 			   count == 1 ? "y" : "ies");
 out:

@@ -148,7 +148,11 @@ void gitrepo_close(struct gitrepo *r)
 int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err)
 {
 	git_object *object = NULL;
-	if (git_revparse_single(&object, r->repo, revision) < 0) {
+	int found = git_revparse_single(&object, r->repo, revision);
+	if (found == GIT_ENOTFOUND)
+		return error_set(err, NULL, 0, 0, "unknown revision '%s': no branch, tag or commit of this repository "
+				 "has that name; check it (git branch -a, git tag), or fetch it (git fetch)", revision);
+	if (found < 0) {
 		struct buf what = BUF_INIT;
 		buf_printf(&what, "unknown revision '%s'", revision);
 		gitrepo_fail(err, what.ptr);

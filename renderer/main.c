@@ -151,7 +151,7 @@ static void die(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("stamp: ", stderr);
+	fputs("stamp: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
@@ -255,7 +255,7 @@ static int cmd_completion(struct cli *cli, int argc, char **argv)
 	if (cli_parse_options(cli, argc, argv, NULL, 0, positional, 1, &count) < 0)
 		return CLI_USAGE;
 	if (count != 1) {
-		cli_usage_error(cli, "'completion' takes one shell: bash, zsh or fish");
+		cli_error("'completion' takes one shell: bash, zsh or fish");
 		return CLI_USAGE;
 	}
 	struct completion_command table[COMMAND_COUNT];
@@ -270,9 +270,9 @@ static int cmd_completion(struct cli *cli, int argc, char **argv)
 		return CLI_OK;
 	const char *hint = suggest_closest(positional[0], strlen(positional[0]), completion_shells, COMPLETION_SHELLS);
 	if (hint)
-		cli_usage_error(cli, "no completion for '%s'; did you mean '%s'?", positional[0], hint);
+		cli_error("no completion for '%s'; did you mean '%s'?", positional[0], hint);
 	else
-		cli_usage_error(cli, "no completion for '%s'; there is one for bash, zsh and fish", positional[0]);
+		cli_error("no completion for '%s'; there is one for bash, zsh and fish", positional[0]);
 	return CLI_USAGE;
 }
 

@@ -55,7 +55,7 @@ static pcre2_code *scalar_compile(const char *pattern)
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, 0, &code,
 				       &offset, NULL);
 	if (!re) {
-		fprintf(stderr, "stamp: internal regex failed to compile at %zu\n", (size_t)offset);
+		fprintf(stderr, "stamp: error: internal regex failed to compile at %zu\n", (size_t)offset);
 		alloc_failed();
 	}
 	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */

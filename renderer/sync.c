@@ -577,7 +577,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 		goto out;
 	}
 	if (od.reclaimed[0])
-		buf_printf(&r->notices, "stamp: removed a stale lock, out/" OUTDIR_LOCK ", left by %s, which is no "
+		buf_printf(&r->notices, "stamp: note: removed a stale lock, out/" OUTDIR_LOCK ", left by %s, which is no "
 			   "longer running\n", od.reclaimed);
 	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force);
 	have_plan = 1;
@@ -624,7 +624,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 		goto out;
 	}
 	if (plan.old_missing && s.counts[SYNC_FOREIGN])
-		buf_printf(&r->notices, "stamp: out/ had no manifest; %zu file%s that differed from %s rendering "
+		buf_printf(&r->notices, "stamp: note: out/ had no manifest; %zu file%s that differed from %s rendering "
 			   "%s restored\n", s.counts[SYNC_FOREIGN], s.counts[SYNC_FOREIGN] == 1 ? "" : "s",
 			   s.counts[SYNC_FOREIGN] == 1 ? "its" : "their", s.counts[SYNC_FOREIGN] == 1 ? "was" : "were");
 	r->written = s.written;

@@ -70,7 +70,7 @@ check "json: render's diagnostics too" test "$(grep -c '^{"file":' "$scratch/jso
 "$stamp" -C "$f" show zz --format github >"$scratch/github" 2>/dev/null
 check "github: show's errors too" grep -q '^::error file=customers/zz.yaml,line=1,col=7::plan: ' "$scratch/github"
 "$stamp" -C "$f" check --format xml >/dev/null 2>"$scratch/err"
-check "--format with another value is refused with the choices" grep -qx "stamp: --format takes text, json or github, not 'xml'" "$scratch/err"
+check "--format with another value is refused with the choices" grep -qx "stamp: error: --format takes text, json or github, not 'xml'" "$scratch/err"
 # a file name with a line break and a percent sign cannot break the one-line forms
 printf 'plan: nope\nimage: {tag: "1"}\n' > "$f/customers/$(printf 'a%%b\nc').yaml"
 "$stamp" -C "$f" check --format github >"$scratch/github" 2>/dev/null
@@ -107,7 +107,7 @@ if command -v git >/dev/null 2>&1; then
 	check "and shows the change" grep -q '^+++ b/out/customers/acme/configmap.yaml' "$scratch/d1"
 	"$stamp" -C "$r" diff HEAD --base HEAD >/dev/null 2>"$scratch/err"
 	check "a revision given twice is refused (exit 2)" test $? = 2
-	check "and says so" grep -q "^stamp: a revision is given twice ('HEAD' and --base HEAD); give one" "$scratch/err"
+	check "and says so" grep -q "^stamp: error: a revision is given twice ('HEAD' and --base HEAD); give one" "$scratch/err"
 	# the pager: only on a terminal (script(1) gives the run one), as git pages
 	STAMP_PAGER="cat > '$scratch/paged3'" "$stamp" -C "$r" diff >/dev/null
 	check "not a terminal: no pager" test ! -e "$scratch/paged3"
@@ -203,6 +203,41 @@ if in_help != in_page:
 
 "$stamp" completion tcsh >/dev/null 2>"$scratch/err"
 check "completion: another shell is refused (exit 2)" test $? = 2
-check "completion: naming the shells there are" grep -q "^stamp: no completion for 'tcsh'; there is one for bash, zsh and fish$" "$scratch/err"
+check "completion: naming the shells there are" grep -q "^stamp: error: no completion for 'tcsh'; there is one for bash, zsh and fish$" "$scratch/err"
+
+# --- one form for every message: "path:line:col: error: ..." or "stamp: error: ..." (also
+# warning and note), and a summary line "stamp: <counts>" ---
+styled() { # file: every line is a diagnostic of one form, or a summary
+	! grep -Ev '^(stamp|[^ :][^:]*(:[0-9]+:[0-9]+)?): (error|warning|note): |^stamp: ([0-9]+ errors?[ ;]|the template set has [0-9]+ errors?$|out/ is not in sync )' "$1"
+}
+m=$scratch/messages
+mkdir -p "$m/nogit" && cp -R "$root/templates" "$root/customers" "$m/nogit/"
+"$stamp" -C "$m/nogit" diff >/dev/null 2>"$m/1"
+check "style: outside a git repository" grep -q '^stamp: error: not a git repository' "$m/1"
+git -C "$m/nogit" init -q -b main && git -C "$m/nogit" add . && git -C "$m/nogit" -c user.name=t -c user.email=t@t commit -q -m sources
+"$stamp" -C "$m/nogit" diff nosuchrev >/dev/null 2>"$m/2"
+check "style: an unknown revision" grep -q "^stamp: error: unknown revision 'nosuchrev'" "$m/2"
+git -C "$m/nogit" checkout -q --detach
+GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@t "$stamp" -C "$m/nogit" commit >/dev/null 2>"$m/3"
+check "style: a detached HEAD" grep -q '^stamp: error: HEAD is detached' "$m/3"
+"$stamp" -C "$m/absent" check >/dev/null 2>"$m/4"
+"$stamp" -C "$m/nogit" show nobody >/dev/null 2>"$m/5"
+"$stamp" -C "$m/nogit" check --format xml >/dev/null 2>"$m/6"
+"$stamp" -C "$m/nogit" frobnicate >/dev/null 2>"$m/7"
+printf 'plan: nope\n' > "$m/nogit/customers/zz.yaml"
+"$stamp" -C "$m/nogit" render >/dev/null 2>"$m/8"
+: > "$m/nogit/.git/index.lock"
+"$stamp" -C "$m/nogit" commit --branch x >/dev/null 2>"$m/9"
+for f in "$m"/[0-9]; do
+	check "style: every line of $(basename "$f") has the one form" styled "$f"
+	check "style: $(basename "$f") says something" test -s "$f"
+done
+for f in tests/errors/*/expected; do
+	sed '1d;/^$/d' "$f" > "$m/expected"
+	check "style: every message of the case $(basename "$(dirname "$f")")" styled "$m/expected"
+done
+printf 'error: HEAD is detached\nstamp: unknown option\n' > "$m/bad"
+unstyled() { if styled "$1" >/dev/null; then return 1; fi; }
+check "style: the check refuses the forms this replaced" unstyled "$m/bad"
 
 report cli

@@ -181,7 +181,7 @@ else
 				passed=$((passed + 1))
 				continue
 			fi
-			if [ $rc = 0 ] || { [ $rc = 2 ] && grep -q '^stamp: out of memory; free some, or raise the process.s memory limit$\|: error: .*Cannot allocate memory$' "$work.err" && [ "$(grep -c . "$work.err")" = 1 ]; }; then
+			if [ $rc = 0 ] || { [ $rc = 2 ] && grep -q '^stamp: error: out of memory; free some, or raise the process.s memory limit$\|: error: .*Cannot allocate memory$' "$work.err" && [ "$(grep -c . "$work.err")" = 1 ]; }; then
 				if [ -z "$(leftovers "$work")" ] && "$stamp" -C "$work" -q render >/dev/null 2>&1 &&
 					diff -r "$scratch/cold-ref/out" "$work/out" >/dev/null; then
 					passed=$((passed + 1))

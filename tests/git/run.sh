@@ -316,7 +316,7 @@ if command -v strace >/dev/null 2>&1; then
 		"$stamp" -C "$r" $cmd >"$scratch/out" 2>"$scratch/err"
 		check "stamp $cmd succeeds on the cut commit's index" test $? = 0
 		check "stamp $cmd says in one line that it repaired the index" \
-			sh -c "test \"\$(grep -c 'index held out/ as before' '$scratch/err')\" = 1 && grep -q '^stamp: the index held out/ as before $(echo "$committed" | cut -c1-12), a stamp commit that was interrupted before it wrote the index; repaired: 4 entries now match the commit$' '$scratch/err'"
+			sh -c "test \"\$(grep -c 'index held out/ as before' '$scratch/err')\" = 1 && grep -q '^stamp: note: the index held out/ as before $(echo "$committed" | cut -c1-12), a stamp commit that was interrupted before it wrote the index; repaired: 4 entries now match the commit$' '$scratch/err'"
 		check "($cmd) git status shows nothing under out/" test -z "$(git -C "$r" status --porcelain out)"
 		check "($cmd) the user's staged change outside out/ is still staged" test "$(git -C "$r" diff --cached --name-only)" = "NOTES"
 		check "($cmd) the branch did not move" test "$(head_of "$r")" = "$committed"

@@ -75,7 +75,7 @@ check "a held lock stops render (exit 2)" test "$status" = 2
 check "and names its holder" grep -q '^out/.stamp-manifest.lock: error: is held by another stamp (pid 4242 on host elsewhere); wait for it to finish' "$scratch/err"
 check "and leaves the holder's lock alone" test -e "$repo/out/.stamp-manifest.lock"
 "$stamp" -C "$repo" render 2>"$scratch/err" >/dev/null
-check "a lock whose holder is gone is reclaimed" grep -q '^stamp: removed a stale lock, out/.stamp-manifest.lock, left by pid 4242 on host elsewhere, which is no longer running$' "$scratch/err"
+check "a lock whose holder is gone is reclaimed" grep -q '^stamp: note: removed a stale lock, out/.stamp-manifest.lock, left by pid 4242 on host elsewhere, which is no longer running$' "$scratch/err"
 check "and released again" test ! -e "$repo/out/.stamp-manifest.lock"
 
 # a render killed after writing some files is repaired, not taken for hand edits
@@ -101,7 +101,7 @@ mkdir -p "$stray/out/customers/acme"
 printf 'mine\n' > "$stray/out/customers/acme/configmap.yaml"
 "$stamp" -C "$stray" -q render 2>"$scratch/err"
 check "without a manifest, a differing file is restored" diff "$root/out/customers/acme/configmap.yaml" "$stray/out/customers/acme/configmap.yaml"
-check "and the render says so" grep -q '^stamp: out/ had no manifest; 1 file that differed from its rendering was restored$' "$scratch/err"
+check "and the render says so" grep -q '^stamp: note: out/ had no manifest; 1 file that differed from its rendering was restored$' "$scratch/err"
 mkdir -p "$stray/out/customers/zed"
 printf 'mine\n' > "$stray/out/customers/zed/configmap.yaml"
 printf 'plan: starter\nimage:\n  tag: "0.1.42"\n' > "$stray/customers/zed.yaml"
