@@ -205,6 +205,32 @@ if in_help != in_page:
 check "completion: another shell is refused (exit 2)" test $? = 2
 check "completion: naming the shells there are" grep -q "^stamp: error: no completion for 'tcsh'; there is one for bash, zsh and fish$" "$scratch/err"
 
+# --- make builds in parallel by default, one job per core; -j1 still builds serially ---
+# A compiler that logs when each compilation starts and ends shows whether two overlap.
+cat > "$scratch/cc" <<EOF
+#!/bin/sh
+echo "+" >> "$scratch/cc.log"
+sleep 0.3
+${CC:-cc} "\$@"
+rc=\$?
+echo "-" >> "$scratch/cc.log"
+exit \$rc
+EOF
+chmod +x "$scratch/cc"
+most_at_once() { awk '$1 == "+" { n++; if (n > m) m = n } $1 == "-" { n-- } END { print m + 0 }' "$scratch/cc.log"; }
+objects() { for o in alloc arena array buf; do echo "$1/obj/$o.o"; done; }
+if [ "$(nproc)" -ge 2 ]; then
+	: > "$scratch/cc.log"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s CC="$scratch/cc" BUILD="$scratch/pbuild" $(objects "$scratch/pbuild") >/dev/null 2>&1
+	check "make: without -j, compilations run side by side" test "$(most_at_once)" -ge 2
+	: > "$scratch/cc.log"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -j1 CC="$scratch/cc" BUILD="$scratch/sbuild" $(objects "$scratch/sbuild") >/dev/null 2>&1
+	check "make: with -j1, one at a time" test "$(most_at_once)" = 1
+	check "make: and the objects were built" test -s "$scratch/sbuild/obj/buf.o"
+else
+	echo "  cli: make's parallel build: skipped (one core)"
+fi
+
 # --- one form for every message: "path:line:col: error: ..." or "stamp: error: ..." (also
 # warning and note), and a summary line "stamp: <counts>" ---
 styled() { # file: every line is a diagnostic of one form, or a summary
