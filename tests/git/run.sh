@@ -464,11 +464,18 @@ if command -v pre-commit >/dev/null 2>&1; then
 	cp "$root/.pre-commit-hooks.yaml" "$hooks/"
 	git -C "$hooks" add . && git -C "$hooks" commit -q -m hooks
 	export PRE_COMMIT_HOME="$scratch/pre-commit-home"
-	framework() { # repository, hook ids...: a config pinning the hooks repository by sha
+	framework() { # repository, hook ids...: a config pinning the hooks repository by sha,
+		# the README's when no id is given (as a user copies it: only repo: and rev: differ)
 		dir=$1
 		shift
-		printf 'repos:\n  - repo: %s\n    rev: %s\n    hooks:\n' "$hooks" "$(git -C "$hooks" rev-parse HEAD)" > "$dir/.pre-commit-config.yaml"
-		for id in "$@"; do printf '      - id: %s\n' "$id" >> "$dir/.pre-commit-config.yaml"; done
+		sha=$(git -C "$hooks" rev-parse HEAD)
+		if [ $# = 0 ]; then
+			sed -n '/^Hooks: /,/^```$/p' README.md | sed -n '/^```yaml$/,/^```$/p' | sed '1d;$d' |
+				sed "s|^\(  - repo: \).*|\1$hooks|; s|^\(    rev: \)[0-9a-f]\{40\}|\1$sha|" > "$dir/.pre-commit-config.yaml"
+		else
+			printf 'repos:\n  - repo: %s\n    rev: %s\n    hooks:\n' "$hooks" "$sha" > "$dir/.pre-commit-config.yaml"
+			for id in "$@"; do printf '      - id: %s\n' "$id" >> "$dir/.pre-commit-config.yaml"; done
+		fi
 		git -C "$dir" add .pre-commit-config.yaml && git -C "$dir" commit -q --no-verify -m "pre-commit config"
 		(cd "$dir" && pre-commit install >/dev/null)
 	}
@@ -485,7 +492,8 @@ if command -v pre-commit >/dev/null 2>&1; then
 		check "pre-commit: $1" test "$(git -C "$r" rev-parse HEAD~1)" = "$before"
 	}
 	r=$(repo framework)
-	framework "$r" stamp-render stamp-check
+	framework "$r"
+	check "pre-commit: the README's config is the one in use, pinned by sha" sh -c "grep -q '^    rev: $(git -C "$hooks" rev-parse HEAD)' '$r/.pre-commit-config.yaml' && grep -c '^      - id: stamp-' '$r/.pre-commit-config.yaml' | grep -qx 2"
 	# a spec change staged without out/: refused, and out/ rendered for the user to add
 	sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
 	git -C "$r" add customers/acme.yaml
