@@ -146,7 +146,9 @@ static void diff_render_all(const struct diff_side *s, struct arena *arena, stru
 {
 	if (!s->loaded)
 		return;
-	output_render_aggregate(&s->outputs, s->manifest, s->customers.items, s->customers.count,
+	/* no record of the customers' hashes here: an output over all of them that uses
+	 * them has them rendered (output.h) */
+	output_render_aggregate(&s->outputs, s->manifest, s->customers.items, s->customers.count, NULL,
 				OUTPUT_PARSE_BACK | OUTPUT_KEEP, arena, files, errors);
 }
 
@@ -235,7 +237,7 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 	if (workers > job.count)
 		workers = job.count ? job.count : 1;
 	pool_run(workers, diff_worker_main, &job);
-	/* after the customers: their renders add to the values the aggregates read */
+	/* the outputs over all customers, once on each side (they read the values only) */
 	if (over_all) {
 		diff_add_item(&job, &cap, NULL, NULL, NULL, 1);
 		diff_item_run(&job, &job.items[job.count - 1]);

@@ -21,7 +21,6 @@
 #define OUTPUT_TEMPLATES "templates"
 #define OUTPUT_PARTIALS "templates/partials"
 
-static const char *const output_suffixes[] = { "", ".yaml", ".json", ".tfvars", ".mustache" };
 
 static void output_report(struct error_list *errors, const struct value *at, const char *fmt,
 			  const char *a, const char *b)
@@ -77,11 +76,20 @@ static void output_hash_tree(struct hash_state *state, const struct source *src,
 	free(names);
 }
 
-/* Partials, from templates/partials/ of the set's source: name, or name + a suffix. */
+/* Partials, from templates/partials/ of the set's source, for the templates of one
+ * format: name itself, name with one of the format's own extensions (a YAML template
+ * includes labels.yaml, a text one banner.txt), or name.mustache. */
 static int output_load_partial(void *data, const char *name, size_t len, struct buf *source, struct buf *path,
 			       struct error *err)
 {
-	const struct source *src = data;
+	const struct output_partials *partials = data;
+	const struct source *src = partials->src;
+	const char *suffixes[8] = { "" };
+	size_t suffix_count = 1;
+	for (const char *ext; suffix_count < 7 && (ext = tmpl_format_extension(partials->format, suffix_count - 1));)
+		suffixes[suffix_count++] = ext;
+	if (partials->format != TMPL_FORMAT_HTML)
+		suffixes[suffix_count++] = ".mustache";
 	if (len == 0 || memchr(name, 0, len) || name[0] == '/' || name[0] == '.' || memchr(name, '\\', len))
 		return error_set(err, NULL, 0, 0, "partial name \"%.*s\" is not a plain relative name inside "
 				 OUTPUT_PARTIALS, (int)len, name);
@@ -89,9 +97,9 @@ static int output_load_partial(void *data, const char *name, size_t len, struct 
 		if (name[i] == '/' && i + 1 < len && name[i + 1] == '.')
 			return error_set(err, NULL, 0, 0, "partial name \"%.*s\" is not a plain relative name "
 					 "inside " OUTPUT_PARTIALS, (int)len, name);
-	for (size_t i = 0; i < sizeof output_suffixes / sizeof *output_suffixes; i++) {
+	for (size_t i = 0; i < suffix_count; i++) {
 		struct buf relative = BUF_INIT;
-		buf_printf(&relative, OUTPUT_PARTIALS "/%.*s%s", (int)len, name, output_suffixes[i]);
+		buf_printf(&relative, OUTPUT_PARTIALS "/%.*s%s", (int)len, name, suffixes[i]);
 		enum source_kind kind = src->ops->kind(src, relative.ptr);
 		if (kind != SOURCE_FILE && kind != SOURCE_LINK) {
 			buf_release(&relative);
@@ -160,13 +168,14 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		d->over_all = over != NULL;
 		d->format = tmpl_format_for_path(d->template_path);
 		if (!os->sets[d->format]) {
-			struct tmpl_options opts = { d->format, 1, output_load_partial, (void *)src };
+			os->partials[d->format] = (struct output_partials){ src, d->format };
+			struct tmpl_options opts = { d->format, 1, output_load_partial, &os->partials[d->format] };
 			os->sets[d->format] = tmpl_set_new(&opts);
 		}
-		if (!os->sets[0])
-			os->sets[0] = tmpl_set_new(&path_options);
+		if (!os->paths)
+			os->paths = tmpl_set_new(&path_options);
 		struct error err = ERROR_INIT;
-		if (tmpl_compile(os->sets[0], path->file, path->as.string.ptr, path->as.string.len, &d->path, &err) < 0) {
+		if (tmpl_compile(os->paths, path->file, path->as.string.ptr, path->as.string.len, &d->path, &err) < 0) {
 			output_report(errors, path, "outputs.%s.path: %s", d->name, err.message);
 			error_clear(&err);
 		}
@@ -191,13 +200,17 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		buf_release(&file);
 		buf_release(&source);
 	}
+	for (size_t i = 0; i < os->count; i++)
+		if (os->defs[i].over_all && os->defs[i].template && tmpl_uses_name(os->defs[i].template, "hashes"))
+			os->aggregates_use_hashes = 1;
 	return errors->count == before ? 0 : -1;
 }
 
 void output_set_release(struct output_set *os)
 {
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < TMPL_FORMAT_COUNT; i++)
 		tmpl_set_free(os->sets[i]);
+	tmpl_set_free(os->paths);
 	arena_release(&os->arena);
 	memset(os, 0, sizeof *os);
 }
@@ -214,15 +227,17 @@ void output_files_release(struct output_files *files)
 	memset(files, 0, sizeof *files);
 }
 
-/* Renders one output over context into a file; parses YAML and JSON back. */
-static int output_render_one(const struct output_def *d, const struct value *context, int mode,
-			     struct arena *arena, struct buf *text, struct output_file *file,
-			     struct error_list *errors)
+/* Renders one output over frames (tmpl_render_frames) into a file; parses YAML and JSON
+ * back. */
+static int output_render_over(const struct output_def *d, const struct value *const *frames, size_t count,
+			      int mode, struct arena *arena, struct buf *text, struct output_file *file,
+			      struct error_list *errors)
 {
 	struct error err = ERROR_INIT;
 	struct buf path = BUF_INIT;
 	buf_clear(text);
-	if (tmpl_render(d->path, context, &path, &err) < 0 || tmpl_render(d->template, context, text, &err) < 0) {
+	if (tmpl_render_frames(d->path, frames, count, &path, &err) < 0 ||
+	    tmpl_render_frames(d->template, frames, count, text, &err) < 0) {
 		error_list_take(errors, &err);
 		buf_release(&path);
 		return -1;
@@ -269,11 +284,29 @@ static int output_render_one(const struct output_def *d, const struct value *con
 	return 0;
 }
 
-int output_render_customer(const struct output_set *os, struct value *values, int mode,
+static void output_hash_set(struct arena *arena, struct value *hashes, const struct output_def *d, struct hash h)
+{
+	char hex[HASH_HEX_LEN + 1];
+	hash_hex(h, hex);
+	value_map_set(arena, hashes, value_new_string(arena, d->name, strlen(d->name), NULL, 0, 0),
+		      value_new_string(arena, hex, HASH_HEX_LEN, NULL, 0, 0));
+}
+
+/* {hashes: {}}: the frame over a customer's values that its outputs fill as they are
+ * rendered; the values themselves are never written */
+static struct value *output_hashes_frame(struct arena *arena, struct value **hashes)
+{
+	struct value *frame = value_new_map(arena, NULL, 0, 0);
+	*hashes = value_new_map(arena, NULL, 0, 0);
+	value_map_set(arena, frame, value_new_string(arena, "hashes", 6, NULL, 0, 0), *hashes);
+	return frame;
+}
+
+int output_render_customer(const struct output_set *os, const struct value *values, int mode,
 			   struct arena *arena, struct output_files *files, struct error_list *errors)
 {
-	struct value *hashes = value_new_map(arena, NULL, 0, 0);
-	value_map_set(arena, values, value_new_string(arena, "hashes", 6, NULL, 0, 0), hashes);
+	struct value *hashes;
+	const struct value *frames[2] = { values, output_hashes_frame(arena, &hashes) };
 	struct buf text = BUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < os->count; i++) {
@@ -281,18 +314,61 @@ int output_render_customer(const struct output_set *os, struct value *values, in
 		if (d->over_all)
 			continue;
 		struct output_file f;
-		if (output_render_one(d, values, mode, arena, &text, &f, errors) < 0) {
+		if (output_render_over(d, frames, 2, mode, arena, &text, &f, errors) < 0) {
 			rc = -1;
 			continue;
 		}
 		output_files_add(files, f);
-		char hex[HASH_HEX_LEN + 1];
-		hash_hex(f.hash, hex);
-		value_map_set(arena, hashes, value_new_string(arena, d->name, strlen(d->name), NULL, 0, 0),
-			      value_new_string(arena, hex, HASH_HEX_LEN, NULL, 0, 0));
+		output_hash_set(arena, hashes, d, f.hash);
 	}
 	buf_release(&text);
 	return rc;
+}
+
+/* A customer as the outputs over all customers see it: its values and, when one of them
+ * uses {{hashes.<name>}}, the hash of each of its outputs, from hash_of (what this
+ * render made or the last one recorded) or, without it, rendered here. */
+static struct value *output_customer_item(const struct output_set *os, const struct customer *c, size_t index,
+					  const struct output_hash_source *source, struct arena *arena,
+					  struct error_list *errors)
+{
+	if (!os->aggregates_use_hashes)
+		return c->values;
+	struct value *hashes = value_new_map(arena, NULL, 0, 0);
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	for (size_t i = 0; i < os->count; i++) {
+		const struct output_def *d = &os->defs[i];
+		if (d->over_all)
+			continue;
+		const struct value *frames[2] = { c->values, NULL };
+		struct value *earlier;
+		frames[1] = output_hashes_frame(arena, &earlier);
+		for (size_t k = 0; k < hashes->as.map.count; k++)
+			value_map_set(arena, earlier, hashes->as.map.entries[k].key, hashes->as.map.entries[k].value);
+		struct hash h;
+		struct error err = ERROR_INIT;
+		buf_clear(&path);
+		if (source && tmpl_render_frames(d->path, frames, 2, &path, &err) == 0 &&
+		    source->hash_of(source->data, index, path.ptr ? path.ptr : "", &h) == 0) {
+			output_hash_set(arena, hashes, d, h);
+			continue;
+		}
+		error_clear(&err);
+		struct output_file f;
+		if (output_render_over(d, frames, 2, 0, arena, &text, &f, errors) == 0)
+			output_hash_set(arena, hashes, d, f.hash);
+	}
+	buf_release(&path);
+	buf_release(&text);
+	/* the customer's entries and its hashes, in a map of the render's own */
+	struct value *item = value_new_map(arena, c->values->file, c->values->line, c->values->col);
+	size_t n = c->values->as.map.count;
+	item->as.map.entries = arena_alloc(arena, (n + 1) * sizeof *item->as.map.entries);
+	item->as.map.entries[0].key = value_new_string(arena, "hashes", 6, NULL, 0, 0);
+	item->as.map.entries[0].value = hashes;
+	memcpy(item->as.map.entries + 1, c->values->as.map.entries, n * sizeof *item->as.map.entries);
+	item->as.map.count = n + 1;
+	return item;
 }
 
 struct hash output_customer_input(const struct output_set *os, const struct customer *c)
@@ -304,14 +380,15 @@ struct hash output_customer_input(const struct output_set *os, const struct cust
 }
 
 int output_render_aggregate(const struct output_set *os, const struct manifest *m,
-			    const struct customer *customers, size_t count, int mode, struct arena *arena,
-			    struct output_files *files, struct error_list *errors)
+			    const struct customer *customers, size_t count, const struct output_hash_source *source,
+			    int mode, struct arena *arena, struct output_files *files, struct error_list *errors)
 {
 	struct value *all = value_new_map(arena, NULL, 0, 0);
 	struct value *list = value_new(arena, VALUE_LIST, NULL, 0, 0);
 	list->as.list.items = arena_alloc(arena, (count + 1) * sizeof(struct value *));
 	for (size_t i = 0; i < count; i++)
-		list->as.list.items[list->as.list.count++] = customers[i].values;
+		list->as.list.items[list->as.list.count++] = output_customer_item(os, &customers[i], i, source, arena,
+										errors);
 	value_map_set(arena, all, value_new_string(arena, "platform", 8, NULL, 0, 0), (struct value *)m->platform);
 	value_map_set(arena, all, value_new_string(arena, "deploy", 6, NULL, 0, 0), m->deploy.values);
 	value_map_set(arena, all, value_new_string(arena, "customers", 9, NULL, 0, 0), list);
@@ -322,7 +399,8 @@ int output_render_aggregate(const struct output_set *os, const struct manifest *
 		if (!d->over_all)
 			continue;
 		struct output_file f;
-		if (output_render_one(d, all, mode, arena, &text, &f, errors) < 0) {
+		const struct value *frame = all;
+		if (output_render_over(d, &frame, 1, mode, arena, &text, &f, errors) < 0) {
 			rc = -1;
 			continue;
 		}

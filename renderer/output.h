@@ -31,12 +31,22 @@ struct output_def {
 	const struct value *where;
 };
 
+/* Where the templates of one format find their partials. */
+struct output_partials {
+	const struct source *src;
+	enum tmpl_format format;
+};
+
 struct output_set {
 	struct arena arena;
 	struct output_def *defs;
 	size_t count;
-	struct tmpl_set *sets[5];    /* one per format */
+	struct tmpl_set *sets[TMPL_FORMAT_COUNT]; /* the templates, one set per format: each
+				       * loads partials with its own escaping */
+	struct output_partials partials[TMPL_FORMAT_COUNT];
+	struct tmpl_set *paths;      /* the path: templates (no partials, no escaping) */
 	struct hash set_hash;        /* templates/ and stamp's version */
+	int aggregates_use_hashes;   /* an output over all customers reads {{hashes.<name>}} */
 };
 
 struct output_file {
@@ -65,16 +75,24 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		    struct error_list *errors);
 void output_set_release(struct output_set *os);
 
-/* Renders every per-customer output of `values` (the map gains "hashes": the hash of
- * each output rendered so far, by name) and appends the files. Returns -1 after adding
- * the problems to errors. */
-int output_render_customer(const struct output_set *os, struct value *values, int mode,
+/* Renders every per-customer output of `values` and appends the files. Each output sees
+ * {{hashes.<name>}}, the hash of every output rendered before it, from a frame of this
+ * render's own over the values, which are not changed. Returns -1 after adding the
+ * problems to errors. */
+int output_render_customer(const struct output_set *os, const struct value *values, int mode,
 			   struct arena *arena, struct output_files *files, struct error_list *errors);
+/* Where the outputs over all customers find a customer's output hashes: hash_of sets
+ * *out to the hash of the file at path (under out/) of customer `index`, and returns 0,
+ * or -1 when it does not know it (the output is then rendered to learn it). */
+struct output_hash_source {
+	int (*hash_of)(void *data, size_t index, const char *path, struct hash *out);
+	void *data;
+};
 /* The outputs with over: all, rendered over {platform, deploy, customers: [each one's
- * values]}. */
+ * values, with its hashes when an output uses them]}; source may be NULL. */
 int output_render_aggregate(const struct output_set *os, const struct manifest *m,
-			    const struct customer *customers, size_t count, int mode, struct arena *arena,
-			    struct output_files *files, struct error_list *errors);
+			    const struct customer *customers, size_t count, const struct output_hash_source *source,
+			    int mode, struct arena *arena, struct output_files *files, struct error_list *errors);
 /* Everything a customer's outputs depend on (its spec, the template set, stamp's version),
  * as one hash: equal hashes render equal bytes. render, check and diff all decide by it. */
 struct hash output_customer_input(const struct output_set *os, const struct customer *c);

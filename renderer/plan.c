@@ -200,6 +200,27 @@ int plan_is_noop(const struct plan *p)
 	return !p->aggregates_rendered;
 }
 
+/* output_hash_source for the outputs over all customers: a customer rendered now has
+ * its hashes in its slot; one kept has them in the last render's manifest. */
+static int plan_hash_of(void *data, size_t index, const char *path, struct hash *out)
+{
+	const struct plan *p = data;
+	const struct plan_customer *s = &p->slots[index];
+	if (s->changed) {
+		for (size_t i = 0; i < s->files.count; i++)
+			if (strcmp(s->files.items[i].path, path) == 0) {
+				*out = s->files.items[i].hash;
+				return 0;
+			}
+		return -1;
+	}
+	const struct outmanifest_file *f = outmanifest_file(&p->old, path);
+	if (!f || strcmp(f->owner, s->customer->id) != 0)
+		return -1;
+	*out = f->hash;
+	return 0;
+}
+
 int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
 	       int force)
 {
@@ -220,7 +241,8 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 
 	/* outputs over all customers, when anything about the customers changed */
 	if (p->aggregates_rendered) {
-		output_render_aggregate(&p->outputs, p->manifest, p->customers.items, p->customers.count,
+		struct output_hash_source hashes = { plan_hash_of, p };
+		output_render_aggregate(&p->outputs, p->manifest, p->customers.items, p->customers.count, &hashes,
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
 	}
 	if (p->errors.count)

@@ -591,9 +591,16 @@ static int render_range(struct render *r, const struct tmpl *t, size_t begin, si
 int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
 		struct error *err)
 {
+	return tmpl_render_frames(t, &data, 1, out, err);
+}
+
+int tmpl_render_frames(const struct tmpl *t, const struct value *const *frames, size_t count,
+		       struct buf *out, struct error *err)
+{
 	struct render r = { out, err, NULL, 0, 0, 0, tmpl_set_format(t->set), tmpl_set_strict(t->set),
 			    RENDER_NO_PLAIN, NULL, BUF_INIT };
-	render_push(&r, data);
+	for (size_t i = 0; i < count; i++)
+		render_push(&r, frames[i]);
 	buf_grow(out, 0);
 	int rc = render_range(&r, t, 0, t->count, "", 0, NULL);
 	if (rc == 0 && t->plain_at_end)

@@ -65,22 +65,34 @@ const char *tmpl_format_name(enum tmpl_format format)
 	return tmpl_format_names[format];
 }
 
+/* The one table of file extensions and their formats: a template's escaping follows its
+ * extension, and so does the lookup of the partials it includes. */
+static const struct { const char *ext; enum tmpl_format format; } tmpl_extensions[] = {
+	{ ".yaml", TMPL_FORMAT_YAML }, { ".yml", TMPL_FORMAT_YAML },
+	{ ".json", TMPL_FORMAT_JSON }, { ".tf", TMPL_FORMAT_HCL },
+	{ ".tfvars", TMPL_FORMAT_HCL }, { ".hcl", TMPL_FORMAT_HCL },
+	{ ".html", TMPL_FORMAT_HTML }, { ".htm", TMPL_FORMAT_HTML },
+	{ ".mustache", TMPL_FORMAT_HTML }, { ".txt", TMPL_FORMAT_NONE },
+};
+#define TMPL_EXTENSION_COUNT (sizeof tmpl_extensions / sizeof *tmpl_extensions)
+
+const char *tmpl_format_extension(enum tmpl_format format, size_t n)
+{
+	for (size_t i = 0; i < TMPL_EXTENSION_COUNT; i++)
+		if (tmpl_extensions[i].format == format && n-- == 0)
+			return tmpl_extensions[i].ext;
+	return NULL;
+}
+
 enum tmpl_format tmpl_format_for_path(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	const char *dot = strrchr(slash ? slash : path, '.');
 	if (!dot)
 		return TMPL_FORMAT_NONE;
-	static const struct { const char *ext; enum tmpl_format format; } map[] = {
-		{ ".yaml", TMPL_FORMAT_YAML }, { ".yml", TMPL_FORMAT_YAML },
-		{ ".json", TMPL_FORMAT_JSON }, { ".tf", TMPL_FORMAT_HCL },
-		{ ".tfvars", TMPL_FORMAT_HCL }, { ".hcl", TMPL_FORMAT_HCL },
-		{ ".html", TMPL_FORMAT_HTML }, { ".htm", TMPL_FORMAT_HTML },
-		{ ".mustache", TMPL_FORMAT_HTML },
-	};
-	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-		if (strcmp(dot, map[i].ext) == 0)
-			return map[i].format;
+	for (size_t i = 0; i < TMPL_EXTENSION_COUNT; i++)
+		if (strcmp(dot, tmpl_extensions[i].ext) == 0)
+			return tmpl_extensions[i].format;
 	return TMPL_FORMAT_NONE;
 }
 
@@ -844,4 +856,38 @@ int tmpl_compile(struct tmpl_set *set, const char *path, const char *source, siz
 	if (rc == 0)
 		*out = t;
 	return rc;
+}
+
+static int tmpl_uses_name_at(const struct tmpl *t, const char *name, size_t len, int depth)
+{
+	/* a partial that includes itself, or nests this deep: assume it may */
+	if (depth > TMPL_MAX_NESTING)
+		return 1;
+	for (size_t i = 0; i < t->count; i++) {
+		const struct tmpl_op *op = &t->ops[i];
+		switch (op->kind) {
+		case TMPL_OP_VALUE:
+		case TMPL_OP_SECTION:
+		case TMPL_OP_INVERTED:
+			if (op->part_count && op->part_lens[0] == len && memcmp(op->parts[0], name, len) == 0)
+				return 1;
+			break;
+		case TMPL_OP_PARTIAL:
+		case TMPL_OP_PARENT:
+			if (op->dynamic)
+				return 1;
+			if (op->target && tmpl_uses_name_at(op->target, name, len, depth + 1))
+				return 1;
+			break;
+		case TMPL_OP_TEXT:
+		case TMPL_OP_BLOCK:
+			break;
+		}
+	}
+	return 0;
+}
+
+int tmpl_uses_name(const struct tmpl *t, const char *name)
+{
+	return tmpl_uses_name_at(t, name, strlen(name), 0);
 }

@@ -25,6 +25,7 @@ enum tmpl_format {
 	TMPL_FORMAT_YAML,
 	TMPL_FORMAT_JSON,
 	TMPL_FORMAT_HCL,
+	TMPL_FORMAT_COUNT
 };
 
 /* "html", "yaml", "json", "hcl", "none"; returns -1 for anything else. */
@@ -32,6 +33,8 @@ int tmpl_format_parse(const char *name, enum tmpl_format *out);
 const char *tmpl_format_name(enum tmpl_format format);
 /* By extension: .yaml/.yml, .json, .tf/.tfvars/.hcl, .html/.htm/.mustache; else none. */
 enum tmpl_format tmpl_format_for_path(const char *path);
+/* The n-th file extension (".yaml") of format, NULL past the last. */
+const char *tmpl_format_extension(enum tmpl_format format, size_t n);
 
 /* Finds the source of partial `name`. Returns 0 and fills source and path (the name
  * diagnostics will show), 1 when there is no such partial, -1 on error (err set). */
@@ -74,5 +77,12 @@ int tmpl_compile(struct tmpl_set *set, const char *path, const char *source, siz
  * the caller must discard. */
 int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
 		struct error *err);
+/* The same over a context stack: frames[0] at the bottom, frames[count - 1] looked in
+ * first, as if each were a section around the next; no frame is copied or changed. */
+int tmpl_render_frames(const struct tmpl *t, const struct value *const *frames, size_t count,
+		       struct buf *out, struct error *err);
+/* 1 when a tag of t, or of a partial it includes, names `name` first ({{name}},
+ * {{name.x}}, {{#name}}), or when t includes a dynamic partial, which may; else 0. */
+int tmpl_uses_name(const struct tmpl *t, const char *name);
 
 #endif

@@ -132,6 +132,49 @@ echo "# template changed" >> "$repo/templates/customer/service.yaml"
 out=$("$stamp" -C "$repo" render)
 check "a template change re-renders every customer ($out)" sh -c "echo '$out' | grep -q '^4 customers (4 rendered)'"
 
+# the engine on a small set: a partial in a file of no escaping after a YAML output, and
+# an output over all customers that uses each one's hashes, rendered from scratch and
+# again after one customer changed
+e=$scratch/engine
+mkdir -p "$e/templates/partials" "$e/customers"
+cat > "$e/templates/stamp.yaml" <<'EOF'
+platform: {name: engine}
+plans: {basic: {replicas: 1}}
+schema:
+  plan: {type: string, required: true, enum_from: plans}
+  note: {type: string, default: "first"}
+outputs:
+  - {name: config, template: config.yaml, path: "{{id}}/config.yaml"}
+  - {name: readme, template: readme.txt, path: "{{id}}/README.txt"}
+  - {name: index, template: index.txt, path: index.txt, over: all}
+EOF
+printf 'note: {{note}}\n' > "$e/templates/config.yaml"
+printf '{{>banner}}\n{{id}}: {{note}}\n' > "$e/templates/readme.txt"
+printf 'rendered by stamp\n' > "$e/templates/partials/banner.txt"
+printf '{{#customers}}{{id}} {{hashes.config}} {{hashes.readme}}\n{{/customers}}' > "$e/templates/index.txt"
+printf 'plan: basic\n' > "$e/customers/a.yaml"
+printf 'plan: basic\n' > "$e/customers/b.yaml"
+"$stamp" -C "$e" -q render 2>"$scratch/err"
+check "a partial in a .txt output after a YAML output is found" grep -qx 'rendered by stamp' "$e/out/a/README.txt"
+check "the output over all customers sees each one's hashes" \
+	test "$(cut -d' ' -f2 "$e/out/index.txt" | grep -c '^[0-9a-f]\{32\}$')" = 2
+hash_a=$(sed -n 's/^a \([0-9a-f]*\) .*/\1/p' "$e/out/index.txt")
+hash_b=$(sed -n 's/^b \([0-9a-f]*\) .*/\1/p' "$e/out/index.txt")
+printf 'plan: basic\nnote: second\n' > "$e/customers/b.yaml"
+"$stamp" -C "$e" -q render 2>"$scratch/err"
+check "after one customer changed, the incremental render succeeds" test $? = 0
+check "and keeps the unchanged customer's hash" grep -q "^a $hash_a " "$e/out/index.txt"
+check "and gives the changed one its new hash" sh -c "grep '^b ' '$e/out/index.txt' | grep -qv ' $hash_b '"
+cp "$e/out/index.txt" "$scratch/index-incremental"
+rm -rf "$e/out"
+"$stamp" -C "$e" -q render
+check "which is what a render from scratch gives" cmp "$scratch/index-incremental" "$e/out/index.txt"
+git -C "$e" init -q -b main && git -C "$e" add . && git -C "$e" -c user.name=t -c user.email=t@t commit -q -m engine
+printf 'plan: basic\nnote: third\n' > "$e/customers/a.yaml"
+"$stamp" -C "$e" diff >"$scratch/diff" 2>&1
+check "stamp diff shows the output over all customers with the changed customer's new hashes" \
+	sh -c "grep -q '^# all customers: 0 added, 1 changed' '$scratch/diff' && grep -q '^+a [0-9a-f]\{32\} ' '$scratch/diff' && ! grep -q '^[-+]b ' '$scratch/diff'"
+
 # the committed out/ passes kubectl kustomize, customer by customer
 if command -v kubectl >/dev/null 2>&1; then
 	for dir in "$root"/out/customers/*/ "$root/out/apps/"; do

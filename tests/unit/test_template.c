@@ -246,8 +246,50 @@ static void check_threads(void)
 	tmpl_set_free(set);
 }
 
+/* tmpl_uses_name: which names a template (with its partials) reads, and the frames
+ * tmpl_render_frames looks in from the top. */
+static void check_uses_name(void)
+{
+	static const struct partial_source partials[] = {
+		{ "with", "{{#hashes}}x{{/hashes}}" }, { "without", "{{id}}" }, { NULL, NULL } };
+	current_partials = partials;
+	struct tmpl_options opts = { TMPL_FORMAT_NONE, 0, load_partial, NULL };
+	struct tmpl_set *set = tmpl_set_new(&opts);
+	struct error err = ERROR_INIT;
+	static const struct { const char *source; int uses; } cases[] = {
+		{ "{{hashes.config}}", 1 }, { "{{#customers}}{{hashes.a}}{{/customers}}", 1 },
+		{ "{{^hashes}}none{{/hashes}}", 1 }, { "{{>with}}", 1 }, { "{{>without}}", 0 },
+		{ "{{>*dynamic}}", 1 }, { "{{hashes_old}} {{id}} {{x.hashes}} hashes", 0 }, { "{{>missing}}", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const struct tmpl *t;
+		int ok = tmpl_compile(set, "t", cases[i].source, strlen(cases[i].source), &t, &err) == 0;
+		CHECK_MSG(ok, "%s: %s", cases[i].source, err.message ? err.message : "");
+		if (ok)
+			CHECK_MSG(tmpl_uses_name(t, "hashes") == cases[i].uses, "%s should %suse hashes",
+				  cases[i].source, cases[i].uses ? "" : "not ");
+	}
+	struct arena arena = ARENA_INIT;
+	struct value *bottom, *top;
+	const char *b = "id: acme\nhashes: {a: bottom}\n", *tp = "hashes: {a: top}\n";
+	CHECK(document_load_string(&arena, b, strlen(b), "b", NULL, &bottom, &err) == 0);
+	CHECK(document_load_string(&arena, tp, strlen(tp), "t", NULL, &top, &err) == 0);
+	const struct value *frames[2] = { bottom, top };
+	const struct tmpl *t;
+	struct buf out = BUF_INIT;
+	const char *source = "{{id}} {{hashes.a}}";
+	CHECK(tmpl_compile(set, "frames", source, strlen(source), &t, &err) == 0);
+	CHECK(tmpl_render_frames(t, frames, 2, &out, &err) == 0);
+	CHECK_STR(out.ptr, "acme top");
+	buf_release(&out);
+	arena_release(&arena);
+	error_clear(&err);
+	tmpl_set_free(set);
+}
+
 int main(void)
 {
+	check_uses_name();
 	check_partial_contexts();
 	check_sections_in_yaml();
 	check_composed_scalars();
