@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char buf_empty_string[1];
+char buf_slop[1];
 
 void buf_grow(struct buf *b, size_t extra)
 {
@@ -21,7 +21,7 @@ void buf_grow(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
-	char *p = realloc(b->ptr, cap);
+	char *p = realloc(b->cap ? b->ptr : NULL, cap);
 	if (!p)
 		alloc_failed();
 	b->ptr = p;
@@ -93,7 +93,7 @@ void buf_clear(struct buf *b)
 
 char *buf_detach(struct buf *b, size_t *len)
 {
-	char *p = b->ptr;
+	char *p = b->cap ? b->ptr : NULL;
 	if (!p) {
 		p = malloc(1);
 		if (!p)
@@ -102,15 +102,16 @@ char *buf_detach(struct buf *b, size_t *len)
 	}
 	if (len)
 		*len = b->len;
-	b->ptr = NULL;
+	b->ptr = buf_slop;
 	b->len = b->cap = 0;
 	return p;
 }
 
 void buf_release(struct buf *b)
 {
-	free(b->ptr);
-	b->ptr = NULL;
+	if (b->cap)
+		free(b->ptr);
+	b->ptr = buf_slop;
 	b->len = b->cap = 0;
 }
 
@@ -131,8 +132,8 @@ int buf_read_fd(struct buf *b, int fd, size_t max_size)
 		}
 		buf_add(b, chunk, (size_t)n);
 	}
-	if (!b->ptr)
-		buf_add(b, buf_empty_string, 0);
+	if (!b->cap)
+		buf_add(b, "", 0);
 	return 0;
 }
 

@@ -17,7 +17,11 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT { NULL, 0, 0 }
+/* An empty buffer points at this shared, never-written byte, so that ptr is a string
+ * from the start: an empty buffer printed with %s is "", never "(null)". Nothing is
+ * allocated until the first byte is added (cap 0 means "owns nothing"). */
+extern char buf_slop[1];
+#define BUF_INIT { buf_slop, 0, 0 }
 
 void buf_grow(struct buf *b, size_t extra);
 void buf_add(struct buf *b, const void *data, size_t len);

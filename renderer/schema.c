@@ -539,12 +539,18 @@ static void schema_type_problem(struct schema_run *run, const struct schema *s, 
 {
 	struct buf shown = BUF_INIT;
 	schema_show(&shown, v);
-	if (s->type == SCHEMA_STRING && v->text) {
+	if (v->type == VALUE_NULL && (!v->text || !*v->text)) {
+		/* "key:" with nothing after it */
+		schema_problem(run, v, path, "expected %s, got an empty value; write one after the colon, or "
+			       "remove the key", schema_article_type(s->type));
+	} else if (s->type == SCHEMA_STRING && v->text) {
 		/* YAML 1.2 read it as a number, bool or null: quoting keeps the text */
 		struct buf quoted = BUF_INIT;
 		error_quote_value(&quoted, v->text, strlen(v->text), 80);
-		schema_problem(run, v, path, "expected a string, got %s (%s); quote it to keep it as text: \"%s\"",
-			       schema_article_value(v), shown.ptr, quoted.ptr);
+		int plain = v->type == VALUE_NULL && strcmp(shown.ptr, "null") == 0;
+		schema_problem(run, v, path, "expected a string, got %s%s%s%s; quote it to keep it as text: \"%s\"",
+			       schema_article_value(v), plain ? "" : " (", plain ? "" : shown.ptr, plain ? "" : ")",
+			       quoted.ptr);
 		buf_release(&quoted);
 	} else if (s->type == SCHEMA_BOOL && v->type == VALUE_STRING) {
 		schema_problem(run, v, path, "expected true or false, got the string %s (YAML 1.2 reads only "
@@ -556,6 +562,8 @@ static void schema_type_problem(struct schema_run *run, const struct schema *s, 
 		   schema_unquoted_kind(v) == (s->type == SCHEMA_INT ? SCALAR_INT : SCALAR_FLOAT)) {
 		schema_problem(run, v, path, "expected %s, got a string (%s); remove the quotes",
 			       schema_article_type(s->type), shown.ptr);
+	} else if (v->type == VALUE_NULL && strcmp(shown.ptr, "null") == 0) {
+		schema_problem(run, v, path, "expected %s, got null", schema_article_type(s->type));
 	} else {
 		schema_problem(run, v, path, "expected %s, got %s (%s)", schema_article_type(s->type),
 			       schema_article_value(v), shown.ptr);

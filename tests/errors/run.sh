@@ -73,5 +73,23 @@ for dir in */; do
 	rm -f "$out"
 	[ -n "$work" ] && rm -rf "$work"
 done
+
+# every field of every schema, and every rule and section of every manifest, given empty,
+# null, missing and wrong-typed values: no "(null)", one form, exit 1 (empty_values.py);
+# the sanitizer build takes the default set only, for time
+case "$stamp" in
+*/asan/*) sets="." ;;
+*) sets=". examples/hybrid examples/hobby-k3s examples/mcpdeploy" ;;
+esac
+out=$(mktemp)
+if (cd ../.. && /usr/bin/python3 tests/errors/empty_values.py "$stamp" $sets) >"$out" 2>&1; then
+	passed=$((passed + 1))
+	sed -n '$s/^/  /p' "$out"
+else
+	failed=$((failed + 1))
+	echo "FAIL empty and wrong-typed values"
+	sed 's/^/    /' "$out" | head -40
+fi
+rm -f "$out"
 echo "errors: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

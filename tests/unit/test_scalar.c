@@ -80,8 +80,21 @@ static void check_buf_and_suggest(void)
 	CHECK_STR(b.ptr, "0,1");
 	size_t len;
 	char *p = buf_detach(&b, &len);
-	CHECK(len == 3 && b.ptr == NULL && b.len == 0);
+	CHECK(len == 3 && b.ptr && b.ptr[0] == 0 && b.len == 0 && b.cap == 0);
 	free(p);
+	/* an empty buffer is a string from the start: printed, it is "", never "(null)" */
+	struct buf empty = BUF_INIT, shown = BUF_INIT;
+	buf_printf(&shown, "[%s]", empty.ptr);
+	CHECK_STR(shown.ptr, "[]");
+	buf_clear(&empty);
+	buf_truncate(&empty, 0);
+	CHECK(empty.cap == 0 && empty.ptr[0] == 0);
+	char *nothing = buf_detach(&empty, NULL);
+	CHECK(nothing && nothing[0] == 0);
+	free(nothing);
+	buf_release(&empty);
+	buf_release(&shown);
+	CHECK(shown.ptr && shown.ptr[0] == 0 && shown.cap == 0);
 
 	static const char *const words[] = { "render", "check", "diff", "commit", "show", "mustache" };
 	CHECK_STR(suggest_closest("rednre", 6, words, 6), "render");
