@@ -255,6 +255,29 @@ static int document_expecting_key(struct document_loader *l)
 	return top->node->type == VALUE_MAP && !top->pending_key;
 }
 
+/* 1 when the parser stopped in the leading blanks of a line that hold a tab (or at the
+ * first character after them): mark is moved to that tab. */
+static int document_tab_in_indent(const char *text, size_t len, size_t at, yaml_mark_t *mark)
+{
+	if (at > len)
+		return 0;
+	size_t start = at;
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	size_t end = start;
+	while (end < len && (text[end] == ' ' || text[end] == '\t'))
+		end++;
+	if (at > end)
+		return 0;
+	for (size_t i = start; i < end; i++)
+		if (text[i] == '\t') {
+			mark->index = i;
+			mark->column = i - start;
+			return 1;
+		}
+	return 0;
+}
+
 int document_load_string(struct arena *arena, const char *text, size_t len,
 			 const char *file, const struct document_limits *limits,
 			 struct value **root, struct error *err)
@@ -296,6 +319,12 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 				error_set(err, file, line, col, "invalid YAML: %s; save the file as UTF-8 "
 					  "without control characters",
 					  parser.problem ? parser.problem : "unreadable input");
+			} else if (document_tab_in_indent(text, len, mark.index, &mark)) {
+				/* libyaml's words for it ("found character that cannot start any
+				 * token") do not say what to change */
+				error_set(err, file, (unsigned)mark.line + 1, (unsigned)mark.column + 1,
+					  "a tab in the indentation; YAML does not allow tabs for indentation, "
+					  "indent with spaces");
 			} else {
 				struct buf msg = BUF_INIT;
 				buf_printf(&msg, "invalid YAML: %s", parser.problem ? parser.problem : "syntax error");
