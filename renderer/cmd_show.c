@@ -1,5 +1,6 @@
 /* `stamp show NAME`: one customer's fully merged values, exactly what the templates
  * see, as YAML on stdout. */
+#include "alloc.h"
 #include "buf.h"
 #include "cli.h"
 #include "customers.h"
@@ -9,36 +10,38 @@
 #include "source.h"
 #include "suggest.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* "did you mean" among the customers that exist. */
-static void show_unknown(const char *name)
+/* "did you mean" among the customers that exist, read through the repository's
+ * source (so -C DIR and a revision's tree are looked at, not the current directory). */
+static void show_unknown(const struct source *src, const char *name)
 {
-	const char *ids[4096];
-	char *owned[4096];
+	char **names = NULL;
+	size_t count = 0;
+	struct error err = ERROR_INIT;
+	if (src->ops->list(src, CUSTOMERS_DIR, &names, &count, &err) < 0)
+		count = 0; /* the message below still holds; only the hint is lost */
+	error_clear(&err);
+	const char **ids = alloc_check(calloc(count ? count : 1, sizeof *ids));
 	size_t n = 0;
-	DIR *dir = opendir(CUSTOMERS_DIR);
-	struct dirent *e;
-	while (dir && (e = readdir(dir)) && n < 4096) {
-		size_t len = strlen(e->d_name);
-		if (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0 && e->d_name[0] != '.') {
-			owned[n] = strndup(e->d_name, len - 5);
-			ids[n] = owned[n];
-			n++;
+	for (size_t i = 0; i < count; i++) {
+		size_t len = strlen(names[i]);
+		if (len > 5 && strcmp(names[i] + len - 5, ".yaml") == 0 && names[i][0] != '.') {
+			names[i][len - 5] = 0;
+			ids[n++] = names[i];
 		}
 	}
-	if (dir)
-		closedir(dir);
 	const char *hint = suggest_closest(name, strlen(name), ids, n);
 	if (hint)
 		cli_error("no customer '%s' (no customers/%s.yaml); did you mean '%s'?", name, name, hint);
 	else
 		cli_error("no customer '%s' (no customers/%s.yaml)", name, name);
-	for (size_t i = 0; i < n; i++)
-		free(owned[i]);
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	free(ids);
 }
 
 static int show_run(const struct cli *cli, const struct cli_repository *repo, const char **positional)
@@ -56,7 +59,7 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 	struct customers customers;
 	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, repo->source, 1, name) : -2;
 	if (rc == -2 || (rc == 0 && customers.count == 0)) {
-		show_unknown(name);
+		show_unknown(repo->source, name);
 		status = CLI_INVALID;
 	} else if (rc != 0) {
 		cli_print_errors(cli, &customers.errors);

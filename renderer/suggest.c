@@ -56,5 +56,9 @@ const char *suggest_closest(const char *word, size_t len, const char *const *can
 			best_distance = dist;
 		}
 	}
+	/* none is close, but one starts with the word: "bluebird" for "bluebird-music" */
+	for (size_t i = 0; !best && len >= 3 && i < count; i++)
+		if (strncmp(candidates[i], word, len) == 0 && candidates[i][len])
+			best = candidates[i];
 	return best;
 }

@@ -7,8 +7,9 @@
 
 /* Levenshtein distance with adjacent transpositions counted as one edit. */
 size_t suggest_distance(const char *a, size_t a_len, const char *b, size_t b_len);
-/* The candidate within max(1, strlen(word) / 3) edits (at most 3), or NULL. Ties go to
- * the first candidate. */
+/* The candidate within max(1, strlen(word) / 3) edits (at most 3); else the first that
+ * starts with the word (of 3 characters or more); else NULL. Ties go to the first
+ * candidate. */
 const char *suggest_closest(const char *word, size_t len, const char *const *candidates,
 			    size_t count);
 

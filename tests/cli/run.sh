@@ -262,6 +262,8 @@ for f in tests/errors/*/expected; do
 	sed '1d;/^$/d' "$f" > "$m/expected"
 	check "style: every message of the case $(basename "$(dirname "$f")")" styled "$m/expected"
 done
+(cd / && "$stamp" -C "$r" show acm) >/dev/null 2>"$m/show"
+check "show's hint looks in the repository of -C, not the current directory" grep -q "did you mean 'acme'?$" "$m/show"
 printf 'error: HEAD is detached\nstamp: unknown option\n' > "$m/bad"
 unstyled() { if styled "$1" >/dev/null; then return 1; fi; }
 check "style: the check refuses the forms this replaced" unstyled "$m/bad"
