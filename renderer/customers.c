@@ -228,13 +228,21 @@ static void customers_claim(struct customers_claim *table, size_t cap, const cha
 			if (table[i].owner != owner) {
 				const struct value *first = table[i].where;
 				struct error err = ERROR_INIT;
-				struct buf shown = BUF_INIT;
+				struct buf shown = BUF_INIT, at = BUF_INIT;
 				error_quote_value(&shown, v->as.string.ptr, v->as.string.len, 80);
+				/* a value with no line is a default the spec does not write (the
+				 * subdomain from the file name): say so, so the fix is clear */
+				buf_add_str(&at, first->file ? first->file : table[i].owner->file);
+				if (first->line)
+					buf_printf(&at, ":%u:%u (customer %s)", first->line, first->col, table[i].owner->id);
+				else
+					buf_printf(&at, " (customer %s, by default: its spec does not set it)",
+						   table[i].owner->id);
 				error_set(&err, v->file ? v->file : owner->file, v->line, v->col,
-					  "%s: \"%s\" is already claimed by %s:%u:%u (customer %s); each must "
-					  "belong to one customer, change one of them", name, shown.ptr,
-					  first->file ? first->file : table[i].owner->file, first->line, first->col,
-					  table[i].owner->id);
+					  "%s: \"%s\"%s is already claimed by %s; each must belong to one customer, "
+					  "%s", name, shown.ptr, v->line ? "" : " (by default: this spec does not set it)",
+					  at.ptr, !v->line || !first->line ? "change one of them (setting the field in a spec overrides its default)" : "change one of them");
+				buf_release(&at);
 				error_list_take(errors, &err);
 				buf_release(&shown);
 			}

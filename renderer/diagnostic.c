@@ -61,7 +61,12 @@ static void diagnostic_json(const struct error *err, struct buf *out)
 		diagnostic_json_string(out, err->file, strlen(err->file));
 	else
 		buf_add_str(out, "null");
-	buf_printf(out, ",\"line\":%u,\"column\":%u,\"severity\":\"error\",\"message\":", err->line, err->col);
+	/* a message about a whole file (a default the spec does not write) has no line */
+	if (err->line)
+		buf_printf(out, ",\"line\":%u,\"column\":%u", err->line, err->col);
+	else
+		buf_add_str(out, ",\"line\":null,\"column\":null");
+	buf_add_str(out, ",\"severity\":\"error\",\"message\":");
 	diagnostic_json_string(out, message, what);
 	buf_add_str(out, ",\"fix\":");
 	if (fix)

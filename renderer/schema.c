@@ -656,8 +656,9 @@ static struct value *schema_apply_object(struct schema_run *run, const struct sc
 		} else if (field->schema->default_template) {
 			struct buf text = BUF_INIT;
 			if (schema_render(run, field->schema->default_template, field->schema, sub.ptr, &text) == 0) {
+				/* no line: the spec does not hold it (a message names the file alone) */
 				struct value *dv = value_new_string(run->arena, text.ptr ? text.ptr : "", text.len,
-								    v->file, v->line, v->col);
+								    v->file, 0, 0);
 				struct value *checked = schema_apply_node(run, field->schema, dv, sub.ptr, NULL);
 				if (checked)
 					value_map_set(run->arena, out, key, checked);

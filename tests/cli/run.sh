@@ -45,6 +45,7 @@ f=$scratch/formats
 mkdir -p "$f"
 cp -R "$root/templates" "$f/"
 cp -R tests/errors/spec-host-conflict/customers "$f/"
+echo 'subdomain: acme' >> "$f/customers/acme.yaml"
 printf 'plan: standrd\nimage: {tag: "1"}\n' > "$f/customers/zz.yaml"
 "$stamp" -C "$f" check --format json >"$scratch/json" 2>"$scratch/err"
 check "json: check fails as in text (exit 1)" test $? = 1
@@ -55,15 +56,15 @@ objs = [json.loads(l) for l in lines]
 assert len(objs) == 2, objs
 host, plan = objs
 assert host == {'file': 'customers/bravo.yaml', 'line': 1, 'column': 12, 'severity': 'error',
-    'message': 'hosts: \"acme.app.lunarfront.tech\" is already claimed by customers/acme.yaml:1:1 (customer acme)',
+    'message': 'hosts: \"acme.app.lunarfront.tech\" is already claimed by customers/acme.yaml:3:12 (customer acme)',
     'fix': 'each must belong to one customer, change one of them',
-    'related': {'file': 'customers/acme.yaml', 'line': 1, 'column': 1}}, host
+    'related': {'file': 'customers/acme.yaml', 'line': 3, 'column': 12}}, host
 assert plan['file'] == 'customers/zz.yaml' and plan['line'] == 1 and plan['column'] == 7, plan
 assert plan['fix'] == \"did you mean 'standard'?\" and plan['related'] is None, plan
 " "$scratch/json"
 check "json: the summary stays on stderr, for people" grep -qx 'stamp: 2 errors in 2 files' "$scratch/err"
 "$stamp" -C "$f" check --format github >"$scratch/github" 2>/dev/null
-check "github: one workflow command per diagnostic, at its line" grep -qx "::error file=customers/bravo.yaml,line=1,col=12::hosts: \"acme.app.lunarfront.tech\" is already claimed by customers/acme.yaml:1:1 (customer acme); each must belong to one customer, change one of them" "$scratch/github"
+check "github: one workflow command per diagnostic, at its line" grep -qx "::error file=customers/bravo.yaml,line=1,col=12::hosts: \"acme.app.lunarfront.tech\" is already claimed by customers/acme.yaml:3:12 (customer acme); each must belong to one customer, change one of them" "$scratch/github"
 check "github: the second one too" test "$(grep -c '^::error ' "$scratch/github")" = 2
 "$stamp" -C "$f" render --format=json >"$scratch/json" 2>/dev/null
 check "json: render's diagnostics too" test "$(grep -c '^{"file":' "$scratch/json")" = 2
