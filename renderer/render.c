@@ -9,6 +9,7 @@
 #include "error.h"
 #include "escape.h"
 #include "scalar.h"
+#include "suggest.h"
 #include "utf8.h"
 #include "value.h"
 
@@ -61,10 +62,58 @@ static const struct value *render_lookup(const struct render *r, const struct tm
 	return v;
 }
 
+/* The names a missing dotted name could have meant: the keys of the map where the
+ * lookup stopped (every frame's keys when its first part is unknown). */
+static const char *render_closest(const struct render *r, const struct tmpl_op *op, size_t *known)
+{
+	const struct value *v = NULL;
+	*known = 0;
+	for (size_t d = r->depth; !v && d-- > 0;)
+		v = value_map_get(r->stack[d], op->parts[0], op->part_lens[0]);
+	while (v && *known + 1 < op->part_count) {
+		const struct value *next = value_map_get(v, op->parts[*known + 1], op->part_lens[*known + 1]);
+		if (!next)
+			break;
+		v = next;
+		(*known)++;
+	}
+	const char **names = NULL;
+	size_t count = 0, cap = 0;
+	if (!v) {
+		for (size_t d = r->depth; d-- > 0;)
+			for (size_t i = 0; r->stack[d] && r->stack[d]->type == VALUE_MAP && i < r->stack[d]->as.map.count; i++) {
+				names = array_grow(names, &cap, count, sizeof *names, 32);
+				names[count++] = r->stack[d]->as.map.entries[i].key->as.string.ptr;
+			}
+	} else {
+		(*known)++;
+		for (size_t i = 0; v->type == VALUE_MAP && i < v->as.map.count; i++) {
+			names = array_grow(names, &cap, count, sizeof *names, 32);
+			names[count++] = v->as.map.entries[i].key->as.string.ptr;
+		}
+	}
+	size_t at = *known < op->part_count ? *known : op->part_count - 1;
+	const char *hint = suggest_closest(op->parts[at], op->part_lens[at], names, count);
+	free(names);
+	return hint;
+}
+
 static int render_missing(struct render *r, const struct tmpl *t, const struct tmpl_op *op)
 {
 	if (!r->strict)
 		return 0;
+	size_t known = 0;
+	const char *hint = op->part_count ? render_closest(r, op, &known) : NULL;
+	if (hint) {
+		/* the name as it would be: the parts that resolved, then the hint */
+		size_t at = known < op->part_count ? known : op->part_count - 1, prefix = 0;
+		for (size_t k = 0; k < at; k++)
+			prefix += op->part_lens[k] + 1;
+		const char *rest = op->text + prefix + op->part_lens[at];
+		return error_set(r->err, t->path, op->line, op->col, "'%.*s' is not defined in the data; did you "
+				 "mean '%.*s%s%.*s'?", (int)op->len, op->text, (int)prefix, op->text, hint,
+				 (int)(op->len - (size_t)(rest - op->text)), rest);
+	}
 	return error_set(r->err, t->path, op->line, op->col,
 			 "'%.*s' is not defined in the data; define it, or guard the tag with "
 			 "{{#%.*s}}...{{/%.*s}}", (int)op->len, op->text, (int)op->len, op->text,
