@@ -75,12 +75,57 @@ void error_move(struct error *dst, struct error *src)
 	src->environment = 0;
 }
 
+void error_quote_path(struct buf *out, const char *path)
+{
+	size_t len = strlen(path);
+	int plain = 1;
+	for (size_t i = 0; i < len && plain;) {
+		unsigned char c = (unsigned char)path[i];
+		size_t n = utf8_sequence_length(path + i, len - i);
+		plain = n != 0 && !(n == 1 && (c < 0x20 || c == 0x7f || c == '"' || c == '\\'));
+		i += n ? n : 1;
+	}
+	if (plain) {
+		buf_add(out, path, len);
+		return;
+	}
+	/* as git quotes a path (core.quotePath), but keeping valid UTF-8 as it is */
+	buf_add_char(out, '"');
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)path[i];
+		size_t n = utf8_sequence_length(path + i, len - i);
+		if (n > 1) {
+			buf_add(out, path + i, n);
+			i += n;
+			continue;
+		}
+		switch (c) {
+		case '\a': buf_add_str(out, "\\a"); break;
+		case '\b': buf_add_str(out, "\\b"); break;
+		case '\t': buf_add_str(out, "\\t"); break;
+		case '\n': buf_add_str(out, "\\n"); break;
+		case '\v': buf_add_str(out, "\\v"); break;
+		case '\f': buf_add_str(out, "\\f"); break;
+		case '\r': buf_add_str(out, "\\r"); break;
+		case '"': buf_add_str(out, "\\\""); break;
+		case '\\': buf_add_str(out, "\\\\"); break;
+		default:
+			if (n == 0 || c < 0x20 || c == 0x7f)
+				buf_printf(out, "\\%03o", c);
+			else
+				buf_add_char(out, (char)c);
+		}
+		i++;
+	}
+	buf_add_char(out, '"');
+}
+
 void error_format(const struct error *err, struct buf *out, int color)
 {
 	if (color)
 		buf_add_str(out, "\033[1m");
 	if (err->file) {
-		buf_add_str(out, err->file);
+		error_quote_path(out, err->file);
 		if (err->line) {
 			buf_printf(out, ":%u", err->line);
 			if (err->col)
