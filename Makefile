@@ -28,7 +28,7 @@ SPEC_BIN := $(BUILD)/tests/spec_runner
 BENCH_BIN := $(BUILD)/bench/bench_engine
 BENCH_RENDER_BIN := $(BUILD)/bench/bench_render
 
-.PHONY: all deps test test-build bench fuzz install install-hooks render check diff clean FORCE
+.PHONY: all deps test test-build bench fuzz fuzz-build install install-hooks render check diff clean FORCE
 all: $(BIN)
 
 # Flags come from pkg-config once the dependencies are there; make builds this file
@@ -113,22 +113,36 @@ bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN) $(BASELINE_BIN)
 	@if [ "$(BENCH_SCALE)" = full ]; then $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
 	@sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 1000 10000 $(BENCH_RUNS)
 
-# Coverage-guided fuzzing (clang's libFuzzer): the template compiler, renderer and
-# loader, and the out/ manifest parser. FUZZ_SECONDS bounds each target's run;
-# FUZZ_TARGET=name runs one.
+# Coverage-guided fuzzing (clang's libFuzzer): the YAML loader, the schema (a spec
+# against the default set), the template compiler and renderer, and the out/ manifest
+# parser, each seeded from tests/ (tests/fuzz/run.sh). The library is compiled once with
+# the fuzzer's coverage; FUZZ_SECONDS bounds each target's run, FUZZ_TARGET=name runs
+# one. make test builds every target and runs each briefly.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := template outmanifest
+FUZZ_TARGETS := document schema template outmanifest
 FUZZ_TARGET ?= $(FUZZ_TARGETS)
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(STAMP_CFLAGS)
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer $(STAMP_CFLAGS)
+FUZZ_OBJ := $(SRC:renderer/%.c=build/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+build/fuzz/obj/%.o: renderer/%.c $(BUILD)/config.mk
+	@mkdir -p $(@D)
+	$(call say,CC,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+build/fuzz/libstamp.a: $(FUZZ_OBJ)
+	@rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libstamp.a
+	$(call say,LINK,$@)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $< build/fuzz/libstamp.a \
+		-o $@ $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BIN)
+
 fuzz: $(BUILD)/config.mk
-	@mkdir -p build/fuzz
-	@for t in $(FUZZ_TARGET); do \
-		mkdir -p build/fuzz/corpus-$$t; \
-		[ -d tests/fuzz/corpus-$$t ] && cp tests/fuzz/corpus-$$t/* build/fuzz/corpus-$$t/; \
-		echo "  FUZZ	$$t"; \
-		clang $(FUZZ_FLAGS) tests/fuzz/fuzz_$$t.c $(SRC) -o build/fuzz/fuzz_$$t $(PKG_LIBS) -lm || exit 1; \
-		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$$t || exit 1; \
-	done
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGET)
+
+-include $(FUZZ_OBJ:.o=.d)
 
 render: $(BIN)
 	@$(BIN) render

@@ -256,22 +256,23 @@ static int document_expecting_key(struct document_loader *l)
 }
 
 /* 1 when the parser stopped in the leading blanks of a line that hold a tab (or at the
- * first character after them): mark is moved to that tab. */
-static int document_tab_in_indent(const char *text, size_t len, size_t at, yaml_mark_t *mark)
+ * first character after them): mark's column is moved to that tab. libyaml counts
+ * characters, not bytes, and breaks lines at CR as well as LF, so the line is found
+ * by its number; the leading blanks are ASCII, where a character is a byte. */
+static int document_tab_in_indent(const char *text, size_t len, yaml_mark_t *mark)
 {
-	if (at > len)
-		return 0;
-	size_t start = at;
-	while (start > 0 && text[start - 1] != '\n')
-		start--;
+	size_t start = 0;
+	for (size_t line = 0; line < mark->line && start < len; start++) {
+		if (text[start] == '\n' || (text[start] == '\r' && (start + 1 == len || text[start + 1] != '\n')))
+			line++;
+	}
 	size_t end = start;
 	while (end < len && (text[end] == ' ' || text[end] == '\t'))
 		end++;
-	if (at > end)
+	if (mark->column > end - start)
 		return 0;
 	for (size_t i = start; i < end; i++)
 		if (text[i] == '\t') {
-			mark->index = i;
 			mark->column = i - start;
 			return 1;
 		}
@@ -319,7 +320,7 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 				error_set(err, file, line, col, "invalid YAML: %s; save the file as UTF-8 "
 					  "without control characters",
 					  parser.problem ? parser.problem : "unreadable input");
-			} else if (document_tab_in_indent(text, len, mark.index, &mark)) {
+			} else if (document_tab_in_indent(text, len, &mark)) {
 				/* libyaml's words for it ("found character that cannot start any
 				 * token") do not say what to change */
 				error_set(err, file, (unsigned)mark.line + 1, (unsigned)mark.column + 1,

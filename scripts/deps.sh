@@ -38,6 +38,11 @@ if [ "${1:-}" = "--test" ]; then
 	check_cmd setpriv util-linux
 	check_cmd prlimit util-linux
 	check_cmd flock util-linux
+	# the fuzz targets: clang with its libFuzzer runtime
+	check_cmd clang clang
+	if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libclang-rt-dev >/dev/null 2>&1; then
+		need="$need libclang-rt-dev"
+	fi
 fi
 
 [ -z "$need" ] && exit 0
