@@ -98,7 +98,8 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 	c->spec_hash = hash_bytes(text.ptr ? text.ptr : "", text.len);
 	struct document_limits limits = { CUSTOMERS_MAX_BYTES, CUSTOMERS_MAX_DEPTH };
 	struct error err = ERROR_INIT;
-	if (document_load_string(arena, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err) < 0) {
+	if (document_load_recover(arena, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err,
+				  &slot->errors) < 0) {
 		error_list_take(&slot->errors, &err);
 		buf_release(&text);
 		return;

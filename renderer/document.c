@@ -33,6 +33,7 @@ struct document_loader {
 	struct arena *arena;
 	const char *file;
 	struct error *err;
+	struct error_list *recovered; /* document_load_recover(): problems of single scalars */
 	struct document_frame *stack;
 	size_t depth;
 	size_t stack_cap;
@@ -117,6 +118,25 @@ static int document_attach(struct document_loader *l, struct value *node, struct
 	return 0;
 }
 
+/* A scalar refused on its own (an out-of-range number, a tag that does not match): with
+ * document_load_recover() the problem is kept and an invalid node stands in for it, so
+ * that the rest of the document is still loaded and checked; otherwise loading stops. */
+static struct value *document_refuse_scalar(struct document_loader *l, unsigned line, unsigned col,
+					    const char *text, size_t len, const char *fmt, const char *detail)
+{
+	if (!l->recovered) {
+		error_set(l->err, l->file, line, col, fmt, detail);
+		return NULL;
+	}
+	struct error err = ERROR_INIT;
+	error_set(&err, l->file, line, col, fmt, detail);
+	error_list_take(l->recovered, &err);
+	struct value *v = value_new(l->arena, VALUE_NULL, l->file, line, col);
+	v->text = arena_strndup(l->arena, text, len);
+	v->invalid = 1;
+	return v;
+}
+
 static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev, int is_key)
 {
 	const char *text = (const char *)ev->data.scalar.value;
@@ -151,10 +171,10 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 	if (scalar_resolve_core(text, len, &r) < 0) {
 		struct buf msg = BUF_INIT;
 		error_quote_value(&msg, text, len, 80);
-		error_set(l->err, l->file, line, col,
-			  "number \"%s\" is out of range; quote it to keep it as a string", msg.ptr);
+		struct value *v = document_refuse_scalar(l, line, col, text, len, "number \"%s\" is out of range; "
+							 "quote it to keep it as a string", msg.ptr);
 		buf_release(&msg);
-		return NULL;
+		return v;
 	}
 	static const char *const kind_tags[] = {
 		[SCALAR_STRING] = YAML_STR_TAG, [SCALAR_NULL] = YAML_NULL_TAG,
@@ -164,10 +184,8 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 	if (tag && strcmp(tag, kind_tags[r.kind]) != 0 &&
 	    !(r.kind == SCALAR_INT && strcmp(tag, YAML_FLOAT_TAG) == 0)) {
 		char tmp[128];
-		error_set(l->err, l->file, line, col,
-			  "tag '%s' does not match the value; remove the tag or fix the value",
-			  document_tag_shown(tag, tmp, sizeof tmp));
-		return NULL;
+		return document_refuse_scalar(l, line, col, text, len, "tag '%s' does not match the value; remove "
+					      "the tag or fix the value", document_tag_shown(tag, tmp, sizeof tmp));
 	}
 	struct value *v;
 	switch (r.kind) {
@@ -279,9 +297,27 @@ static int document_tab_in_indent(const char *text, size_t len, yaml_mark_t *mar
 	return 0;
 }
 
+static int document_load(struct arena *arena, const char *text, size_t len, const char *file,
+			 const struct document_limits *limits, struct value **root, struct error *err,
+			 struct error_list *recovered);
+
 int document_load_string(struct arena *arena, const char *text, size_t len,
 			 const char *file, const struct document_limits *limits,
 			 struct value **root, struct error *err)
+{
+	return document_load(arena, text, len, file, limits, root, err, NULL);
+}
+
+int document_load_recover(struct arena *arena, const char *text, size_t len, const char *file,
+			  const struct document_limits *limits, struct value **root, struct error *err,
+			  struct error_list *recovered)
+{
+	return document_load(arena, text, len, file, limits, root, err, recovered);
+}
+
+static int document_load(struct arena *arena, const char *text, size_t len, const char *file,
+			 const struct document_limits *limits, struct value **root, struct error *err,
+			 struct error_list *recovered)
 {
 	if (!limits)
 		limits = &document_default_limits;
@@ -291,7 +327,7 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 		return error_set(err, file, 0, 0, "file is larger than %zu bytes; split it",
 				 limits->max_bytes);
 
-	struct document_loader l = { arena, file, err, NULL, 0, 0 };
+	struct document_loader l = { arena, file, err, recovered, NULL, 0, 0 };
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		alloc_failed(); /* its only failure is an allocation */

@@ -11,6 +11,7 @@
 
 struct arena;
 struct error;
+struct error_list;
 struct value;
 
 struct document_limits {
@@ -23,6 +24,13 @@ extern const struct document_limits document_default_limits;
 int document_load_string(struct arena *arena, const char *text, size_t len,
 			 const char *file, const struct document_limits *limits,
 			 struct value **root, struct error *err);
+/* The same, but a scalar refused on its own (an out-of-range number, a tag that does not
+ * match its value) does not stop the load: its problem goes to `recovered` and a node
+ * marked invalid (value.h) takes its place, so that a spec's other problems are found in
+ * the same run. Returns 0 with such problems too; the caller must treat them as errors. */
+int document_load_recover(struct arena *arena, const char *text, size_t len, const char *file,
+			  const struct document_limits *limits, struct value **root, struct error *err,
+			  struct error_list *recovered);
 int document_load_file(struct arena *arena, const char *path,
 		       const struct document_limits *limits, struct value **root,
 		       struct error *err);

@@ -679,6 +679,8 @@ static struct value *schema_apply_object(struct schema_run *run, const struct sc
 static struct value *schema_apply_node(struct schema_run *run, const struct schema *s,
 				       const struct value *v, const char *path, struct value *into)
 {
+	if (v->invalid)
+		return NULL; /* the loader has said what is wrong with it */
 	if (!schema_type_matches(s, v)) {
 		schema_type_problem(run, s, v, path);
 		return NULL;

@@ -35,6 +35,8 @@ struct value {
 	enum value_type type;
 	unsigned line;
 	unsigned col;
+	unsigned invalid; /* a scalar the loader refused, already reported (document.h): the
+			   * schema passes over it, so it causes no second message */
 	const char *file;
 	const char *text; /* scalars read from a file: the text as written, for diagnostics */
 	union {
@@ -77,5 +79,8 @@ int value_is_truthy(const struct value *v);
 /* The canonical text of a scalar: decimal integers, shortest round-trip floats,
  * true/false, empty for null. Returns -1 for lists and maps. */
 int value_scalar_text(const struct value *v, struct buf *out);
+
+/* 1 when v or a node under it is marked invalid (document_load_recover()). */
+int value_holds_invalid(const struct value *v);
 
 #endif

@@ -142,7 +142,8 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 		}
 	}
 	secrets_scan(&m->secrets, spec, file, id, errors);
-	if (errors->count != before)
+	/* a spec the loader refused a scalar of has been checked, but has no values */
+	if (errors->count != before || value_holds_invalid(spec))
 		return NULL;
 	for (size_t i = 0; i < m->derived_count; i++) {
 		const struct derived *d = &m->derived[i];
