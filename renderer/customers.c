@@ -226,7 +226,19 @@ static void customers_claim(struct customers_claim *table, size_t cap, const cha
 	size_t i = (size_t)(customers_hash(lower, v->as.string.len) & (cap - 1));
 	while (table[i].text) {
 		if (table[i].len == v->as.string.len && memcmp(table[i].text, lower, table[i].len) == 0) {
-			if (table[i].owner != owner) {
+			const struct value *prior = table[i].where;
+			if (table[i].owner == owner && prior->line && v->line &&
+			    (prior->line != v->line || prior->col != v->col)) {
+				/* the same customer twice, in two places (two services, one domain) */
+				struct error err = ERROR_INIT;
+				struct buf shown = BUF_INIT;
+				error_quote_value(&shown, v->as.string.ptr, v->as.string.len, 80);
+				error_set(&err, v->file ? v->file : owner->file, v->line, v->col, "%s: \"%s\" is also "
+					  "claimed at line %u of this spec; each must be claimed once, remove one", name,
+					  shown.ptr, prior->line);
+				error_list_take(errors, &err);
+				buf_release(&shown);
+			} else if (table[i].owner != owner) {
 				const struct value *first = table[i].where;
 				struct error err = ERROR_INIT;
 				struct buf shown = BUF_INIT, at = BUF_INIT;
@@ -258,6 +270,43 @@ static void customers_claim(struct customers_claim *table, size_t cap, const cha
 	table[i].owner = owner;
 }
 
+/* Every string a unique: entry names in one customer's values: a value's name (a string,
+ * or a list of strings), or a path through lists, "services[].domains[]". */
+struct customers_found {
+	struct { const struct value *value; const struct customer *owner; } *items;
+	size_t count, cap;
+};
+
+static void customers_collect(const struct value *v, const char *path, const struct customer *owner,
+			      struct customers_found *found)
+{
+	if (!*path) {
+		size_t n = v->type == VALUE_LIST ? v->as.list.count : 1;
+		for (size_t k = 0; k < n; k++) {
+			const struct value *item = v->type == VALUE_LIST ? v->as.list.items[k] : v;
+			if (item->type != VALUE_STRING)
+				continue;
+			found->items = array_grow(found->items, &found->cap, found->count, sizeof *found->items, 64);
+			found->items[found->count].value = item;
+			found->items[found->count++].owner = owner;
+		}
+		return;
+	}
+	const char *dot = strchr(path, '.');
+	size_t len = dot ? (size_t)(dot - path) : strlen(path);
+	const char *rest = dot ? dot + 1 : path + len;
+	int each = len > 2 && memcmp(path + len - 2, "[]", 2) == 0;
+	const struct value *x = value_map_get(v, path, each ? len - 2 : len);
+	if (!x)
+		return;
+	if (!each) {
+		customers_collect(x, rest, owner, found);
+		return;
+	}
+	for (size_t k = 0; x->type == VALUE_LIST && k < x->as.list.count; k++)
+		customers_collect(x->as.list.items[k], rest, owner, found);
+}
+
 static void customers_check_unique(struct customers *c, const struct manifest *m)
 {
 	if (!m->unique || m->unique->type != VALUE_LIST)
@@ -266,30 +315,24 @@ static void customers_check_unique(struct customers *c, const struct manifest *m
 		const struct value *name = m->unique->as.list.items[u];
 		if (name->type != VALUE_STRING)
 			continue;
+		struct customers_found found = { 0 };
+		for (size_t i = 0; i < c->count; i++)
+			if (c->items[i].values)
+				customers_collect(c->items[i].values, name->as.string.ptr, &c->items[i], &found);
+		/* open addressing, at most half full */
 		size_t cap = 64;
-		while (cap < c->count * 8)
+		while (cap < found.count * 2)
 			cap *= 2;
 		struct customers_claim *table = calloc(cap, sizeof *table);
 		if (!table)
 			alloc_failed();
-		for (size_t i = 0; i < c->count; i++) {
-			const struct customer *cu = &c->items[i];
-			const struct value *v = cu->values
-				? value_map_get(cu->values, name->as.string.ptr, name->as.string.len) : NULL;
-			if (!v)
-				continue;
-			if (v->type == VALUE_STRING) {
-				customers_claim(table, cap, name->as.string.ptr, v, cu, &c->errors);
-			} else if (v->type == VALUE_LIST) {
-				for (size_t k = 0; k < v->as.list.count; k++)
-					if (v->as.list.items[k]->type == VALUE_STRING)
-						customers_claim(table, cap, name->as.string.ptr, v->as.list.items[k], cu,
-								&c->errors);
-			}
-		}
+		for (size_t k = 0; k < found.count; k++)
+			customers_claim(table, cap, name->as.string.ptr, found.items[k].value, found.items[k].owner,
+					&c->errors);
 		for (size_t i = 0; i < cap; i++)
 			free((char *)table[i].text);
 		free(table);
+		free(found.items);
 	}
 }
 

@@ -20,7 +20,7 @@
 
 static const char *const manifest_sections[] = {
 	"platform", "plans", "schema", "derived", "unique", "secret_patterns", "outputs",
-	"deploy",
+	"deploy", "disjoint",
 };
 
 static void manifest_report(struct error_list *errors, const struct value *at, const char *fmt,
@@ -199,6 +199,38 @@ static void manifest_deploy(struct manifest *m, struct error_list *errors)
 		      manifest_string(&m->arena, d->at_root ? "" : "out/"));
 }
 
+/* disjoint: [[env, secrets], ...]: each group names map fields of the spec that may not
+ * share a key (a variable set in both would reach the container twice). */
+static void manifest_disjoint(struct manifest *m, const struct value *schema, struct error_list *errors)
+{
+	const struct value *d = value_map_get(m->root, "disjoint", 8);
+	if (!d)
+		return;
+	if (d->type != VALUE_LIST) {
+		manifest_report(errors, d, "disjoint: expected a list of groups of map fields, e.g. [[env, "
+				"secrets]]%s%s", "", "");
+		return;
+	}
+	for (size_t g = 0; g < d->as.list.count; g++) {
+		const struct value *group = d->as.list.items[g];
+		if (group->type != VALUE_LIST || group->as.list.count < 2) {
+			manifest_report(errors, group, "disjoint: each group is a list of two or more map fields, "
+					"e.g. [env, secrets]%s%s", "", "");
+			continue;
+		}
+		for (size_t i = 0; i < group->as.list.count; i++) {
+			const struct value *name = group->as.list.items[i];
+			const struct value *rule = name->type == VALUE_STRING && schema && schema->type == VALUE_MAP
+				? value_map_get(schema, name->as.string.ptr, name->as.string.len) : NULL;
+			const struct value *type = rule && rule->type == VALUE_MAP ? value_map_get(rule, "type", 4) : NULL;
+			if (!type || type->type != VALUE_STRING || strcmp(type->as.string.ptr, "map") != 0)
+				manifest_report(errors, name, "disjoint: %s%s is not a map field of the schema",
+						name->type == VALUE_STRING ? name->as.string.ptr : "this", "");
+		}
+	}
+	m->disjoint = d;
+}
+
 int manifest_check_hydrated(const struct manifest *m, const char *branch, struct error *err)
 {
 	const struct manifest_deploy *d = &m->deploy;
@@ -283,11 +315,13 @@ struct manifest *manifest_load(const struct source *src, const char *path, struc
 						m->plans->as.map.entries[i].key->as.string.ptr, "");
 		}
 	}
+	/* before the schema, whose credential names defer to these patterns */
+	secrets_compile(&m->secrets, value_map_get(m->root, "secret_patterns", 15), errors);
 	if (!schema || schema->type != VALUE_MAP)
 		manifest_report(errors, schema ? schema : m->root,
 				"schema: required, a map of spec fields to their rules%s%s", "", "");
 	else
-		m->schema = schema_compile(&m->arena, schema, m->root, m->templates, errors);
+		m->schema = schema_compile(&m->arena, schema, m->root, m->templates, &m->secrets, errors);
 	const struct value *derived = value_map_get(m->root, "derived", 7);
 	if (derived)
 		manifest_derived(m, derived, errors);
@@ -297,8 +331,8 @@ struct manifest *manifest_load(const struct source *src, const char *path, struc
 	m->unique = value_map_get(m->root, "unique", 6);
 	if (m->unique && m->unique->type != VALUE_LIST)
 		manifest_report(errors, m->unique, "unique: expected a list of value names%s%s", "", "");
-	secrets_compile(&m->secrets, value_map_get(m->root, "secret_patterns", 15), errors);
 	manifest_deploy(m, errors);
+	manifest_disjoint(m, schema, errors);
 	if (errors->count == before)
 		return m;
 fail:

@@ -75,6 +75,7 @@ struct manifest {
 	struct derived *derived;
 	size_t derived_count;
 	const struct value *unique; /* list of names whose values must be unique across customers */
+	const struct value *disjoint; /* list of lists of map fields that may not share a key */
 	const struct value *outputs; /* list of output definitions (see output.h) */
 	struct secrets secrets;
 	struct manifest_deploy deploy;

@@ -8,7 +8,9 @@
 #include "arena.h"
 #include "buf.h"
 #include "error.h"
+#include "manifest.h"
 #include "scalar.h"
+#include "secrets.h"
 #include "suggest.h"
 #include "template.h"
 #include "utf8.h"
@@ -58,8 +60,12 @@ static const char *const schema_type_names[] = {
 static const char *const schema_rule_keys[] = {
 	"type", "required", "default", "enum", "enum_from", "pattern", "hint", "min", "max",
 	"min_length", "max_length", "min_items", "max_items", "unique", "key_pattern", "key_hint",
-	"prefix", "not_under", "items", "values", "fields", "description",
+	"prefix", "not_under", "items", "values", "fields", "description", "reserved", "credential_names",
 };
+
+/* credential_names: true: names that say they hold a credential (DB_PASSWORD,
+ * GITHUB_TOKEN, STRIPE_SECRET_KEY, SSH_PRIVATE_KEY, ...) */
+#define SCHEMA_CREDENTIAL_NAMES "(?i)(PASSW(OR)?D|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|_KEY$|^KEY$)"
 
 static void *schema_regex(struct schema_compiler *c, const struct value *v, const char *path)
 {
@@ -110,6 +116,80 @@ static int schema_size(struct schema_compiler *c, const struct value *v, const c
 	}
 	*out = (size_t)v->as.integer;
 	return 1;
+}
+
+/* reserved: {NAME: output}: the keys the templates set themselves, each with the
+ * output that sets it, which must be one of the manifest's outputs. */
+static void schema_compile_reserved(struct schema_compiler *c, struct schema *s, const struct value *v,
+				    const char *path)
+{
+	if (v->type != VALUE_MAP) {
+		schema_report(c->errors, v, NULL, "%s: expected a map of each reserved key to the output that sets "
+			      "it (PORT: deployment)", path);
+		return;
+	}
+	const struct value *outputs = value_map_get(c->root, "outputs", 7);
+	const char *names[256];
+	size_t n = 0;
+	for (size_t i = 0; outputs && outputs->type == VALUE_LIST && i < outputs->as.list.count && n < 256; i++) {
+		const struct value *name = value_map_get(outputs->as.list.items[i], "name", 4);
+		if (name && name->type == VALUE_STRING)
+			names[n++] = name->as.string.ptr;
+	}
+	for (size_t i = 0; i < v->as.map.count; i++) {
+		const struct value *output = v->as.map.entries[i].value;
+		int known = 0;
+		for (size_t k = 0; output->type == VALUE_STRING && k < n && !known; k++)
+			known = strcmp(names[k], output->as.string.ptr) == 0;
+		if (known)
+			continue;
+		const char *hint = output->type == VALUE_STRING
+			? suggest_closest(output->as.string.ptr, output->as.string.len, names, n) : NULL;
+		schema_report(c->errors, output, NULL, "%s.%s: expected the name of the output that sets it%s%s%s",
+			      path, v->as.map.entries[i].key->as.string.ptr, hint ? "; did you mean '" : "",
+			      hint ? hint : "", hint ? "'?" : "");
+	}
+	s->reserved = v;
+}
+
+/* credential_names: true (the names above), or {pattern:, allow: [names], hint:}. */
+static void schema_compile_credentials(struct schema_compiler *c, struct schema *s, const struct value *v,
+				       const char *path)
+{
+	static const struct value default_pattern = { .type = VALUE_STRING,
+		.as.string = { SCHEMA_CREDENTIAL_NAMES, sizeof SCHEMA_CREDENTIAL_NAMES - 1 } };
+	const struct value *pattern = NULL;
+	if (v->type == VALUE_BOOL) {
+		pattern = v->as.boolean ? &default_pattern : NULL;
+	} else if (v->type == VALUE_MAP) {
+		pattern = value_map_get(v, "pattern", 7);
+		if (!pattern)
+			pattern = &default_pattern;
+		for (size_t i = 0; i < v->as.map.count; i++) {
+			const struct value *k = v->as.map.entries[i].key, *x = v->as.map.entries[i].value;
+			if (strcmp(k->as.string.ptr, "allow") == 0) {
+				int ok = x->type == VALUE_LIST;
+				for (size_t j = 0; ok && j < x->as.list.count; j++)
+					ok = x->as.list.items[j]->type == VALUE_STRING;
+				if (ok)
+					s->credential_allow = x;
+				else
+					schema_report(c->errors, x, NULL, "%s.allow: expected a list of names", path);
+			} else if (strcmp(k->as.string.ptr, "hint") == 0 && x->type == VALUE_STRING) {
+				s->credential_hint = x->as.string.ptr;
+			} else if (strcmp(k->as.string.ptr, "pattern") != 0) {
+				static const char *const keys[] = { "pattern", "allow", "hint" };
+				const char *hint = suggest_closest(k->as.string.ptr, k->as.string.len, keys, 3);
+				schema_report(c->errors, k, NULL, "%s: unknown key '%s'%s%s%s", path, k->as.string.ptr,
+					      hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+			}
+		}
+	} else {
+		schema_report(c->errors, v, NULL, "%s: expected true, or {pattern:, allow: [names], hint:}", path);
+		return;
+	}
+	if (pattern)
+		s->credential_pattern = schema_regex(c, pattern, path);
 }
 
 static struct schema *schema_compile_rule(struct schema_compiler *c, const struct value *def,
@@ -179,6 +259,12 @@ static struct schema *schema_compile_rule(struct schema_compiler *c, const struc
 			const char *hint = suggest_closest(key, k->as.string.len, schema_rule_keys, nk);
 			schema_report(c->errors, k, NULL, "%s: unknown rule%s%s%s", sub.ptr,
 				      hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+		} else if (strcmp(key, "unique") == 0 && v->type == VALUE_STRING) {
+			s->unique_field = v->as.string.ptr; /* checked below, once items: is known */
+		} else if (strcmp(key, "reserved") == 0) {
+			schema_compile_reserved(c, s, v, sub.ptr);
+		} else if (strcmp(key, "credential_names") == 0) {
+			schema_compile_credentials(c, s, v, sub.ptr);
 		} else if (strcmp(key, "required") == 0 || strcmp(key, "unique") == 0) {
 			if (v->type != VALUE_BOOL)
 				schema_report(c->errors, v, NULL, "%s: expected true or false", sub.ptr);
@@ -255,6 +341,16 @@ static struct schema *schema_compile_rule(struct schema_compiler *c, const struc
 	}
 	if (s->type == SCHEMA_LIST && !s->items)
 		schema_report(c->errors, def, NULL, "%s: a list needs items: (the rule for each item)", path);
+	if (s->unique_field) {
+		int found = 0;
+		for (size_t f = 0; s->items && f < s->items->field_count && !found; f++)
+			found = strcmp(s->items->fields[f].name, s->unique_field) == 0;
+		if (!found || s->type != SCHEMA_LIST)
+			schema_report(c->errors, value_map_get(def, "unique", 6), NULL, "%s.unique: %s is not a field "
+				      "of this list's items; name one, or write unique: true", path, s->unique_field);
+	}
+	if ((s->reserved || s->credential_pattern) && s->type != SCHEMA_MAP)
+		schema_report(c->errors, def, NULL, "%s: reserved: and credential_names: are rules of a map", path);
 	if (s->type == SCHEMA_MAP && !s->values)
 		schema_report(c->errors, def, NULL, "%s: a map needs values: (the rule for each value)", path);
 	if (s->type == SCHEMA_OBJECT && !fields)
@@ -267,13 +363,14 @@ static struct schema *schema_compile_rule(struct schema_compiler *c, const struc
 
 struct schema *schema_compile(struct arena *arena, const struct value *definition,
 			      const struct value *enum_sources, struct tmpl_set *templates,
-			      struct error_list *errors)
+			      const struct secrets *secrets, struct error_list *errors)
 {
 	size_t before = errors->count;
 	struct schema_compiler c = { arena, enum_sources, templates, errors };
 	struct schema *s = arena_alloc(arena, sizeof *s);
 	s->type = SCHEMA_OBJECT;
 	s->where = definition;
+	s->secrets = secrets;
 	schema_compile_fields(&c, s, definition, "");
 	if (errors->count != before) {
 		schema_release(s);
@@ -288,7 +385,8 @@ void schema_release(struct schema *s)
 		return;
 	pcre2_code_free(s->pattern);
 	pcre2_code_free(s->key_pattern);
-	s->pattern = s->key_pattern = NULL;
+	pcre2_code_free(s->credential_pattern);
+	s->pattern = s->key_pattern = s->credential_pattern = NULL;
 	schema_release(s->items);
 	schema_release(s->values);
 	for (size_t i = 0; i < s->field_count; i++)
@@ -304,6 +402,7 @@ struct schema_run {
 	struct error_list *errors;
 	size_t problems;
 	void *match; /* pcre2_match_data */
+	const struct secrets *secrets;
 };
 
 static void schema_problem(struct schema_run *run, const struct value *at, const char *path,
@@ -676,6 +775,26 @@ static struct value *schema_apply_object(struct schema_run *run, const struct sc
 	return out;
 }
 
+/* A key of a map with credential_names: that matches, is not allowed, and has a value. */
+static int schema_looks_like_credential(struct schema_run *run, const struct schema *s, const struct value *k,
+					const struct value *value)
+{
+	if (!s->credential_pattern || !schema_match(run, s->credential_pattern, k->as.string.ptr, k->as.string.len))
+		return 0;
+	if (value->type == VALUE_NULL || (value->type == VALUE_STRING && value->as.string.len == 0))
+		return 0; /* nothing to leak */
+	if (value->type == VALUE_STRING && run->secrets &&
+	    secrets_match_string(run->secrets, value->as.string.ptr, value->as.string.len))
+		return 0; /* the value's own pattern says what it is (secrets.h): one message */
+	for (size_t i = 0; s->credential_allow && i < s->credential_allow->as.list.count; i++) {
+		const struct value *name = s->credential_allow->as.list.items[i];
+		if (name->as.string.len == k->as.string.len && memcmp(name->as.string.ptr, k->as.string.ptr,
+								      k->as.string.len) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static struct value *schema_apply_node(struct schema_run *run, const struct schema *s,
 				       const struct value *v, const char *path, struct value *into)
 {
@@ -713,6 +832,20 @@ static struct value *schema_apply_node(struct schema_run *run, const struct sche
 			ok = ok && checked;
 			if (checked)
 				list->as.list.items[list->as.list.count++] = checked;
+			for (size_t j = 0; s->unique_field && j < i; j++) {
+				const struct value *a = value_map_get(v->as.list.items[j], s->unique_field,
+								      strlen(s->unique_field));
+				const struct value *b = value_map_get(item, s->unique_field, strlen(s->unique_field));
+				if (a && b && schema_same_item(a, b)) {
+					buf_clear(&shown);
+					schema_show(&shown, b);
+					buf_printf(&sub, ".%s", s->unique_field);
+					schema_problem(run, b, sub.ptr, "%s is also the %s of %s[%zu] (line %u); each item "
+						       "needs its own, rename one", shown.ptr, s->unique_field, path, j,
+						       a->line);
+					break;
+				}
+			}
 			for (size_t j = 0; s->unique && j < i; j++) {
 				if (schema_same_item(v->as.list.items[j], item)) {
 					buf_clear(&shown);
@@ -742,6 +875,24 @@ static struct value *schema_apply_node(struct schema_run *run, const struct sche
 				ok = 0;
 				continue;
 			}
+			const struct value *setter = s->reserved
+				? value_map_get(s->reserved, k->as.string.ptr, k->as.string.len) : NULL;
+			if (setter) {
+				schema_problem(run, k, sub.ptr, "the templates set %s themselves (the %s output); "
+					       "remove it from %s", k->as.string.ptr, setter->as.string.ptr,
+					       *path ? path : "the spec");
+				ok = 0;
+				continue;
+			}
+			if (schema_looks_like_credential(run, s, k, v->as.map.entries[i].value)) {
+				/* the value is never shown: it may be the credential */
+				schema_problem(run, k, sub.ptr, "the name says it holds a credential, and %s is written in "
+					       "plain text into git; %s, or allow the name in credential_names.allow of "
+					       MANIFEST_PATH, *path ? path : "the spec",
+					       s->credential_hint ? s->credential_hint : "move it to secrets: as a reference");
+				ok = 0;
+				continue;
+			}
 			struct value *checked = schema_apply_node(run, s->values, v->as.map.entries[i].value,
 								  sub.ptr, NULL);
 			ok = ok && checked;
@@ -768,7 +919,7 @@ size_t schema_apply(const struct schema *schema, const struct value *spec, const
 		    struct value *out, const struct value *context, struct arena *arena,
 		    struct error_list *errors)
 {
-	struct schema_run run = { file, context, arena, errors, 0, NULL };
+	struct schema_run run = { file, context, arena, errors, 0, NULL, schema->secrets };
 	if (spec->type != VALUE_MAP) {
 		schema_problem(&run, spec, "", "a spec must be a map of fields (plan:, image:, ...), "
 			       "not %s", spec->type == VALUE_NULL ? "an empty document" : schema_article_value(spec));

@@ -14,6 +14,7 @@
 
 struct arena;
 struct error_list;
+struct secrets;
 struct tmpl;
 struct tmpl_set;
 struct value;
@@ -51,6 +52,13 @@ struct schema {
 	int has_min_length, has_max_length, has_min_items, has_max_items;
 	size_t min_length, max_length, min_items, max_items;
 	int unique;
+	const char *unique_field;         /* lists of objects: no two items share this field */
+	const struct value *reserved;     /* maps: key -> the output that sets it itself */
+	void *credential_pattern;         /* maps: keys that look like credentials (pcre2_code) */
+	const struct value *credential_allow; /* ... and the names allowed all the same */
+	const char *credential_hint;      /* where such a key belongs */
+	const struct secrets *secrets;    /* the top level's: the value patterns, which say it
+					   * first when a credential name holds one */
 	void *key_pattern;                /* pcre2_code */
 	const char *key_hint;
 	const struct tmpl *prefix;        /* strings must start with this (rendered) */
@@ -67,7 +75,7 @@ struct schema {
  * there were any. */
 struct schema *schema_compile(struct arena *arena, const struct value *definition,
 			      const struct value *enum_sources, struct tmpl_set *templates,
-			      struct error_list *errors);
+			      const struct secrets *secrets, struct error_list *errors);
 
 /* Validates `spec` (the whole document of file `file`) against the top-level object
  * schema and adds its fields to `out` (a map: existing entries of the same name are

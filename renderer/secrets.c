@@ -122,6 +122,16 @@ static const char *secrets_match(const struct secrets *s, void *md, const char *
 	return NULL;
 }
 
+int secrets_match_string(const struct secrets *s, const char *str, size_t len)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (!md)
+		alloc_failed();
+	int found = secrets_match(s, md, str, len) != NULL;
+	pcre2_match_data_free(md);
+	return found;
+}
+
 static void secrets_report(const char *name, const struct value *at, const char *file, const char *path,
 			   const char *id, int is_key, struct error_list *errors)
 {

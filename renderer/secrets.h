@@ -29,6 +29,8 @@ int secrets_compile(struct secrets *out, const struct value *list, struct error_
 void secrets_release(struct secrets *s);
 /* Adds one error per string of `spec` that looks like a credential. `id` is the
  * customer, for the example reference in the fix. Returns the number found. */
+/* 1 when str looks like a credential by one of the patterns (secrets_scan() reports it). */
+int secrets_match_string(const struct secrets *s, const char *str, size_t len);
 size_t secrets_scan(const struct secrets *s, const struct value *spec, const char *file,
 		    const char *id, struct error_list *errors);
 

@@ -116,6 +116,43 @@ static struct value *values_derive(const struct derived *d, struct value *root, 
 	return result;
 }
 
+/* disjoint: a key of a later map of a group that an earlier one has too, at its key. */
+static void values_check_disjoint(const struct manifest *m, const struct value *spec, const char *file,
+				  struct error_list *errors)
+{
+	for (size_t g = 0; m->disjoint && spec->type == VALUE_MAP && g < m->disjoint->as.list.count; g++) {
+		const struct value *group = m->disjoint->as.list.items[g];
+		for (size_t j = 1; j < group->as.list.count; j++) {
+			const struct value *later_name = group->as.list.items[j];
+			const struct value *later = value_map_get(spec, later_name->as.string.ptr, later_name->as.string.len);
+			for (size_t i = 0; later && later->type == VALUE_MAP && i < j; i++) {
+				const struct value *earlier_name = group->as.list.items[i];
+				const struct value *earlier = value_map_get(spec, earlier_name->as.string.ptr,
+									    earlier_name->as.string.len);
+				for (size_t k = 0; earlier && earlier->type == VALUE_MAP && k < later->as.map.count; k++) {
+					const struct value *key = later->as.map.entries[k].key;
+					for (size_t e = 0; e < earlier->as.map.count; e++) {
+						const struct value *first = earlier->as.map.entries[e].key;
+						if (first->as.string.len != key->as.string.len ||
+						    memcmp(first->as.string.ptr, key->as.string.ptr, key->as.string.len) != 0)
+							continue;
+						struct error err = ERROR_INIT;
+						struct buf shown = BUF_INIT;
+						error_quote_value(&shown, key->as.string.ptr, key->as.string.len, 80);
+						error_set(&err, key->file ? key->file : file, key->line, key->col,
+							  "%s.%s: also set in %s at line %u; a name may come from %s or from "
+							  "%s, not both: remove one", later_name->as.string.ptr,
+							  shown.ptr, earlier_name->as.string.ptr, first->line,
+							  earlier_name->as.string.ptr, later_name->as.string.ptr);
+						error_list_take(errors, &err);
+						buf_release(&shown);
+					}
+				}
+			}
+		}
+	}
+}
+
 struct value *values_build(const struct manifest *m, const char *id, const char *file,
 			   const struct value *spec, struct arena *arena, struct error_list *errors)
 {
@@ -142,6 +179,7 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 		}
 	}
 	secrets_scan(&m->secrets, spec, file, id, errors);
+	values_check_disjoint(m, spec, file, errors);
 	/* a spec the loader refused a scalar of has been checked, but has no values */
 	if (errors->count != before || value_holds_invalid(spec))
 		return NULL;
