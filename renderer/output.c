@@ -200,9 +200,11 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		buf_release(&file);
 		buf_release(&source);
 	}
-	for (size_t i = 0; i < os->count; i++)
-		if (os->defs[i].over_all && os->defs[i].template && tmpl_uses_name(os->defs[i].template, "hashes"))
+	for (size_t i = 0; i < os->count; i++) {
+		os->defs[i].uses_hashes = os->defs[i].template && tmpl_uses_name(os->defs[i].template, "hashes");
+		if (os->defs[i].over_all && os->defs[i].uses_hashes)
 			os->aggregates_use_hashes = 1;
+	}
 	return errors->count == before ? 0 : -1;
 }
 
@@ -225,6 +227,55 @@ void output_files_release(struct output_files *files)
 {
 	free(files->items);
 	memset(files, 0, sizeof *files);
+}
+
+/* The byte offset of line:col (1-based, columns in characters) of text. */
+static size_t output_offset(const struct buf *text, unsigned line, unsigned col)
+{
+	size_t i = 0;
+	for (unsigned l = 1; l < line && i < text->len; i++)
+		if (text->ptr[i] == '\n')
+			l++;
+	for (unsigned c = 1; c < col && i < text->len && text->ptr[i] != '\n'; c++) {
+		i++;
+		while (i < text->len && ((unsigned char)text->ptr[i] & 0xc0) == 0x80)
+			i++;
+	}
+	return i;
+}
+
+/* A rendered file that does not parse back: say who put the bad text there. The output
+ * is rendered again with a trace; when the text at the error came from a spec's value,
+ * the diagnostic is at that value (what the user edits), with the file and the template
+ * line named after it; otherwise it is at the rendered file, naming the template line
+ * whose text ends up there. */
+static void output_blame(const struct output_def *d, const struct value *const *frames, size_t count,
+			 const struct buf *text, const struct error *parse, struct error *out)
+{
+	struct tmpl_trace trace = { 0 };
+	struct buf again = BUF_INIT;
+	struct error ignored = ERROR_INIT;
+	struct tmpl_origin origin;
+	int traced = tmpl_render_traced(d->template, frames, count, &again, &ignored, &trace) == 0 &&
+		     again.len == text->len &&
+		     tmpl_trace_at(&trace, output_offset(text, parse->line, parse->col), &origin) == 0;
+	const char *why = parse->message;
+	if (strncmp(why, "invalid YAML: ", 14) == 0)
+		why += 14;
+	if (traced && origin.value && origin.value->file && origin.value->line) {
+		error_set(out, origin.value->file, origin.value->line, origin.value->col, "this value, rendered by "
+			  "%s:%u:%u, makes %s:%u:%u invalid: %s", origin.template_path, origin.line, origin.col,
+			  parse->file, parse->line, parse->col, why);
+	} else if (traced) {
+		error_set(out, origin.template_path, origin.line, origin.col, "this text makes %s:%u:%u invalid: %s%s",
+			  parse->file, parse->line, parse->col, why, strchr(why, ';') ? "" : "; fix the template");
+	} else {
+		error_set(out, parse->file, parse->line, parse->col, "%s (rendered from templates/%s; fix the "
+			  "template)", parse->message, d->template_path);
+	}
+	error_clear(&ignored);
+	buf_release(&again);
+	tmpl_trace_release(&trace);
 }
 
 /* Renders one output over frames (tmpl_render_frames) into a file; parses YAML and JSON
@@ -264,8 +315,7 @@ static int output_render_over(const struct output_def *d, const struct value *co
 		if (document_load_string(&parsed, text->ptr ? text->ptr : "", text->len, shown.ptr, &limits, &root,
 					 &err) < 0) {
 			struct error located = ERROR_INIT;
-			error_set(&located, err.file, err.line, err.col, "%s (rendered from templates/%s; fix the "
-				  "template)", err.message, d->template_path);
+			output_blame(d, frames, count, text, &err, &located);
 			error_list_take(errors, &located);
 			error_clear(&err);
 			arena_release(&parsed);
@@ -312,6 +362,10 @@ int output_render_customer(const struct output_set *os, const struct value *valu
 	for (size_t i = 0; i < os->count; i++) {
 		const struct output_def *d = &os->defs[i];
 		if (d->over_all)
+			continue;
+		/* after a failed output, one that reads the hashes would only fail for want of
+		 * its hash: a follow-on error, not printed */
+		if (rc < 0 && d->uses_hashes)
 			continue;
 		struct output_file f;
 		if (output_render_over(d, frames, 2, mode, arena, &text, &f, errors) < 0) {

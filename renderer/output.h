@@ -28,6 +28,7 @@ struct output_def {
 	const struct tmpl *path;     /* renders the path under out/ */
 	enum tmpl_format format;
 	int over_all;                /* rendered once over every customer */
+	int uses_hashes;             /* its template reads {{hashes.<name>}} */
 	const struct value *where;
 };
 

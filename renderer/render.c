@@ -37,6 +37,7 @@ struct render {
 	size_t plain_start;               /* output offset of a plain scalar holding a tag */
 	const struct value *plain_value;  /* the last value written into it */
 	struct buf scalar;                /* a scalar's text, reused from tag to tag */
+	struct tmpl_trace *trace;         /* tmpl_render_traced(): what produced each piece */
 };
 
 #define RENDER_NO_PLAIN ((size_t)-1)
@@ -561,6 +562,14 @@ static int render_block(struct render *r, const struct tmpl *t, const struct tmp
 	return rc;
 }
 
+static void render_trace(struct render *r, const struct tmpl *t, const struct tmpl_op *op,
+			 const struct value *v)
+{
+	struct tmpl_trace *tr = r->trace;
+	tr->items = array_grow(tr->items, &tr->cap, tr->count, sizeof *tr->items, 64);
+	tr->items[tr->count++] = (struct tmpl_trace_entry){ r->out->len, t, op, v };
+}
+
 static int render_range(struct render *r, const struct tmpl *t, size_t begin, size_t end,
 			const char *indent, size_t indent_len, const struct render_overrides *ov)
 {
@@ -568,6 +577,8 @@ static int render_range(struct render *r, const struct tmpl *t, size_t begin, si
 		const struct tmpl_op *op = &t->ops[i];
 		if (op->line_start && indent_len)
 			buf_add(r->out, indent, indent_len);
+		if (r->trace && (op->kind == TMPL_OP_TEXT || op->kind == TMPL_OP_VALUE))
+			render_trace(r, t, op, op->kind == TMPL_OP_VALUE ? render_lookup(r, op) : NULL);
 		switch (op->kind) {
 		case TMPL_OP_TEXT: {
 			size_t done = 0;
@@ -646,8 +657,47 @@ int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
 int tmpl_render_frames(const struct tmpl *t, const struct value *const *frames, size_t count,
 		       struct buf *out, struct error *err)
 {
+	return tmpl_render_traced(t, frames, count, out, err, NULL);
+}
+
+int tmpl_trace_at(const struct tmpl_trace *trace, size_t offset, struct tmpl_origin *origin)
+{
+	const struct tmpl_trace_entry *e = NULL;
+	for (size_t i = 0; i < trace->count && trace->items[i].offset <= offset; i++)
+		e = &trace->items[i];
+	if (!e)
+		return -1;
+	const struct tmpl_op *op = e->op;
+	origin->template_path = e->t->path;
+	origin->value = e->value;
+	origin->line = op->line;
+	origin->col = op->col;
+	if (op->kind == TMPL_OP_TEXT) {
+		/* the line of the template whose text lands at offset */
+		size_t into = offset - e->offset < op->len ? offset - e->offset : op->len;
+		for (size_t k = 0; k < into; k++) {
+			if (op->text[k] == '\n') {
+				origin->line++;
+				origin->col = 1;
+			} else if (((unsigned char)op->text[k] & 0xc0) != 0x80) {
+				origin->col++;
+			}
+		}
+	}
+	return 0;
+}
+
+void tmpl_trace_release(struct tmpl_trace *trace)
+{
+	free(trace->items);
+	memset(trace, 0, sizeof *trace);
+}
+
+int tmpl_render_traced(const struct tmpl *t, const struct value *const *frames, size_t count,
+		       struct buf *out, struct error *err, struct tmpl_trace *trace)
+{
 	struct render r = { out, err, NULL, 0, 0, 0, tmpl_set_format(t->set), tmpl_set_strict(t->set),
-			    RENDER_NO_PLAIN, NULL, BUF_INIT };
+			    RENDER_NO_PLAIN, NULL, BUF_INIT, trace };
 	for (size_t i = 0; i < count; i++)
 		render_push(&r, frames[i]);
 	buf_grow(out, 0);

@@ -81,6 +81,31 @@ int tmpl_render(const struct tmpl *t, const struct value *data, struct buf *out,
  * first, as if each were a section around the next; no frame is copied or changed. */
 int tmpl_render_frames(const struct tmpl *t, const struct value *const *frames, size_t count,
 		       struct buf *out, struct error *err);
+/* Where each piece of a rendering came from, for a diagnostic about the rendered text:
+ * tmpl_render_traced() records, at the output offset where it begins, every text
+ * and value tag it renders; tmpl_trace_at() says which one an offset falls in. */
+struct tmpl_trace_entry {
+	size_t offset;
+	const struct tmpl *t;
+	const void *op;              /* the operation (template_ops.h) */
+	const struct value *value;   /* a value tag's value, else NULL */
+};
+struct tmpl_trace {
+	struct tmpl_trace_entry *items;
+	size_t count, cap;
+};
+/* The origin of the byte at offset: the template and the line and column in it whose
+ * text (or tag) produced it, and the value when a tag did. */
+struct tmpl_origin {
+	const char *template_path;
+	unsigned line, col;
+	const struct value *value;
+};
+int tmpl_render_traced(const struct tmpl *t, const struct value *const *frames, size_t count,
+		       struct buf *out, struct error *err, struct tmpl_trace *trace);
+int tmpl_trace_at(const struct tmpl_trace *trace, size_t offset, struct tmpl_origin *origin);
+void tmpl_trace_release(struct tmpl_trace *trace);
+
 /* 1 when a tag of t, or of a partial it includes, names `name` first ({{name}},
  * {{name.x}}, {{#name}}), or when t includes a dynamic partial, which may; else 0. */
 int tmpl_uses_name(const struct tmpl *t, const char *name);
