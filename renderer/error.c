@@ -75,6 +75,16 @@ void error_move(struct error *dst, struct error *src)
 	src->environment = 0;
 }
 
+/* Shown as it is in a diagnostic: printable, and not a bidirectional control, which
+ * could make a terminal show a name or value other than the one it is. */
+static int error_shows_raw(uint32_t cp)
+{
+	if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return utf8_is_printable(cp);
+}
+
 void error_quote_path(struct buf *out, const char *path)
 {
 	size_t len = strlen(path);
@@ -82,41 +92,18 @@ void error_quote_path(struct buf *out, const char *path)
 	for (size_t i = 0; i < len && plain;) {
 		unsigned char c = (unsigned char)path[i];
 		size_t n = utf8_sequence_length(path + i, len - i);
-		plain = n != 0 && !(n == 1 && (c < 0x20 || c == 0x7f || c == '"' || c == '\\'));
+		plain = n != 0 && !(n == 1 && (c < 0x20 || c == 0x7f || c == '"' || c == '\\')) &&
+			(n == 1 || error_shows_raw(utf8_decode(path + i, n)));
 		i += n ? n : 1;
 	}
 	if (plain) {
 		buf_add(out, path, len);
 		return;
 	}
-	/* as git quotes a path (core.quotePath), but keeping valid UTF-8 as it is */
+	/* in double quotes, as git quotes a path (core.quotePath), with the escapes of a
+	 * quoted value; valid UTF-8 stays as it is */
 	buf_add_char(out, '"');
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)path[i];
-		size_t n = utf8_sequence_length(path + i, len - i);
-		if (n > 1) {
-			buf_add(out, path + i, n);
-			i += n;
-			continue;
-		}
-		switch (c) {
-		case '\a': buf_add_str(out, "\\a"); break;
-		case '\b': buf_add_str(out, "\\b"); break;
-		case '\t': buf_add_str(out, "\\t"); break;
-		case '\n': buf_add_str(out, "\\n"); break;
-		case '\v': buf_add_str(out, "\\v"); break;
-		case '\f': buf_add_str(out, "\\f"); break;
-		case '\r': buf_add_str(out, "\\r"); break;
-		case '"': buf_add_str(out, "\\\""); break;
-		case '\\': buf_add_str(out, "\\\\"); break;
-		default:
-			if (n == 0 || c < 0x20 || c == 0x7f)
-				buf_printf(out, "\\%03o", c);
-			else
-				buf_add_char(out, (char)c);
-		}
-		i++;
-	}
+	error_quote_value(out, path, len, len);
 	buf_add_char(out, '"');
 }
 
@@ -219,7 +206,7 @@ void error_quote_value(struct buf *out, const char *s, size_t len, size_t max)
 		}
 		if (n > 1) {
 			uint32_t cp = utf8_decode(s + i, n);
-			if (utf8_is_printable(cp))
+			if (error_shows_raw(cp))
 				buf_add(out, s + i, n);
 			else
 				buf_printf(out, "\\u%04X", (unsigned)cp);

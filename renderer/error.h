@@ -54,9 +54,10 @@ int error_list_environment(const struct error_list *list);
  * (\n, \t, \xNN, and invalid UTF-8 as \xNN), so a diagnostic never carries a raw
  * control byte. At most max bytes of s are shown; longer values end in "...". */
 void error_quote_value(struct buf *out, const char *s, size_t len, size_t max);
-/* Appends path as it is when it holds no control byte, '"', '\\' or invalid UTF-8; else
- * in double quotes with C escapes (\n, \033, ...), as git quotes paths, so that a file
- * name can neither inject a terminal escape nor break a one-line diagnostic. */
+/* Appends path as it is when it holds no control character, '"', '\\' or invalid UTF-8;
+ * else in double quotes with the escapes of error_quote_value() (\n, \x1B, \u202E),
+ * as git quotes paths, so that a file name can neither inject a terminal escape or a
+ * bidirectional override nor break a one-line diagnostic. */
 void error_quote_path(struct buf *out, const char *path);
 
 #endif
