@@ -35,6 +35,9 @@ static struct manifest *fuzz_manifest(void)
 	struct error_list errors = ERROR_LIST_INIT;
 	m = manifest_load(&src, MANIFEST_PATH, &errors);
 	if (!m) {
+		for (size_t i = 0; i < errors.count; i++)
+			fprintf(stderr, "%s:%u:%u: %s\n", errors.items[i].file ? errors.items[i].file : "?",
+				errors.items[i].line, errors.items[i].col, errors.items[i].message);
 		fprintf(stderr, "%s/templates/stamp.yaml does not load\n", root);
 		abort();
 	}
