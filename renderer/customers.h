@@ -1,6 +1,8 @@
 /* customers: every customers/<id>.yaml of the repository, found by a stated rule, loaded
  * and merged (values.h) on all cores, then checked against each other (values the
- * manifest declares unique, such as hosts, may belong to one customer only).
+ * manifest declares unique, such as hosts or "services[].domains[]", may be claimed
+ * once: by one customer, in one place). A spec is read with document_load_recover(), so
+ * an out-of-range number is one error and the rest of the file is still checked.
  *
  * Which files count (README.md "Customer specs"): names ending in .yaml whose stem is a
  * DNS-1123 label. Dotfiles and names not ending in .yaml or .yml (README.md, editor
