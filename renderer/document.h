@@ -3,7 +3,9 @@
  * One document per input, keys unique, scalars resolved by the YAML 1.2 core schema,
  * nothing the core schema does not know (other tags, merge keys, anchors and aliases)
  * accepted, nesting and size bounded. Every node is allocated in the caller's arena; the
- * `file` name is copied there too. On failure nothing is returned and err says where. */
+ * `file` name is copied there too. On failure nothing is returned and err says where
+ * (document_load_recover() goes on past a refused scalar instead). A tab in indentation
+ * is named as such, at the tab. */
 #ifndef STAMP_DOCUMENT_H
 #define STAMP_DOCUMENT_H
 

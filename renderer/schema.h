@@ -1,6 +1,8 @@
 /* schema: the rules a customer spec must follow, as data from the template set's
  * manifest (types, required fields, defaults, enums, PCRE2 patterns, length and count
- * bounds, key patterns, nested objects), compiled once and applied to every spec.
+ * bounds, key patterns, nested objects, the keys a map may not use because the templates
+ * set them or because they name credentials, list items unique by a field), compiled
+ * once and applied to every spec.
  *
  * A compiled schema lives in the manifest's arena and is read-only afterwards, so specs
  * are validated from many threads at once. schema_apply() writes the normalised spec
