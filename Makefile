@@ -106,10 +106,12 @@ test:
 BENCH_RUNS ?= 5
 BENCH_BASELINE ?=
 BASELINE_BIN := $(if $(BENCH_BASELINE),build/baseline/build/stamp)
+# the baseline renders with its own revision's templates/, which it understands
+BASELINE_ARGS := $(if $(BENCH_BASELINE),$(BASELINE_BIN) build/baseline/templates)
 bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN) $(BASELINE_BIN)
 	@$(BENCH_BIN)
-	@$(BENCH_RENDER_BIN) $(BIN) templates 1000 $(BENCH_RUNS) $(BASELINE_BIN)
-	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS) $(BASELINE_BIN)
+	@$(BENCH_RENDER_BIN) $(BIN) templates 1000 $(BENCH_RUNS) $(BASELINE_ARGS)
+	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS) $(BASELINE_ARGS)
 	@if [ "$(BENCH_SCALE)" = full ]; then $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
 	@sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 1000 10000 $(BENCH_RUNS)
 

@@ -296,12 +296,14 @@ int main(int argc, char **argv)
 		generate(argv[2], atoi(argv[3]));
 		return 0;
 	}
-	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS [BASELINE_STAMP]\n"
+	if (argc < 5 || argc > 7) {
+		fprintf(stderr, "usage: bench_render STAMP TEMPLATES_DIR N RUNS [BASELINE_STAMP [BASELINE_TEMPLATES_DIR]]\n"
 				"       bench_render --generate DIR N\n");
 		return 2;
 	}
-	const char *stamp = argv[1], *templates = argv[2], *baseline = argc == 6 ? argv[5] : NULL;
+	const char *stamp = argv[1], *templates = argv[2], *baseline = argc >= 6 ? argv[5] : NULL;
+	/* the baseline renders its own revision's template set, which it understands */
+	const char *base_templates = argc == 7 ? argv[6] : templates;
 	int n = atoi(argv[3]), runs = atoi(argv[4]);
 	char base[] = "/tmp/stamp-bench-XXXXXX";
 	if (!mkdtemp(base))
@@ -312,6 +314,10 @@ int main(int argc, char **argv)
 	generate(repo, n);
 	fmt(command, sizeof command, "cp -R '%s' '%s/templates'", templates, repo);
 	run(command, NULL);
+	if (baseline) {
+		fmt(command, sizeof command, "cp -R '%s' '%s/base-templates'", base_templates, base);
+		run(command, NULL);
+	}
 
 	double cold[32], floor_s[32], parse[32], noop[32], one[32], tmpl[32];
 	double base_cold[32], base_noop[32], base_one[32], inplace[32], renamed[32], synced[32], fsynced[32];
@@ -340,8 +346,8 @@ int main(int argc, char **argv)
 		fmt(last, sizeof last, "%s", dir);
 		if (baseline) {
 			fmt(dir, sizeof dir, "%s/base%d", base, r);
-			fmt(command, sizeof command, "mkdir '%s' && cp -R '%s/templates' '%s/customers' '%s/'",
-			    dir, repo, repo, dir);
+			fmt(command, sizeof command, "mkdir '%s' && cp -R '%s/base-templates' '%s/templates' && "
+			    "cp -R '%s/customers' '%s/'", dir, base, dir, repo, dir);
 			run(command, NULL);
 			fmt(command, sizeof command, "'%s' -C '%s' -q render", baseline, dir);
 			base_cold[r] = run(command, NULL);

@@ -330,7 +330,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[k], "--") == 0)
 			break;
 	}
+	/* libgit2 once for the whole run: the modules that use it initialise and shut it
+	 * down in pairs, and each full initialisation costs milliseconds */
+	if (git_libgit2_init() < 0)
+		die(2, "cannot initialise libgit2: %s", git_error_last() ? git_error_last()->message : "unknown error");
 	status = c->run(&cli, argc - i - 1, argv + i + 1);
+	git_libgit2_shutdown();
 out:
 	free((char *)cli.dir);
 	return status;
