@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench, part three: the git workflow at scale. Prints medians of RUNS runs of
-#  - stamp check on N1 and N2 customers, rendered and in sync (the pre-commit hook);
+#  - stamp check on N1 and N2 customers, rendered and in sync (the pre-commit hook), next
+#    to `git status --porcelain` on the same tree, the two alternating in the same run;
 #  - stamp diff of one changed customer against HEAD, N2 customers;
 #  - stamp commit after 1,000 customers changed in a repository holding N2 rendered
 #    customers, next to `git add out && git commit` on the same change, in the same run
@@ -37,8 +38,16 @@ setup() { # dir n: a git repository with n customers rendered and committed
 
 for n in $small $large; do
 	setup "$base/r$n" "$n"
+	: > "$base/check$n.all"
+	: > "$base/status$n.all"
 	i=0
-	while [ $i -lt "$runs" ]; do timed "$stamp" -C "$base/r$n" -q check; i=$((i + 1)); done | median > "$base/check$n"
+	while [ $i -lt "$runs" ]; do
+		timed "$stamp" -C "$base/r$n" -q check >> "$base/check$n.all"
+		timed git -C "$base/r$n" status --porcelain >> "$base/status$n.all"
+		i=$((i + 1))
+	done
+	median < "$base/check$n.all" > "$base/check$n"
+	median < "$base/status$n.all" > "$base/status$n"
 done
 
 repo=$base/r$large
@@ -74,8 +83,11 @@ g=$(median < "$base/commit-git")
 s=$(median < "$base/commit-stamp")
 
 echo "git workflow: median of $runs runs"
-printf '  check, %6d customers      %8.3f s\n' "$small" "$(cat "$base/check$small")"
-printf '  check, %6d customers      %8.3f s\n' "$large" "$(cat "$base/check$large")"
+for n in $small $large; do
+	printf '  check, %6d customers      %8.3f s   (git status --porcelain, same tree: %.3f s; ratio %.2fx)\n' \
+		"$n" "$(cat "$base/check$n")" "$(cat "$base/status$n")" \
+		"$(awk -v a="$(cat "$base/check$n")" -v b="$(cat "$base/status$n")" 'BEGIN { print a / b }')"
+done
 printf '  diff, 1 of %d changed     %8.3f s\n' "$large" "$(cat "$base/diff")"
 printf '  commit, 1,000 of %d changed: stamp commit %.3f s, git add out && git commit %.3f s (ratio %.2fx)\n' \
 	"$large" "$s" "$g" "$(awk -v a="$s" -v b="$g" 'BEGIN { print a / b }')"
