@@ -388,17 +388,14 @@ static struct value *output_customer_item(const struct output_set *os, const str
 {
 	if (!os->aggregates_use_hashes)
 		return c->values;
-	struct value *hashes = value_new_map(arena, NULL, 0, 0);
+	/* one frame, as output_render_customer() fills it: each output sees those before */
+	struct value *hashes;
+	const struct value *frames[2] = { c->values, output_hashes_frame(arena, &hashes) };
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	for (size_t i = 0; i < os->count; i++) {
 		const struct output_def *d = &os->defs[i];
 		if (d->over_all)
 			continue;
-		const struct value *frames[2] = { c->values, NULL };
-		struct value *earlier;
-		frames[1] = output_hashes_frame(arena, &earlier);
-		for (size_t k = 0; k < hashes->as.map.count; k++)
-			value_map_set(arena, earlier, hashes->as.map.entries[k].key, hashes->as.map.entries[k].value);
 		struct hash h;
 		struct error err = ERROR_INIT;
 		buf_clear(&path);

@@ -798,8 +798,10 @@ static int schema_looks_like_credential(struct schema_run *run, const struct sch
 static struct value *schema_apply_node(struct schema_run *run, const struct schema *s,
 				       const struct value *v, const char *path, struct value *into)
 {
-	if (v->invalid)
-		return NULL; /* the loader has said what is wrong with it */
+	if (v->invalid) {
+		run->problems++; /* a problem the loader has reported: counted, not said again */
+		return NULL;
+	}
 	if (!schema_type_matches(s, v)) {
 		schema_type_problem(run, s, v, path);
 		return NULL;

@@ -82,7 +82,8 @@ struct schema *schema_compile(struct arena *arena, const struct value *definitio
 /* Validates `spec` (the whole document of file `file`) against the top-level object
  * schema and adds its fields to `out` (a map: existing entries of the same name are
  * merged under the spec's). `context` is the map templates (defaults, prefixes) render
- * over; usually `out` itself. Returns the number of problems added to errors. */
+ * over; usually `out` itself. Returns the number of problems: those added to errors,
+ * and the nodes the loader refused (value.h's invalid), already reported. */
 size_t schema_apply(const struct schema *schema, const struct value *spec, const char *file,
 		    struct value *out, const struct value *context, struct arena *arena,
 		    struct error_list *errors);

@@ -124,16 +124,3 @@ struct value *value_merge(struct arena *arena, struct value *base, struct value 
 	}
 	return merged;
 }
-
-int value_holds_invalid(const struct value *v)
-{
-	if (v->invalid)
-		return 1;
-	for (size_t i = 0; v->type == VALUE_LIST && i < v->as.list.count; i++)
-		if (value_holds_invalid(v->as.list.items[i]))
-			return 1;
-	for (size_t i = 0; v->type == VALUE_MAP && i < v->as.map.count; i++)
-		if (value_holds_invalid(v->as.map.entries[i].value))
-			return 1;
-	return 0;
-}

@@ -80,7 +80,4 @@ int value_is_truthy(const struct value *v);
  * true/false, empty for null. Returns -1 for lists and maps. */
 int value_scalar_text(const struct value *v, struct buf *out);
 
-/* 1 when v or a node under it is marked invalid (document_load_recover()). */
-int value_holds_invalid(const struct value *v);
-
 #endif

@@ -116,6 +116,20 @@ static struct value *values_derive(const struct derived *d, struct value *root, 
 	return result;
 }
 
+static void values_report_shared(const struct value *key, const struct value *first, const char *file,
+				 const struct value *earlier_name, const struct value *later_name,
+				 struct error_list *errors)
+{
+	struct error err = ERROR_INIT;
+	struct buf shown = BUF_INIT;
+	error_quote_value(&shown, key->as.string.ptr, key->as.string.len, 80);
+	error_set(&err, key->file ? key->file : file, key->line, key->col, "%s.%s: also set in %s at line %u; a "
+		  "name may come from %s or from %s, not both: remove one", later_name->as.string.ptr, shown.ptr,
+		  earlier_name->as.string.ptr, first->line, earlier_name->as.string.ptr, later_name->as.string.ptr);
+	error_list_take(errors, &err);
+	buf_release(&shown);
+}
+
 /* disjoint: a key of a later map of a group that an earlier one has too, at its key. */
 static void values_check_disjoint(const struct manifest *m, const struct value *spec, const char *file,
 				  struct error_list *errors)
@@ -129,24 +143,11 @@ static void values_check_disjoint(const struct manifest *m, const struct value *
 				const struct value *earlier_name = group->as.list.items[i];
 				const struct value *earlier = value_map_get(spec, earlier_name->as.string.ptr,
 									    earlier_name->as.string.len);
-				for (size_t k = 0; earlier && earlier->type == VALUE_MAP && k < later->as.map.count; k++) {
+				for (size_t k = 0; earlier && k < later->as.map.count; k++) {
 					const struct value *key = later->as.map.entries[k].key;
-					for (size_t e = 0; e < earlier->as.map.count; e++) {
-						const struct value *first = earlier->as.map.entries[e].key;
-						if (first->as.string.len != key->as.string.len ||
-						    memcmp(first->as.string.ptr, key->as.string.ptr, key->as.string.len) != 0)
-							continue;
-						struct error err = ERROR_INIT;
-						struct buf shown = BUF_INIT;
-						error_quote_value(&shown, key->as.string.ptr, key->as.string.len, 80);
-						error_set(&err, key->file ? key->file : file, key->line, key->col,
-							  "%s.%s: also set in %s at line %u; a name may come from %s or from "
-							  "%s, not both: remove one", later_name->as.string.ptr,
-							  shown.ptr, earlier_name->as.string.ptr, first->line,
-							  earlier_name->as.string.ptr, later_name->as.string.ptr);
-						error_list_take(errors, &err);
-						buf_release(&shown);
-					}
+					const struct value *first = value_map_get(earlier, key->as.string.ptr, key->as.string.len);
+					if (first)
+						values_report_shared(key, first, file, earlier_name, later_name, errors);
 				}
 			}
 		}
@@ -166,7 +167,7 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 		? value_map_get(m->plans, plan_name->as.string.ptr, plan_name->as.string.len) : NULL;
 	for (size_t i = 0; plan && i < plan->as.map.count; i++)
 		value_map_set(arena, root, plan->as.map.entries[i].key, plan->as.map.entries[i].value);
-	schema_apply(m->schema, spec, file, root, root, arena, errors);
+	size_t problems = schema_apply(m->schema, spec, file, root, root, arena, errors);
 	if (!plan_name && errors->count == before) {
 		/* the plan named by the schema's default: it still goes under the spec */
 		const struct value *chosen = value_map_get(root, "plan", 4);
@@ -181,7 +182,7 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 	secrets_scan(&m->secrets, spec, file, id, errors);
 	values_check_disjoint(m, spec, file, errors);
 	/* a spec the loader refused a scalar of has been checked, but has no values */
-	if (errors->count != before || value_holds_invalid(spec))
+	if (errors->count != before || problems)
 		return NULL;
 	for (size_t i = 0; i < m->derived_count; i++) {
 		const struct derived *d = &m->derived[i];
