@@ -60,7 +60,7 @@ run_build() { # build
 	suite git sh tests/git/run.sh "$root/$build/stamp"
 	suite examples sh tests/examples/run.sh "$root/$build/stamp" "$node_dir/node_modules"
 	# the fuzz targets are built with their own sanitizers: once, beside the plain build
-	case "$build" in */asan) ;; *) suite fuzz sh tests/fuzz/run.sh 15 ;; esac
+	case "$build" in */asan) ;; *) suite fuzz sh tests/fuzz/run.sh 5 ;; esac
 	# the sanitized build tries every 3rd N of each sweep: the same fault points, a
 	# third of the runs, each three times as slow
 	case "$build" in */asan) stride=3 ;; *) stride=1 ;; esac
