@@ -57,7 +57,7 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 	}
 	int status = CLI_OK;
 	struct customers customers;
-	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, repo->source, 1, name) : -2;
+	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, repo->source, 1, name, NULL) : -2;
 	if (rc == -2 || (rc == 0 && customers.count == 0)) {
 		show_unknown(repo->source, name);
 		status = CLI_INVALID;

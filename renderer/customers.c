@@ -11,6 +11,7 @@
 #include "document.h"
 #include "manifest.h"
 #include "source.h"
+#include "summary.h"
 #include "value.h"
 #include "values.h"
 
@@ -29,6 +30,7 @@ struct customers_slot {
 struct customers_job {
 	const struct manifest *manifest;
 	const struct source *source;
+	const struct customers_reuse *reuse;
 	struct customers_slot *slots;
 	size_t count;
 	size_t next;
@@ -87,7 +89,7 @@ static int customers_read(const struct source *src, const char *file, struct buf
 }
 
 static void customers_process(struct customers_slot *slot, const struct manifest *m, const struct source *src,
-			      struct arena *arena)
+			      const struct customers_reuse *reuse, struct arena *arena)
 {
 	struct customer *c = &slot->customer;
 	struct buf text = BUF_INIT;
@@ -95,7 +97,21 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 		buf_release(&text);
 		return;
 	}
-	c->spec_hash = hash_bytes(text.ptr ? text.ptr : "", text.len);
+	struct hash seen = hash_bytes(text.ptr, text.len);
+	if (c->reused) { /* back from a summary that did not decode: the same bytes, or a race */
+		if (!hash_equal(seen, c->spec_hash)) {
+			customers_report(&slot->errors, c->file, "%s", "changed while stamp ran; run stamp again");
+			buf_release(&text);
+			return;
+		}
+	} else {
+		c->spec_hash = seen;
+		if (reuse && (c->summary = reuse->summary_of(reuse->data, c, &c->summary_len))) {
+			c->reused = 1;
+			buf_release(&text);
+			return;
+		}
+	}
 	struct document_limits limits = { CUSTOMERS_MAX_BYTES, CUSTOMERS_MAX_DEPTH };
 	struct error err = ERROR_INIT;
 	if (document_load_recover(arena, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err,
@@ -106,6 +122,13 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 	}
 	buf_release(&text);
 	c->values = values_build(m, c->id, c->file, c->spec, arena, &slot->errors);
+	if (c->values && reuse) {
+		struct buf summary = BUF_INIT;
+		summary_encode(reuse->keys, m, c->values, c->file, &summary);
+		c->summary = arena_strndup(arena, summary.ptr, summary.len);
+		c->summary_len = summary.len;
+		buf_release(&summary);
+	}
 }
 
 static void customers_worker_main(void *arg, size_t worker)
@@ -118,7 +141,7 @@ static void customers_worker_main(void *arg, size_t worker)
 		pthread_mutex_unlock(&job->lock);
 		if (i >= job->count)
 			break;
-		customers_process(&job->slots[i], job->manifest, job->source, w->arena);
+		customers_process(&job->slots[i], job->manifest, job->source, job->reuse, w->arena);
 	}
 }
 
@@ -336,8 +359,35 @@ static void customers_check_unique(struct customers *c, const struct manifest *m
 	}
 }
 
+/* Decodes the summaries of the reused customers (on this thread: a summary decodes in
+ * about a microsecond); one that does not decode is parsed from its spec. */
+static void customers_expand_into(struct customers *c, const struct manifest *m, const struct source *src)
+{
+	if (c->expanded)
+		return;
+	c->expanded = 1;
+	for (size_t i = 0; i < c->count; i++) {
+		struct customer *x = &c->items[i];
+		if (!x->reused || x->values)
+			continue;
+		struct value *v;
+		if (summary_decode(&c->arenas[0], x->summary, x->summary_len, x->file, m, &v) == 0) {
+			const struct value *id = value_map_get(v, "id", 2);
+			if (strcmp(id->as.string.ptr, x->id) == 0) {
+				x->values = v;
+				continue;
+			}
+		}
+		struct customers_slot slot = { *x, ERROR_LIST_INIT };
+		struct customers_reuse again = { c->keys, NULL, NULL };
+		customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0]);
+		*x = slot.customer;
+		error_list_append(&c->errors, &slot.errors);
+	}
+}
+
 int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
-		   const char *only)
+		   const char *only, const struct customers_reuse *reuse)
 {
 	memset(out, 0, sizeof *out);
 	char **names = NULL;
@@ -365,7 +415,8 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 		workers = count ? count : 1;
 	out->arena_count = workers;
 	out->arenas = alloc_check(calloc(workers, sizeof *out->arenas));
-	struct customers_job job = { m, src, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
+	out->keys = reuse ? reuse->keys : NULL;
+	struct customers_job job = { m, src, reuse, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
 	struct customers_worker *ws = alloc_check(calloc(workers, sizeof *ws));
 	for (size_t i = 0; i < workers; i++) {
 		ws[i].job = &job;
@@ -380,12 +431,26 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	out->count = count;
 	for (size_t i = 0; i < count; i++) {
 		out->items[i] = slots[i].customer;
+		out->reused += (size_t)out->items[i].reused;
 		error_list_append(&out->errors, &slots[i].errors);
 	}
 	free(slots);
-	customers_check_unique(out, m);
+	/* the rules across customers held for the reused ones among themselves (the last
+	 * render checked them, with the same rules); a parsed one is checked against all */
+	if (out->reused < out->count) {
+		if (out->reused)
+			customers_expand_into(out, m, src);
+		customers_check_unique(out, m);
+	}
 	error_list_sort(&out->errors);
 	return out->errors.count ? 1 : 0;
+}
+
+int customers_expand(struct customers *c, const struct manifest *m, const struct source *src)
+{
+	customers_expand_into(c, m, src);
+	error_list_sort(&c->errors);
+	return c->errors.count ? 1 : 0;
 }
 
 static int customers_compare_id(const void *key, const void *item)

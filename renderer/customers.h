@@ -23,6 +23,7 @@
 
 struct manifest;
 struct source;
+struct summary_keys;
 struct value;
 
 #define CUSTOMERS_DIR "customers"
@@ -32,9 +33,23 @@ struct value;
 struct customer {
 	char *id;
 	char *file;           /* "customers/<id>.yaml" */
-	struct value *spec;   /* as loaded; NULL if it did not load */
-	struct value *values; /* merged; NULL if anything was wrong */
+	struct value *spec;   /* as loaded; NULL if it did not load (or was not parsed) */
+	struct value *values; /* merged; NULL if anything was wrong. For a reused customer,
+			       * its summary decoded, once customers_expand() ran */
 	struct hash spec_hash;/* of the spec file's bytes */
+	const char *summary;  /* with reuse: its summary (summary.h), the last render's when
+			       * reused (pointing into its manifest), else made from values */
+	size_t summary_len;
+	int reused;           /* not parsed: its inputs are as the last render saw them */
+};
+
+/* How customers_load() avoids parsing what the last render already checked. */
+struct customers_reuse {
+	const struct summary_keys *keys; /* what to keep of each customer parsed */
+	/* The summary the last render recorded for c (c->spec_hash is set), when c's inputs
+	 * are the ones it rendered; NULL to parse c. */
+	const char *(*summary_of)(void *data, const struct customer *c, size_t *len);
+	void *data;
 };
 
 struct customers {
@@ -42,14 +57,24 @@ struct customers {
 	size_t count;
 	struct arena *arenas;
 	size_t arena_count;
+	size_t reused;            /* customers not parsed */
+	const struct summary_keys *keys; /* from the reuse, for the summaries made later */
+	int expanded;             /* customers_expand() ran */
 	struct error_list errors; /* every problem, sorted by file and position */
 };
 
 /* Loads every customer of src (or only `only`, when not NULL) with `jobs` threads (0: all
- * cores). Returns 0 when everything is valid, 1 when errors holds problems, -1 when the
- * directory cannot be read at all (errors says why). */
+ * cores). With reuse, a customer whose spec hashes as the last render saw it is not
+ * parsed or validated again (it was valid then, against the same rules); the rules
+ * across customers then take its summary, and are skipped when no customer was parsed
+ * (nothing they could refuse changed). Returns 0 when everything is valid, 1 when errors
+ * holds problems, -1 when the directory cannot be read at all (errors says why). */
 int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
-		   const char *only);
+		   const char *only, const struct customers_reuse *reuse);
+/* Gives every reused customer its values (its summary decoded; a summary that does not
+ * decode sends it back to its spec). For the outputs over all customers. Returns as
+ * customers_load(). */
+int customers_expand(struct customers *c, const struct manifest *m, const struct source *src);
 void customers_release(struct customers *c);
 /* The customer with this id, or NULL (the items are sorted by id). */
 const struct customer *customers_find(const struct customers *c, const char *id);

@@ -42,7 +42,7 @@ static int diff_side_load(struct diff_side *s, const struct source *src, int job
 	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
 	if (!s->have_outputs)
 		return error_list_environment(errors) ? -1 : 1;
-	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL);
+	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL, NULL);
 	error_list_append(errors, &s->customers.errors);
 	s->loaded = rc == 0;
 	return rc < 0 || error_list_environment(errors) ? -1 : rc;

@@ -2,9 +2,10 @@
  *   stamp-manifest 1
  *   version <stamp version>
  *   set <hash>
- *   customer <id> <hash>
+ *   customer <id> <hash> [<summary>]
  *   file <hash> <owner> <path>
- * Fields are cut out of the text in place with NULs. */
+ * Fields are cut out of the text in place with NULs. Format 1 had no summaries; it is
+ * still read (each customer is then parsed once, and the next render writes format 2). */
 #include "outmanifest.h"
 
 #include "alloc.h"
@@ -58,7 +59,8 @@ static int outmanifest_ordered_customers(const struct outmanifest *m)
 static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, unsigned line)
 {
 	if (line == 1)
-		return strcmp(p, "stamp-manifest 1") == 0 ? NULL : "is not a stamp manifest (or of a newer format)";
+		return strcmp(p, "stamp-manifest " OUTMANIFEST_FORMAT) == 0 || strcmp(p, "stamp-manifest 1") == 0
+		       ? NULL : "is not a stamp manifest (or of a newer format)";
 	if (n > 8 && memcmp(p, "version ", 8) == 0) {
 		if (m->version)
 			return "names the version twice";
@@ -69,11 +71,20 @@ static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, un
 		return hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash) < 0 ? "has a malformed hash" : NULL;
 	if (n > 9 + HASH_HEX_LEN + 1 && memcmp(p, "customer ", 9) == 0) {
 		struct outmanifest_customer *c = &m->customers[m->customer_count++];
-		char *hash = p + n - HASH_HEX_LEN;
-		if (hash[-1] != ' ')
-			return "is not 'customer <id> <hash>'";
-		hash[-1] = 0;
 		c->id = p + 9;
+		char *hash = strchr(c->id, ' ');
+		if (!hash || (size_t)(p + n - hash) < 1 + HASH_HEX_LEN ||
+		    (hash[1 + HASH_HEX_LEN] != 0 && hash[1 + HASH_HEX_LEN] != ' '))
+			return "is not 'customer <id> <hash> [<summary>]'";
+		*hash++ = 0;
+		if (hash[HASH_HEX_LEN] == ' ') {
+			hash[HASH_HEX_LEN] = 0;
+			c->summary = hash + HASH_HEX_LEN + 1;
+			c->summary_len = (size_t)(p + n - c->summary);
+		} else {
+			c->summary = NULL;
+			c->summary_len = 0;
+		}
 		if (!customers_valid_id(c->id, strlen(c->id)))
 			return "has a malformed customer id";
 		return hash_parse(hash, HASH_HEX_LEN, &c->input) < 0 ? "has a malformed hash" : NULL;
@@ -165,7 +176,7 @@ void outmanifest_release(struct outmanifest *m)
 
 const struct outmanifest_customer *outmanifest_customer(const struct outmanifest *m, const char *id)
 {
-	struct outmanifest_customer key = { (char *)id, { 0, 0 } };
+	struct outmanifest_customer key = { (char *)id, { 0, 0 }, NULL, 0 };
 	if (!m->customer_count)
 		return NULL;
 	return bsearch(&key, m->customers, m->customer_count, sizeof key, outmanifest_compare_customers);
@@ -182,7 +193,7 @@ const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, con
 void outmanifest_format(const struct outmanifest *m, struct buf *out)
 {
 	char hex[HASH_HEX_LEN + 1];
-	buf_add_str(out, "stamp-manifest 1\n");
+	buf_add_str(out, "stamp-manifest " OUTMANIFEST_FORMAT "\n");
 	buf_printf(out, "version %s\n", m->version ? m->version : "");
 	hash_hex(m->set_hash, hex);
 	buf_printf(out, "set %s\n", hex);
@@ -192,6 +203,10 @@ void outmanifest_format(const struct outmanifest *m, struct buf *out)
 		buf_add_str(out, m->customers[i].id);
 		buf_add_char(out, ' ');
 		buf_add(out, hex, HASH_HEX_LEN);
+		if (m->customers[i].summary_len) {
+			buf_add_char(out, ' ');
+			buf_add(out, m->customers[i].summary, m->customers[i].summary_len);
+		}
 		buf_add_char(out, '\n');
 	}
 	for (size_t i = 0; i < m->file_count; i++) {

@@ -1,6 +1,7 @@
 /* outmanifest: out/.stamp-manifest, the record of what the last render wrote.
  *
  * It holds stamp's version, the template set's hash, each customer's input hash and
+ * summary (the part of its values the next render needs without parsing it again) and
  * every file stamp wrote with its XXH3-128 hash and owner (a customer id, or "-" for
  * outputs over all customers). It is what makes a no-op render do nothing, tells hand
  * edits from stale files, and says which files a removed customer leaves to prune.
@@ -25,10 +26,13 @@ struct buf;
 struct error;
 
 #define OUTMANIFEST_NAME ".stamp-manifest"
+#define OUTMANIFEST_FORMAT "2"
 
 struct outmanifest_customer {
 	char *id;
 	struct hash input;
+	const char *summary; /* what the next render needs of it (summary.h), or NULL */
+	size_t summary_len;
 };
 
 struct outmanifest_file {

@@ -13,6 +13,7 @@
 #include "outdir.h"
 #include "pool.h"
 #include "source.h"
+#include "summary.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -160,6 +161,20 @@ static int plan_status(const struct plan *p)
 	return error_list_environment(&p->errors) ? -1 : 1;
 }
 
+/* customers_reuse: a customer whose input hash is the one the last render recorded is
+ * reused through the summary it recorded, when it recorded one. */
+static const char *plan_summary_of(void *data, const struct customer *c, size_t *len)
+{
+	struct plan *p = data;
+	if (p->full || !p->set_same)
+		return NULL;
+	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
+	if (!before || !before->summary || !hash_equal(before->input, output_customer_input(&p->outputs, c)))
+		return NULL;
+	*len = before->summary_len;
+	return before->summary;
+}
+
 static int plan_load(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int force)
 {
 	memset(p, 0, sizeof *p);
@@ -173,7 +188,11 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	if (plan_read_old(p, od) < 0)
 		return -1;
 	p->full = force || p->old_missing || p->old_damage.message;
-	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL);
+	p->set_same = !p->full && p->old.version && hash_equal(p->old.set_hash, p->outputs.set_hash);
+	summary_keys_init(&p->keys, p->manifest, &p->outputs);
+	p->have_keys = 1;
+	struct customers_reuse reuse = { &p->keys, plan_summary_of, p };
+	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL, &reuse);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);
 		return rc < 0 ? -1 : plan_status(p);
@@ -181,8 +200,7 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	p->slots = calloc(p->customers.count ? p->customers.count : 1, sizeof *p->slots);
 	if (!p->slots)
 		alloc_failed();
-	int set_same = !p->full && p->old.version &&
-		       hash_equal(p->old.set_hash, p->outputs.set_hash);
+	int set_same = p->set_same;
 	for (size_t i = 0; i < p->customers.count; i++) {
 		struct plan_customer *s = &p->slots[i];
 		s->customer = &p->customers.items[i];
@@ -190,6 +208,9 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 		const struct outmanifest_customer *before = outmanifest_customer(&p->old, s->customer->id);
 		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
 		p->changed += (size_t)s->changed;
+		/* kept, but parsed for want of a summary (a manifest of format 1): the next
+		 * manifest records one, even when nothing else changes */
+		p->summaries_missing |= !s->changed && !s->customer->reused;
 	}
 	p->aggregates_rendered = !set_same || p->changed || p->old.customer_count != p->customers.count;
 	return 0;
@@ -239,7 +260,14 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	for (size_t i = 0; i < p->customers.count; i++)
 		error_list_append(&p->errors, &p->slots[i].errors);
 
-	/* outputs over all customers, when anything about the customers changed */
+	/* outputs over all customers, when anything about the customers changed: they read
+	 * every customer, the reused ones through their summaries */
+	if (p->aggregates_rendered && p->customers.reused) {
+		rc = customers_expand(&p->customers, p->manifest, src);
+		error_list_append(&p->errors, &p->customers.errors);
+		if (rc != 0)
+			return plan_status(p);
+	}
 	if (p->aggregates_rendered) {
 		struct output_hash_source hashes = { plan_hash_of, p };
 		output_render_aggregate(&p->outputs, p->manifest, p->customers.items, p->customers.count, &hashes,
@@ -313,6 +341,8 @@ void plan_release(struct plan *p)
 	output_files_release(&p->aggregate_files);
 	arena_release(&p->aggregate_arena);
 	customers_release(&p->customers);
+	if (p->have_keys)
+		summary_keys_release(&p->keys);
 	outmanifest_release(&p->old);
 	error_clear(&p->old_damage);
 	if (p->have_outputs)

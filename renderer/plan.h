@@ -19,6 +19,7 @@
 #include "hash.h"
 #include "outmanifest.h"
 #include "output.h"
+#include "summary.h"
 
 #include <stddef.h>
 
@@ -53,6 +54,10 @@ struct plan {
 	struct error old_damage;         /* why the manifest was set aside, if it was */
 	int full;                        /* every customer rendered, every file to be looked at:
 					  * --force, or no trustworthy manifest */
+	int set_same;                    /* the template set is the one the manifest records */
+	struct summary_keys keys;        /* what a customer's summary keeps */
+	int have_keys;
+	int summaries_missing;           /* a kept customer has no summary in the manifest yet */
 	struct customers customers;
 	struct plan_customer *slots;     /* one per customer, in customer order */
 	size_t changed;                  /* customers rendered */

@@ -438,6 +438,8 @@ static void sync_format_manifest(const struct plan *p, struct buf *text)
 	for (size_t i = 0; i < p->customers.count; i++) {
 		next.customers[i].id = p->customers.items[i].id;
 		next.customers[i].input = p->slots[i].input;
+		next.customers[i].summary = p->customers.items[i].summary;
+		next.customers[i].summary_len = p->customers.items[i].summary_len;
 	}
 	for (size_t i = 0; i < p->count; i++) {
 		next.files[i].path = (char *)p->files[i].path;
@@ -605,7 +607,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	}
 	r->rendered = plan.changed;
 	r->files = plan.count;
-	if (plan_is_noop(&plan) && !od.journal_count) {
+	if (plan_is_noop(&plan) && !od.journal_count && !plan.summaries_missing) {
 		/* nothing to render, write or prune: the common case, kept cheap */
 		r->unchanged = plan.old.file_count;
 		if (o->want_manifest)

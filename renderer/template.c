@@ -891,3 +891,50 @@ int tmpl_uses_name(const struct tmpl *t, const char *name)
 {
 	return tmpl_uses_name_at(t, name, strlen(name), 0);
 }
+
+/* Each template once: a partial included twice, or by itself, adds no names. */
+struct tmpl_names_walk {
+	tmpl_name_fn fn;
+	void *data;
+	const struct tmpl **seen;
+	size_t seen_count, seen_cap;
+};
+
+static int tmpl_names_at(const struct tmpl *t, struct tmpl_names_walk *w)
+{
+	for (size_t k = 0; k < w->seen_count; k++)
+		if (w->seen[k] == t)
+			return 0;
+	w->seen = array_grow(w->seen, &w->seen_cap, w->seen_count, sizeof *w->seen, 16);
+	w->seen[w->seen_count++] = t;
+	for (size_t i = 0; i < t->count; i++) {
+		const struct tmpl_op *op = &t->ops[i];
+		switch (op->kind) {
+		case TMPL_OP_VALUE:
+		case TMPL_OP_SECTION:
+		case TMPL_OP_INVERTED:
+			if (op->part_count)
+				w->fn(w->data, op->parts[0], op->part_lens[0]);
+			break;
+		case TMPL_OP_PARTIAL:
+		case TMPL_OP_PARENT:
+			if (op->dynamic)
+				return -1;
+			if (op->target && tmpl_names_at(op->target, w) < 0)
+				return -1;
+			break;
+		case TMPL_OP_TEXT:
+		case TMPL_OP_BLOCK:
+			break;
+		}
+	}
+	return 0;
+}
+
+int tmpl_names(const struct tmpl *t, tmpl_name_fn fn, void *data)
+{
+	struct tmpl_names_walk w = { fn, data, NULL, 0, 0 };
+	int rc = tmpl_names_at(t, &w);
+	free(w.seen);
+	return rc;
+}

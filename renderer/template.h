@@ -109,5 +109,11 @@ void tmpl_trace_release(struct tmpl_trace *trace);
 /* 1 when a tag of t, or of a partial it includes, names `name` first ({{name}},
  * {{name.x}}, {{#name}}), or when t includes a dynamic partial, which may; else 0. */
 int tmpl_uses_name(const struct tmpl *t, const char *name);
+/* Calls fn with the first part of every name a tag of t, or of a partial it includes,
+ * looks up ({{name}}, {{name.x}}, {{#name}}; not the implicit iterator), each time it
+ * appears. -1 when t includes a dynamic partial, whose names depend on the data: the
+ * names are then not all known. */
+typedef void (*tmpl_name_fn)(void *data, const char *name, size_t len);
+int tmpl_names(const struct tmpl *t, tmpl_name_fn fn, void *data);
 
 #endif

@@ -175,6 +175,53 @@ printf 'plan: basic\nnote: third\n' > "$e/customers/a.yaml"
 check "stamp diff shows the output over all customers with the changed customer's new hashes" \
 	sh -c "grep -q '^# all customers: 0 added, 1 changed' '$scratch/diff' && grep -q '^+a [0-9a-f]\{32\} ' '$scratch/diff' && ! grep -q '^[-+]b ' '$scratch/diff'"
 
+# reuse: a customer whose spec is as the last render saw it is not parsed again; the
+# outputs over all customers and the unique: rules read its summary in the manifest
+repo=$(fresh reuse)
+"$stamp" -C "$repo" -q render
+check "the manifest records a summary per customer: its id and its hosts, nothing else read" \
+	grep -q '^customer acme [0-9a-f]\{32\} @1:1m4 sid @1:1sacme splatform P sdeploy D shosts ' "$repo/out/.stamp-manifest"
+check "a summary leaves out what no output over all customers reads (env)" \
+	sh -c "! grep '^customer acme ' '$repo/out/.stamp-manifest' | grep -q LOG_LEVEL"
+sed -i 's/^subdomain: .*/subdomain: acme-shop/' "$repo/customers/acme.yaml"
+grep -q '^subdomain: acme-shop' "$repo/customers/acme.yaml" || printf 'subdomain: acme-shop\n' >> "$repo/customers/acme.yaml"
+"$stamp" -C "$repo" -q render
+cp -R "$repo/out" "$scratch/reuse-incremental"
+"$stamp" -C "$repo" -q render --force
+check "an incremental render, with the others read from summaries, equals a full render byte for byte" \
+	diff -r "$scratch/reuse-incremental" "$repo/out"
+check "the DNS records name acme's new host and every other customer's" \
+	sh -c "grep -q '\"acme-shop.app.lunarfront.tech\"' '$repo/out/terraform/customers.auto.tfvars' && grep -q '\"evergreen.app.lunarfront.tech\"' '$repo/out/terraform/customers.auto.tfvars'"
+# a changed spec that claims an unchanged customer's host: the same message as a full check
+sed -i "s/^domains: .*/domains: [repairs.delta.io]/" "$repo/customers/evergreen.yaml"
+status=0; "$stamp" -C "$repo" -q render 2>"$scratch/reuse-err" || status=$?
+check "a changed spec claiming a reused customer's host is refused (exit 1)" test "$status" = 1
+rm -f "$repo/out/.stamp-manifest"
+status=0; "$stamp" -C "$repo" -q render 2>"$scratch/reuse-full-err" || status=$?
+check "naming the reused customer's claim ($(head -1 "$scratch/reuse-err"))" \
+	grep -q '^customers/evergreen.yaml:4:11: error: hosts: "repairs.delta.io" is already claimed by customers/delta-repairs.yaml:6:11 (customer delta-repairs)' "$scratch/reuse-err"
+check "with the same message as when every spec is parsed" cmp "$scratch/reuse-err" "$scratch/reuse-full-err"
+# a summary that does not decode sends its customer back to its spec
+repo=$(fresh reuse-damaged)
+"$stamp" -C "$repo" -q render
+sed -i 's/^\(customer bluebird-music [0-9a-f]*\) .*/\1 m99 sgarbage/' "$repo/out/.stamp-manifest"
+printf '# touched\n' >> "$repo/customers/acme.yaml"
+check "a render over a summary that does not decode succeeds" "$stamp" -C "$repo" -q render
+check "and the manifest has a good summary again" \
+	grep -q '^customer bluebird-music [0-9a-f]\{32\} @1:1m4 sid' "$repo/out/.stamp-manifest"
+cp -R "$repo/out" "$scratch/reuse-damaged-incremental"
+"$stamp" -C "$repo" -q render --force
+check "and it rendered what a full render does" diff -r "$scratch/reuse-damaged-incremental" "$repo/out"
+# a manifest of format 1 (no summaries) is read, and the next render adds them, writing no file
+repo=$(fresh reuse-format1)
+"$stamp" -C "$repo" -q render
+sed -i -e '1s/.*/stamp-manifest 1/' -e 's/^\(customer [^ ]* [0-9a-f]\{32\}\) .*/\1/' "$repo/out/.stamp-manifest"
+before=$(tree_hashes "$repo")
+check "stamp check accepts a manifest of format 1" "$stamp" -C "$repo" -q check
+out=$("$stamp" -C "$repo" render 2>&1)
+check "a render over it writes no file ($out)" sh -c "echo '$out' | grep -q ' 0 files written' && test \"\$(echo '$before')\" = '$(tree_hashes "$repo")'"
+check "and records the summaries" sh -c "head -1 '$repo/out/.stamp-manifest' | grep -qx 'stamp-manifest 2' && grep -q '^customer acme [0-9a-f]\{32\} @1:1m4 ' '$repo/out/.stamp-manifest'"
+
 # the committed out/ passes kubectl kustomize, customer by customer
 if command -v kubectl >/dev/null 2>&1; then
 	for dir in "$root"/out/customers/*/ "$root/out/apps/"; do

@@ -43,18 +43,22 @@ static void check_parse(void)
 	struct outmanifest m;
 	struct error err = ERROR_INIT;
 	CHECK(parses("customer zeta 0123456789abcdef0123456789abcdef\n"
-		     "customer acme 0123456789abcdef0123456789abcdef\n"
+		     "customer acme 0123456789abcdef0123456789abcdef m1 sid sacme\n"
 		     "file 0123456789abcdef0123456789abcdef acme customers/acme/b.yaml\n"
 		     "file 0123456789abcdef0123456789abcdef - apps/kustomization.yaml\n", &m, &err) == 0);
 	CHECK(m.file_count == 2 && m.customer_count == 2);
 	CHECK_STR(m.files[0].path, "apps/kustomization.yaml"); /* sorted on parse */
 	CHECK_STR(m.customers[0].id, "acme");
+	/* a summary is the rest of the line, kept as it is; format 1 had none */
+	CHECK(m.customers[0].summary && m.customers[0].summary_len == 12 &&
+	      memcmp(m.customers[0].summary, "m1 sid sacme", 12) == 0);
+	CHECK(m.customers[1].summary == NULL);
 	CHECK(outmanifest_file(&m, "customers/acme/b.yaml") != NULL);
 	CHECK(outmanifest_file(&m, "customers/acme/c.yaml") == NULL);
 	struct buf text = BUF_INIT;
 	outmanifest_format(&m, &text);
-	CHECK_STR(text.ptr, "stamp-manifest 1\nversion 1.0.0\nset 0123456789abcdef0123456789abcdef\n"
-		  "customer acme 0123456789abcdef0123456789abcdef\ncustomer zeta 0123456789abcdef0123456789abcdef\n"
+	CHECK_STR(text.ptr, "stamp-manifest 2\nversion 1.0.0\nset 0123456789abcdef0123456789abcdef\n"
+		  "customer acme 0123456789abcdef0123456789abcdef m1 sid sacme\ncustomer zeta 0123456789abcdef0123456789abcdef\n"
 		  "file 0123456789abcdef0123456789abcdef - apps/kustomization.yaml\n"
 		  "file 0123456789abcdef0123456789abcdef acme customers/acme/b.yaml\n");
 	buf_release(&text);
@@ -66,6 +70,9 @@ static void check_parse(void)
 		unsigned line;
 	} damaged[] = {
 		{ "file 0123456789abcdef0123456789abcdef acme ../../x\n", 4 },
+		{ "customer acme 0123456789abcdef0123456789abcdefm1 sid sacme\n", 4 },
+		{ "customer acme0123456789abcdef0123456789abcdef\n", 4 },
+		{ "customer ac\tme 0123456789abcdef0123456789abcdef m1\n", 4 },
 		{ "file 0123456789abcdef0123456789abcdef acme /etc/passwd\n", 4 },
 		{ "file 0123456789abcdef0123456789abcdef acme customers//x\n", 4 },
 		{ "file 0123456789abcdef0123456789abcdef acme .stamp-manifest.lock\n", 4 },
