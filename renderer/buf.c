@@ -137,6 +137,35 @@ int buf_read_fd(struct buf *b, int fd, size_t max_size)
 	return 0;
 }
 
+int buf_read_regular(struct buf *b, int fd, size_t max_size, size_t size)
+{
+	if (max_size && size > max_size) {
+		errno = EFBIG;
+		return -1;
+	}
+	/* one read() asking for a byte more than fstat() said: fewer bytes back is the end
+	 * of a regular file (a read returns less only when less is left), which saves the
+	 * second read() that would return 0. A file that grew meanwhile is read on. */
+	buf_grow(b, size + 1);
+	for (;;) {
+		size_t want = b->cap - b->len - 1;
+		ssize_t n = read(fd, b->ptr + b->len, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		b->len += (size_t)n;
+		b->ptr[b->len] = 0;
+		if (max_size && b->len > max_size) {
+			errno = EFBIG;
+			return -1;
+		}
+		if ((size_t)n < want)
+			return 0;
+		buf_grow(b, 65536);
+	}
+}
+
 int buf_read_file(struct buf *b, const char *path, size_t max_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

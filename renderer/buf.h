@@ -40,6 +40,9 @@ void buf_release(struct buf *b);
 int buf_read_file(struct buf *b, const char *path, size_t max_size);
 /* Appends everything fd holds from its offset on; -1 with errno set (EFBIG past
  * max_size, 0: no limit). The text is NUL-terminated on success. */
+/* The same for a regular file fstat() says holds `size` bytes: read into place, with
+ * one read() when the size holds. */
+int buf_read_regular(struct buf *b, int fd, size_t max_size, size_t size);
 int buf_read_fd(struct buf *b, int fd, size_t max_size);
 
 #endif

@@ -21,7 +21,7 @@ static void show_unknown(const struct source *src, const char *name)
 	char **names = NULL;
 	size_t count = 0;
 	struct error err = ERROR_INIT;
-	if (src->ops->list(src, CUSTOMERS_DIR, &names, &count, &err) < 0)
+	if (src->ops->list(src, CUSTOMERS_DIR, &names, NULL, &count, &err) < 0)
 		count = 0; /* the message below still holds; only the hint is lost */
 	error_clear(&err);
 	const char **ids = alloc_check(calloc(count ? count : 1, sizeof *ids));

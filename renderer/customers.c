@@ -152,8 +152,8 @@ static int customers_compare(const void *a, const void *b)
 }
 
 /* Applies the naming rules to one directory entry; adds a slot for a spec to load. */
-static void customers_consider(const struct source *src, const char *name, struct customers_slot **slots,
-			       size_t *count, size_t *cap, struct error_list *errors)
+static void customers_consider(const struct source *src, const char *name, enum source_kind kind,
+			       struct customers_slot **slots, size_t *count, size_t *cap, struct error_list *errors)
 {
 	size_t len = strlen(name);
 	if (name[0] == '.')
@@ -165,7 +165,6 @@ static void customers_consider(const struct source *src, const char *name, struc
 	struct buf relative = BUF_INIT, path = BUF_INIT;
 	buf_printf(&relative, CUSTOMERS_DIR "/%s", name);
 	source_name(src, relative.ptr, &path);
-	enum source_kind kind = src->ops->kind(src, relative.ptr);
 	if (kind == SOURCE_NONE) {
 		customers_report(errors, path.ptr, "cannot read: %s", "it disappeared while stamp ran");
 		goto out;
@@ -359,6 +358,19 @@ static void customers_check_unique(struct customers *c, const struct manifest *m
 	}
 }
 
+/* A reused customer read from its spec after all: the same bytes (or an error), parsed
+ * and validated, with a summary of its own. */
+static void customers_parse_again(struct customers *c, const struct manifest *m, const struct source *src, size_t i)
+{
+	struct customer *x = &c->items[i];
+	struct customers_slot slot = { *x, ERROR_LIST_INIT };
+	slot.customer.values = NULL;
+	struct customers_reuse again = { c->keys, NULL, NULL };
+	customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0]);
+	*x = slot.customer;
+	error_list_append(&c->errors, &slot.errors);
+}
+
 /* Decodes the summaries of the reused customers (on this thread: a summary decodes in
  * about a microsecond); one that does not decode is parsed from its spec. */
 static void customers_expand_into(struct customers *c, const struct manifest *m, const struct source *src)
@@ -378,12 +390,16 @@ static void customers_expand_into(struct customers *c, const struct manifest *m,
 				continue;
 			}
 		}
-		struct customers_slot slot = { *x, ERROR_LIST_INIT };
-		struct customers_reuse again = { c->keys, NULL, NULL };
-		customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0]);
-		*x = slot.customer;
-		error_list_append(&c->errors, &slot.errors);
+		customers_parse_again(c, m, src, i);
 	}
+}
+
+int customers_parse(struct customers *c, const struct manifest *m, const struct source *src, size_t index)
+{
+	struct customer *x = &c->items[index];
+	if (x->reused && !x->spec)
+		customers_parse_again(c, m, src, index);
+	return x->values ? 0 : -1;
 }
 
 int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
@@ -391,9 +407,10 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 {
 	memset(out, 0, sizeof *out);
 	char **names = NULL;
+	enum source_kind *kinds = NULL;
 	size_t name_count = 0;
 	struct error err = ERROR_INIT;
-	if (src->ops->list(src, CUSTOMERS_DIR, &names, &name_count, &err) < 0) {
+	if (src->ops->list(src, CUSTOMERS_DIR, &names, &kinds, &name_count, &err) < 0) {
 		error_list_take(&out->errors, &err);
 		return -1;
 	}
@@ -403,10 +420,11 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 		const char *name = names[i];
 		size_t n = only ? strlen(only) : 0;
 		if (!only || (strncmp(name, only, n) == 0 && strcmp(name + n, ".yaml") == 0))
-			customers_consider(src, name, &slots, &count, &cap, &out->errors);
+			customers_consider(src, name, kinds[i], &slots, &count, &cap, &out->errors);
 		free(names[i]);
 	}
 	free(names);
+	free(kinds);
 	if (count)
 		qsort(slots, count, sizeof *slots, customers_compare);
 

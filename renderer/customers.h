@@ -75,6 +75,9 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
  * decode sends it back to its spec). For the outputs over all customers. Returns as
  * customers_load(). */
 int customers_expand(struct customers *c, const struct manifest *m, const struct source *src);
+/* Gives customer `index` its full values (a reused one is parsed from its spec after
+ * all), to render it. -1 when it is invalid after all (c->errors says why). */
+int customers_parse(struct customers *c, const struct manifest *m, const struct source *src, size_t index);
 void customers_release(struct customers *c);
 /* The customer with this id, or NULL (the items are sorted by id). */
 const struct customer *customers_find(const struct customers *c, const char *id);

@@ -12,8 +12,11 @@
 #include "customers.h"
 #include "hash.h"
 #include "manifest.h"
+#include "outdir.h"
+#include "outmanifest.h"
 #include "output.h"
 #include "source.h"
+#include "summary.h"
 
 #include <git2.h>
 #include <pthread.h>
@@ -28,7 +31,36 @@ struct diff_side {
 	int have_outputs;
 	struct customers customers;
 	int loaded;
+	struct outmanifest record;  /* the side's out/.stamp-manifest, when it has a good one */
+	int have_record;
+	struct summary_keys keys;
+	int have_keys;
 };
+
+/* customers_reuse: a customer whose input hash is the one its side's manifest records
+ * is taken from the summary recorded there (which a render of those inputs wrote), and
+ * parsed only if it is rendered after all. */
+static const char *diff_summary_of(void *data, const struct customer *c, size_t *len)
+{
+	struct diff_side *s = data;
+	const struct outmanifest_customer *r = outmanifest_customer(&s->record, c->id);
+	if (!r || !r->summary || !hash_equal(r->input, output_customer_input(&s->outputs, c)))
+		return NULL;
+	*len = r->summary_len;
+	return r->summary;
+}
+
+/* The side's manifest, if it has one stamp can read; anything else means no reuse. */
+static void diff_side_record(struct diff_side *s)
+{
+	struct buf text = BUF_INIT;
+	struct error err = ERROR_INIT;
+	if (s->source->ops->read(s->source, OUTDIR "/" OUTMANIFEST_NAME, 0, &text, &err) == SOURCE_OK &&
+	    outmanifest_parse(&s->record, buf_detach(&text, NULL), OUTDIR "/" OUTMANIFEST_NAME, &err) == 0)
+		s->have_record = s->record.version && hash_equal(s->record.set_hash, s->outputs.set_hash);
+	buf_release(&text);
+	error_clear(&err);
+}
 
 static int diff_side_load(struct diff_side *s, const struct source *src, int jobs, struct error_list *errors)
 {
@@ -42,7 +74,11 @@ static int diff_side_load(struct diff_side *s, const struct source *src, int job
 	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
 	if (!s->have_outputs)
 		return error_list_environment(errors) ? -1 : 1;
-	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL, NULL);
+	diff_side_record(s);
+	summary_keys_init(&s->keys, s->manifest, &s->outputs);
+	s->have_keys = 1;
+	struct customers_reuse reuse = { &s->keys, diff_summary_of, s };
+	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL, s->have_record ? &reuse : NULL);
 	error_list_append(errors, &s->customers.errors);
 	s->loaded = rc == 0;
 	return rc < 0 || error_list_environment(errors) ? -1 : rc;
@@ -51,6 +87,9 @@ static int diff_side_load(struct diff_side *s, const struct source *src, int job
 static void diff_side_release(struct diff_side *s)
 {
 	customers_release(&s->customers);
+	outmanifest_release(&s->record);
+	if (s->have_keys)
+		summary_keys_release(&s->keys);
 	if (s->have_outputs)
 		output_set_release(&s->outputs);
 	manifest_free(s->manifest);
@@ -231,6 +270,25 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 		}
 	}
 	int over_all = job.count || !b.loaded || !hash_equal(b.outputs.set_hash, h.outputs.set_hash);
+	/* what is rendered needs its whole values: a customer taken from its summary is
+	 * parsed now; the outputs over all customers read the others' summaries */
+	for (size_t k = 0; k < job.count && status == 0; k++) {
+		if (job.items[k].base && customers_parse(bc, b.manifest, b.source, (size_t)(job.items[k].base - bc->items)) < 0)
+			status = 1;
+		if (job.items[k].head && customers_parse(hc, h.manifest, h.source, (size_t)(job.items[k].head - hc->items)) < 0)
+			status = 1;
+	}
+	if (status == 0 && over_all && b.loaded && customers_expand(bc, b.manifest, b.source) != 0)
+		status = 1;
+	if (status == 0 && over_all && h.loaded && customers_expand(hc, h.manifest, h.source) != 0)
+		status = 1;
+	error_list_append(&d->errors, &bc->errors);
+	error_list_append(&d->errors, &hc->errors);
+	if (status != 0) {
+		free(job.items);
+		status = error_list_environment(&d->errors) ? -1 : 1;
+		goto out;
+	}
 
 	git_libgit2_init();
 	size_t workers = pool_threads(jobs);

@@ -745,7 +745,7 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat 
 		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged: run "
 				    "stamp render, which rebuilds it");
 	}
-	int rc = buf_read_fd(text, fd, 0);
+	int rc = buf_read_regular(text, fd, 0, (size_t)st.st_size);
 	int e = errno;
 	if (rc == 0 && st_out && fstat(fd, st_out) < 0) {
 		rc = -1;

@@ -39,20 +39,29 @@ static int outmanifest_compare_files(const void *a, const void *b)
 	return strcmp(((const struct outmanifest_file *)a)->path, ((const struct outmanifest_file *)b)->path);
 }
 
+/* 1 in strict order, 0 out of order, -1 in order with a repeat. */
 static int outmanifest_ordered_files(const struct outmanifest *m)
 {
-	for (size_t i = 1; i < m->file_count; i++)
-		if (strcmp(m->files[i - 1].path, m->files[i].path) > 0)
+	int repeat = 0;
+	for (size_t i = 1; i < m->file_count; i++) {
+		int c = strcmp(m->files[i - 1].path, m->files[i].path);
+		if (c > 0)
 			return 0;
-	return 1;
+		repeat |= c == 0;
+	}
+	return repeat ? -1 : 1;
 }
 
 static int outmanifest_ordered_customers(const struct outmanifest *m)
 {
-	for (size_t i = 1; i < m->customer_count; i++)
-		if (strcmp(m->customers[i - 1].id, m->customers[i].id) > 0)
+	int repeat = 0;
+	for (size_t i = 1; i < m->customer_count; i++) {
+		int c = strcmp(m->customers[i - 1].id, m->customers[i].id);
+		if (c > 0)
 			return 0;
-	return 1;
+		repeat |= c == 0;
+	}
+	return repeat ? -1 : 1;
 }
 
 /* One line, NUL-terminated; NULL when it is fine, else what is wrong with it. */
@@ -115,19 +124,20 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 	memset(m, 0, sizeof *m);
 	m->text = text;
 	size_t lines = 1;
-	for (const char *c = m->text; *c; c++)
-		lines += *c == '\n';
+	size_t length = strlen(m->text);
+	for (const char *c = m->text, *end = m->text + length; (c = memchr(c, '\n', (size_t)(end - c))); c++)
+		lines++;
 	m->customers = alloc_check(malloc(lines * sizeof *m->customers));
 	m->files = alloc_check(malloc(lines * sizeof *m->files));
 	unsigned line = 0;
 	char *p = m->text;
 	const char *problem = NULL;
 	while (!problem) {
-		char *e = strchr(p, '\n');
+		char *e = memchr(p, '\n', (size_t)(m->text + length - p));
 		if (!e && !*p)
 			break;
 		if (!e)
-			e = p + strlen(p);
+			e = m->text + length;
 		int last = *e == 0;
 		*e = 0;
 		line++;
@@ -146,17 +156,23 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 		outmanifest_release(m);
 		return -1;
 	}
-	/* stamp writes them in order: then one pass finds repeats, and nothing is sorted */
-	if (!outmanifest_ordered_files(m))
+	/* stamp writes them in order: then one pass (one comparison a pair) finds repeats,
+	 * and nothing is sorted */
+	int files_ordered = outmanifest_ordered_files(m);
+	if (files_ordered < 0)
+		problem = "names a file twice";
+	if (!files_ordered) {
 		qsort(m->files, m->file_count, sizeof *m->files, outmanifest_compare_files);
-	if (!outmanifest_ordered_customers(m))
-		qsort(m->customers, m->customer_count, sizeof *m->customers, outmanifest_compare_customers);
-	for (size_t i = 1; i < m->file_count && !problem; i++)
-		if (strcmp(m->files[i - 1].path, m->files[i].path) == 0)
+		if (outmanifest_ordered_files(m) < 0)
 			problem = "names a file twice";
-	for (size_t i = 1; i < m->customer_count && !problem; i++)
-		if (strcmp(m->customers[i - 1].id, m->customers[i].id) == 0)
-			problem = "names a customer twice";
+	}
+	int customers_ordered = outmanifest_ordered_customers(m);
+	if (!customers_ordered) {
+		qsort(m->customers, m->customer_count, sizeof *m->customers, outmanifest_compare_customers);
+		customers_ordered = outmanifest_ordered_customers(m);
+	}
+	if (customers_ordered < 0 && !problem)
+		problem = "names a customer twice";
 	if (problem) {
 		error_set(err, name, 0, 0, "%s; the manifest is damaged: run stamp render, which rebuilds it",
 			  problem);

@@ -46,7 +46,7 @@ static void output_hash_tree(struct hash_state *state, const struct source *src,
 	struct error err = ERROR_INIT;
 	/* a file left out would make a changed set hash as the old one: every failure to
 	 * read is reported */
-	if (src->ops->list(src, dir, &names, &n, &err) < 0) {
+	if (src->ops->list(src, dir, &names, NULL, &n, &err) < 0) {
 		error_list_take(errors, &err);
 		return;
 	}

@@ -242,6 +242,12 @@ static int plan_hash_of(void *data, size_t index, const char *path, struct hash 
 	return 0;
 }
 
+static void plan_two_outputs(struct plan *p, const char *path)
+{
+	outdir_report(&p->errors, path, "two outputs write this path (check the path: templates of outputs in "
+		      "templates/stamp.yaml)");
+}
+
 int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
 	       int force)
 {
@@ -302,9 +308,21 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		plan_list_add(&stay, (struct plan_file){ p->old.files[i].path, owner, p->old.files[i].hash, NULL,
 							 NULL });
 	}
+	/* the files that stay have one path each (the manifest was refused otherwise): only
+	 * a rendered path can meet another, here or in the merge */
+	for (size_t k = 1; k < rendered.count; k++)
+		if (strcmp(rendered.files[k].path, rendered.files[k - 1].path) == 0)
+			plan_two_outputs(p, rendered.files[k].path);
+	if (!rendered.count) {
+		all = stay; /* a no-op: the last render's tree as it is */
+		stay = (struct plan_list){ 0 };
+	}
 	size_t i = 0, j = 0;
 	while (i < stay.count || j < rendered.count) {
-		if (j == rendered.count || (i < stay.count && strcmp(stay.files[i].path, rendered.files[j].path) <= 0))
+		int order = j == rendered.count ? -1 : i == stay.count ? 1 : strcmp(stay.files[i].path, rendered.files[j].path);
+		if (order == 0)
+			plan_two_outputs(p, rendered.files[j].path);
+		if (order <= 0)
 			plan_list_add(&all, stay.files[i++]);
 		else
 			plan_list_add(&all, rendered.files[j++]);
@@ -313,10 +331,6 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	free(rendered.files);
 	p->files = all.files;
 	p->count = all.count;
-	for (size_t k = 1; k < p->count; k++)
-		if (strcmp(p->files[k].path, p->files[k - 1].path) == 0)
-			outdir_report(&p->errors, p->files[k].path, "two outputs write this path (check the "
-				    "path: templates of outputs in templates/stamp.yaml)");
 	return p->errors.count ? 1 : 0;
 }
 

@@ -33,10 +33,14 @@ static int source_failed(struct error *err, int e)
 	return -1;
 }
 
-static int worktree_list(const struct source *s, const char *dir, char ***names, size_t *count,
-			 struct error *err)
+static enum source_kind worktree_kind(const struct source *s, const char *path);
+
+static int worktree_list(const struct source *s, const char *dir, char ***names, enum source_kind **kinds,
+			 size_t *count, struct error *err)
 {
 	*names = NULL;
+	if (kinds)
+		*kinds = NULL;
 	*count = 0;
 	int fd = openat(s->root.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -47,8 +51,9 @@ static int worktree_list(const struct source *s, const char *dir, char ***names,
 		error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(e));
 		return source_failed(err, e);
 	}
-	size_t cap = 0;
+	size_t cap = 0, kinds_cap = 0;
 	struct dirent *e;
+	errno = 0;
 	while ((e = readdir(d))) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
@@ -56,9 +61,27 @@ static int worktree_list(const struct source *s, const char *dir, char ***names,
 		char *copy = strdup(e->d_name);
 		if (!copy)
 			alloc_failed();
+		if (kinds) {
+			*kinds = array_grow(*kinds, &kinds_cap, *count, sizeof **kinds, 64);
+			enum source_kind kind = e->d_type == DT_REG ? SOURCE_FILE : e->d_type == DT_DIR ? SOURCE_DIR
+					      : e->d_type == DT_LNK ? SOURCE_LINK : SOURCE_OTHER;
+			if (e->d_type == DT_UNKNOWN) { /* a file system that does not say */
+				struct buf path = BUF_INIT;
+				buf_printf(&path, "%s/%s", dir, e->d_name);
+				kind = worktree_kind(s, path.ptr);
+				buf_release(&path);
+			}
+			(*kinds)[*count] = kind;
+		}
 		(*names)[(*count)++] = copy;
+		errno = 0;
 	}
+	int e2 = errno;
 	closedir(d);
+	if (e2) {
+		error_set(err, dir, 0, 0, "cannot read the directory: %s", strerror(e2));
+		return source_failed(err, e2);
+	}
 	return 0;
 }
 
@@ -90,7 +113,7 @@ static enum source_status worktree_read(const struct source *s, const char *path
 		close(fd);
 		return SOURCE_TOO_LARGE;
 	}
-	if (buf_read_fd(out, fd, max) < 0) {
+	if (buf_read_regular(out, fd, max, (size_t)st.st_size) < 0) {
 		int e = errno;
 		close(fd);
 		if (e == EFBIG)

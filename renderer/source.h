@@ -33,9 +33,12 @@ enum source_status {
 };
 
 struct source_ops {
-	/* The names in dir, unsorted; *names and each name are malloc'd. -1 when dir cannot
-	 * be read (err says why; a missing directory is an error too). */
-	int (*list)(const struct source *s, const char *dir, char ***names, size_t *count, struct error *err);
+	/* The names in dir, unsorted; *names and each name are malloc'd. With kinds, what
+	 * each is (as kind() says; malloc'd too), learned with the names where the source
+	 * can: a directory read gives the types, so 10,000 specs cost no stat each. -1 when
+	 * dir cannot be read (err says why; a missing directory is an error too). */
+	int (*list)(const struct source *s, const char *dir, char ***names, enum source_kind **kinds, size_t *count,
+		    struct error *err);
 	/* What path is, without following a link. */
 	enum source_kind (*kind)(const struct source *s, const char *path);
 	/* Reads a file (following links), at most max bytes (0: no limit). */

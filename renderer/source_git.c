@@ -45,10 +45,13 @@ static enum source_kind git_entry_kind(const git_tree_entry *e)
 	}
 }
 
-static int git_list(const struct source *s, const char *dir, char ***names, size_t *count, struct error *err)
+static int git_list(const struct source *s, const char *dir, char ***names, enum source_kind **kinds, size_t *count,
+		    struct error *err)
 {
 	struct source_git *g = s->data;
 	*names = NULL;
+	if (kinds)
+		*kinds = NULL;
 	*count = 0;
 	pthread_mutex_lock(&g->lock);
 	git_tree_entry *entry = git_entry(g, dir);
@@ -65,10 +68,15 @@ static int git_list(const struct source *s, const char *dir, char ***names, size
 		*names = calloc(n ? n : 1, sizeof **names);
 		if (!*names)
 			alloc_failed();
+		if (kinds)
+			*kinds = alloc_check(calloc(n ? n : 1, sizeof **kinds));
 		for (size_t i = 0; i < n; i++) {
-			char *copy = strdup(git_tree_entry_name(git_tree_entry_byindex(tree, i)));
+			const git_tree_entry *item = git_tree_entry_byindex(tree, i);
+			char *copy = strdup(git_tree_entry_name(item));
 			if (!copy)
 				alloc_failed();
+			if (kinds)
+				(*kinds)[*count] = git_entry_kind(item);
 			(*names)[(*count)++] = copy;
 		}
 	}

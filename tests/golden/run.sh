@@ -222,6 +222,22 @@ out=$("$stamp" -C "$repo" render 2>&1)
 check "a render over it writes no file ($out)" sh -c "echo '$out' | grep -q ' 0 files written' && test \"\$(echo '$before')\" = '$(tree_hashes "$repo")'"
 check "and records the summaries" sh -c "head -1 '$repo/out/.stamp-manifest' | grep -qx 'stamp-manifest 2' && grep -q '^customer acme [0-9a-f]\{32\} @1:1m4 ' '$repo/out/.stamp-manifest'"
 
+# stamp diff reads the summaries of each side's manifest: the same patches as without them
+strip_summaries() { sed -i -e '1s/.*/stamp-manifest 1/' -e 's/^\(customer [^ ]* [0-9a-f]\{32\}\) .*/\1/' "$1/out/.stamp-manifest"; }
+for kind in with without; do
+	repo=$(fresh "diff-$kind")
+	"$stamp" -C "$repo" -q render
+	[ "$kind" = without ] && strip_summaries "$repo"
+	git -C "$repo" init -q -b main && git -C "$repo" add -A &&
+		git -C "$repo" -c user.name=t -c user.email=t@t commit -q -m rendered
+	sed -i 's/^domains: .*/domains: [garden.evergreen.example]/' "$repo/customers/evergreen.yaml"
+	sed -i 's/LOG_LEVEL: .*/LOG_LEVEL: warn/' "$repo/customers/acme.yaml"
+	"$stamp" -C "$repo" diff > "$scratch/diff-$kind.txt" 2>&1
+done
+check "stamp diff over summaries names acme, evergreen and the DNS records" \
+	sh -c "grep -q '^# acme: ' '$scratch/diff-with.txt' && grep -q '^# evergreen: ' '$scratch/diff-with.txt' && grep -q '^+    name     = \"garden.evergreen.example\"' '$scratch/diff-with.txt'"
+check "and is the diff made from the specs alone" cmp "$scratch/diff-with.txt" "$scratch/diff-without.txt"
+
 # the committed out/ passes kubectl kustomize, customer by customer
 if command -v kubectl >/dev/null 2>&1; then
 	for dir in "$root"/out/customers/*/ "$root/out/apps/"; do
