@@ -114,6 +114,7 @@ bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN) $(BASELINE_BIN)
 	@$(BENCH_RENDER_BIN) $(BIN) templates 10000 $(BENCH_RUNS) $(BASELINE_ARGS)
 	@if [ "$(BENCH_SCALE)" = full ]; then $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
 	@sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 1000 10000 $(BENCH_RUNS)
+	@sh bench/bench_hogan.sh $(BIN) $(BENCH_RENDER_BIN) templates 10000 $(BENCH_RUNS)
 
 # Coverage-guided fuzzing (clang's libFuzzer): the YAML loader, the schema (a spec
 # against the default set), the template compiler and renderer, and the out/ manifest

@@ -2,7 +2,11 @@
 # make bench, part three: the git workflow at scale. Prints medians of RUNS runs of
 #  - stamp check on N1 and N2 customers, rendered and in sync (the pre-commit hook), next
 #    to `git status --porcelain` on the same tree, the two alternating in the same run;
-#  - stamp diff of one changed customer against HEAD, N2 customers;
+#  - a no-op stamp render on the same trees, against the same git status (target: at most
+#    0.25x), and a render after one customer changed, against the no-op (target: at most
+#    50 ms more);
+#  - stamp diff of one changed customer against HEAD, N2 customers, against the no-op
+#    render (target: at most 2x);
 #  - stamp commit after 1,000 customers changed in a repository holding N2 rendered
 #    customers, next to `git add out && git commit` on the same change, in the same run
 #    (the two commits are checked to hold the same tree).
@@ -40,14 +44,23 @@ for n in $small $large; do
 	setup "$base/r$n" "$n"
 	: > "$base/check$n.all"
 	: > "$base/status$n.all"
+	: > "$base/noop$n.all"
+	: > "$base/one$n.all"
+	one=$(ls "$base/r$n/customers" | sed -n "$((n / 3))p")
 	i=0
 	while [ $i -lt "$runs" ]; do
 		timed "$stamp" -C "$base/r$n" -q check >> "$base/check$n.all"
 		timed git -C "$base/r$n" status --porcelain >> "$base/status$n.all"
+		timed "$stamp" -C "$base/r$n" -q render >> "$base/noop$n.all"
+		sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: one$i/" "$base/r$n/customers/$one"
+		timed "$stamp" -C "$base/r$n" -q render >> "$base/one$n.all"
 		i=$((i + 1))
 	done
-	median < "$base/check$n.all" > "$base/check$n"
-	median < "$base/status$n.all" > "$base/status$n"
+	git -C "$base/r$n" checkout -q customers
+	"$stamp" -C "$base/r$n" -q render
+	for f in check status noop one; do
+		median < "$base/$f$n.all" > "$base/$f$n"
+	done
 done
 
 repo=$base/r$large
@@ -83,11 +96,16 @@ g=$(median < "$base/commit-git")
 s=$(median < "$base/commit-stamp")
 
 echo "git workflow: median of $runs runs"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for n in $small $large; do
-	printf '  check, %6d customers      %8.3f s   (git status --porcelain, same tree: %.3f s; ratio %.2fx)\n' \
-		"$n" "$(cat "$base/check$n")" "$(cat "$base/status$n")" \
-		"$(awk -v a="$(cat "$base/check$n")" -v b="$(cat "$base/status$n")" 'BEGIN { print a / b }')"
+	c=$(cat "$base/check$n") st=$(cat "$base/status$n") no=$(cat "$base/noop$n") on=$(cat "$base/one$n")
+	printf '  %6d customers: git status --porcelain on the same tree %.3f s\n' "$n" "$st"
+	printf '    check, in sync       %8.3f s   (ratio to git status %sx; target 1.0x)\n' "$c" "$(ratio "$c" "$st")"
+	printf '    no-op render         %8.3f s   (ratio to git status %sx; target 0.25x)\n' "$no" "$(ratio "$no" "$st")"
+	printf '    one customer changed %8.3f s   (%+.0f ms over the no-op; target +50 ms)\n' "$on" \
+		"$(awk -v a="$on" -v b="$no" 'BEGIN { print (a - b) * 1000 }')"
 done
-printf '  diff, 1 of %d changed     %8.3f s\n' "$large" "$(cat "$base/diff")"
+d=$(cat "$base/diff") no=$(cat "$base/noop$large")
+printf '  diff, 1 of %d changed     %8.3f s   (ratio to the no-op render %sx; target 2x)\n' "$large" "$d" "$(ratio "$d" "$no")"
 printf '  commit, 1,000 of %d changed: stamp commit %.3f s, git add out && git commit %.3f s (ratio %.2fx)\n' \
 	"$large" "$s" "$g" "$(awk -v a="$s" -v b="$g" 'BEGIN { print a / b }')"
