@@ -14,8 +14,8 @@ void render_print(const struct cli *cli, const struct sync_report *r)
 		fputs(r->notices.ptr, stderr);
 	cli_print_errors(cli, &r->problems);
 	if (r->status == CLI_INVALID)
-		fprintf(stderr, "stamp: %zu error%s; nothing was written\n", r->problems.count,
-			r->problems.count == 1 ? "" : "s");
+		fprintf(stderr, "stamp: %zu error%s; nothing was %s\n", r->problems.count,
+			r->problems.count == 1 ? "" : "s", r->undone ? "changed" : "written");
 	else if (r->status == CLI_OK && !cli->quiet)
 		printf("%zu customer%s (%zu rendered): %zu file%s written, %zu unchanged, %zu removed\n", r->customers,
 		       r->customers == 1 ? "" : "s", r->rendered, r->written, r->written == 1 ? "" : "s", r->unchanged,

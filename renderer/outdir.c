@@ -724,6 +724,18 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 	return rc < 0 ? outdir_fail(err, OUTDIR_PENDING, "cannot write", e) : 0;
 }
 
+void outdir_abandon(struct outdir *od)
+{
+	struct error ignored = ERROR_INIT;
+	/* the journal as the lock found it: a dead render's paths stay named */
+	if (od->journal_count)
+		outdir_journal_write(od, NULL, 0, &ignored);
+	else if (od->fd >= 0)
+		unlinkat(od->fd, OUTDIR_PENDING, 0);
+	error_clear(&ignored);
+	od->wrote = 0;
+}
+
 /* ---- the manifest -------------------------------------------------------------------- */
 
 int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st_out, struct error *err)

@@ -128,6 +128,9 @@ int outdir_journal_has(const struct outdir *od, const char *path);
 /* Reads the journal without the lock (check). */
 int outdir_journal_load(struct outdir *od, struct error *err);
 
+/* After a render that removed again every file it wrote (nothing was changed): the
+ * journal goes back to what the lock found, and an out/ made for the lock goes with it. */
+void outdir_abandon(struct outdir *od);
 /* The manifest's text: 0 read, 1 no manifest, -1 unreadable (err); st as in outdir_read(). */
 int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st, struct error *err);
 /* Makes the render durable and final: flushes out/'s filesystem, writes text as the

@@ -383,6 +383,46 @@ int output_render_customer(const struct output_set *os, const struct value *valu
 	return rc;
 }
 
+int output_paths_use_hashes(const struct output_set *os)
+{
+	for (size_t i = 0; i < os->count; i++)
+		if (!os->defs[i].over_all && tmpl_uses_name(os->defs[i].path, "hashes"))
+			return 1;
+	return 0;
+}
+
+int output_render_paths(const struct output_set *os, const struct value *values, struct arena *arena,
+			struct output_files *files, struct error_list *errors)
+{
+	struct arena scratch = ARENA_INIT;
+	struct value *hashes;
+	const struct value *frames[2] = { values, output_hashes_frame(&scratch, &hashes) };
+	struct buf path = BUF_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < os->count; i++) {
+		const struct output_def *d = &os->defs[i];
+		if (d->over_all)
+			continue;
+		struct error err = ERROR_INIT;
+		buf_clear(&path);
+		if (tmpl_render_frames(d->path, frames, 2, &path, &err) < 0) {
+			error_list_take(errors, &err);
+			rc = -1;
+			continue;
+		}
+		if (outpath_problem(path.ptr, path.len)) {
+			/* the render proper says what is wrong with it, at the output */
+			rc = -1;
+			continue;
+		}
+		struct output_file f = { arena_strndup(arena, path.ptr, path.len), NULL, 0, { 0, 0 } };
+		output_files_add(files, f);
+	}
+	buf_release(&path);
+	arena_release(&scratch);
+	return rc;
+}
+
 /* A customer as the outputs over all customers see it: its values and, when one of them
  * uses {{hashes.<name>}}, the hash of each of its outputs, from hash_of (what this
  * render made or the last one recorded) or, without it, rendered here. */

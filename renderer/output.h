@@ -82,6 +82,14 @@ void output_set_release(struct output_set *os);
  * problems to errors. */
 int output_render_customer(const struct output_set *os, const struct value *values, int mode,
 			   struct arena *arena, struct output_files *files, struct error_list *errors);
+/* Only the paths of what output_render_customer() renders (no bytes, no hashes), in
+ * the same order: a render can name every file it will write before it writes one.
+ * -1 when a path does not render, or is not a path (the render proper reports it). */
+int output_render_paths(const struct output_set *os, const struct value *values, struct arena *arena,
+			struct output_files *files, struct error_list *errors);
+/* 1 when a per-customer path reads {{hashes.*}}: then it cannot be known before the
+ * outputs before it are rendered. */
+int output_paths_use_hashes(const struct output_set *os);
 /* Where the outputs over all customers find a customer's output hashes: hash_of sets
  * *out to the hash of the file at path (under out/) of customer `index`, and returns 0,
  * or -1 when it does not know it (the output is then rendered to learn it). */

@@ -24,6 +24,7 @@
 
 struct plan_job {
 	struct plan *plan;
+	int undefer;    /* render the deferred customers only, in full */
 	size_t next;
 	size_t done;
 	pthread_mutex_t lock;
@@ -37,15 +38,29 @@ static void plan_worker_main(void *arg, size_t worker)
 	for (;;) {
 		pthread_mutex_lock(&job->lock);
 		size_t i = job->next;
-		while (i < p->customers.count && !p->slots[i].changed)
+		while (i < p->customers.count && !(p->slots[i].changed && (!job->undefer || p->slots[i].deferred)))
 			i++;
 		job->next = i + 1;
 		pthread_mutex_unlock(&job->lock);
 		if (i >= p->customers.count)
 			break;
 		struct plan_customer *s = &p->slots[i];
-		output_render_customer(&p->outputs, s->customer->values, OUTPUT_PARSE_BACK, &p->arenas[worker],
-				       &s->files, &s->errors);
+		if (job->undefer) {
+			output_files_release(&s->files);
+			s->deferred = 0;
+		}
+		/* deferred: only the paths now; the writer renders, parses back and hashes it
+		 * once, as it writes. A path that does not render is rendered in full here,
+		 * which says what is wrong with it */
+		if (s->deferred && output_render_paths(&p->outputs, s->customer->values, &p->arenas[worker], &s->files,
+							&s->errors) < 0) {
+			s->deferred = 0;
+			output_files_release(&s->files);
+			error_list_release(&s->errors);
+		}
+		if (!s->deferred)
+			output_render_customer(&p->outputs, s->customer->values, OUTPUT_PARSE_BACK, &p->arenas[worker],
+					       &s->files, &s->errors);
 		pthread_mutex_lock(&job->lock);
 		job->done++;
 		pthread_mutex_unlock(&job->lock);
@@ -79,9 +94,9 @@ static void plan_progress(struct plan_job *job, size_t total)
 
 /* Every changed customer, on worker_count threads (fewer if fewer can be started; with
  * none started, this thread renders them all). This thread shows the progress. */
-static void plan_render_changed(struct plan *p, int progress)
+static void plan_render_changed(struct plan *p, int progress, int undefer)
 {
-	struct plan_job job = { p, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct plan_job job = { p, undefer, 0, 0, PTHREAD_MUTEX_INITIALIZER };
 	if (p->worker_count == 1) {
 		plan_worker_main(&job, 0);
 		return;
@@ -249,11 +264,29 @@ static void plan_two_outputs(struct plan *p, const char *path)
 }
 
 int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
-	       int force)
+	       int force, int defer)
 {
 	int rc = plan_load(p, src, od, jobs, force);
 	if (rc != 0)
 		return rc;
+	/* a customer whose files the last render did not write (all of them, in a full
+	 * plan) is rendered once, by the writer, when nothing it writes can be in the way;
+	 * sync_render() checks that they are all new, and plans again without deferring if
+	 * not. The outputs over all customers read values only, unless they read hashes */
+	if (defer && p->changed && !p->outputs.aggregates_use_hashes && !output_paths_use_hashes(&p->outputs)) {
+		for (size_t i = 0; i < p->customers.count; i++) {
+			struct plan_customer *s = &p->slots[i];
+			s->deferred = s->changed && (p->full || !outmanifest_customer(&p->old, s->customer->id));
+			p->deferred += (size_t)s->deferred;
+		}
+		/* all or none: a file replaced before a deferred customer failed could not be
+		 * put back */
+		if (p->deferred != p->changed) {
+			for (size_t i = 0; i < p->customers.count; i++)
+				p->slots[i].deferred = 0;
+			p->deferred = 0;
+		}
+	}
 
 	p->worker_count = pool_threads(jobs);
 	if (p->worker_count > p->changed)
@@ -262,7 +295,7 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	if (!p->arenas)
 		alloc_failed();
 	if (p->changed)
-		plan_render_changed(p, progress);
+		plan_render_changed(p, progress, 0);
 	for (size_t i = 0; i < p->customers.count; i++)
 		error_list_append(&p->errors, &p->slots[i].errors);
 
@@ -278,6 +311,14 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		struct output_hash_source hashes = { plan_hash_of, p };
 		output_render_aggregate(&p->outputs, p->manifest, p->customers.items, p->customers.count, &hashes,
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
+	}
+	/* nothing will be written: the deferred customers are rendered now, for their
+	 * problems, as when nothing is deferred */
+	if (p->errors.count && p->deferred) {
+		plan_render_changed(p, 0, 1);
+		p->deferred = 0;
+		for (size_t i = 0; i < p->customers.count; i++)
+			error_list_append(&p->errors, &p->slots[i].errors);
 	}
 	if (p->errors.count)
 		return plan_status(p);
@@ -337,7 +378,8 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,
 		      struct output_files *files, struct error_list *errors)
 {
-	return output_render_customer(&p->outputs, c->customer->values, OUTPUT_KEEP, arena, files, errors);
+	return output_render_customer(&p->outputs, c->customer->values,
+				      c->deferred ? OUTPUT_KEEP | OUTPUT_PARSE_BACK : OUTPUT_KEEP, arena, files, errors);
 }
 
 void plan_release(struct plan *p)

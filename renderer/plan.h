@@ -32,6 +32,8 @@ struct plan_customer {
 	struct customer *customer;
 	struct hash input;          /* spec, template set and stamp's version */
 	int changed;                /* inputs differ from the last render: rendered */
+	int deferred;               /* rendered by the writer (sync.h): files has the paths
+				     * only, their hashes come as they are written */
 	struct output_files files;  /* when changed: paths and hashes */
 	struct error_list errors;
 };
@@ -61,6 +63,7 @@ struct plan {
 	struct customers customers;
 	struct plan_customer *slots;     /* one per customer, in customer order */
 	size_t changed;                  /* customers rendered */
+	size_t deferred;                 /* ... of which deferred to the writer */
 	int aggregates_rendered;         /* the customer set or the templates changed */
 	struct output_files aggregate_files;
 	struct arena aggregate_arena;
@@ -76,14 +79,17 @@ struct plan {
  * it. Returns 0 when everything is valid and the plan complete; 1 when errors holds
  * invalid input; -1 when the environment failed (an unreadable directory or manifest;
  * errors says why). `progress` shows a progress line on a terminal for long runs;
- * `force` renders every customer as if nothing had been rendered before. */
+ * `force` renders every customer as if nothing had been rendered before. With `defer`,
+ * the customers whose files the last render did not write are not rendered here but
+ * by the writer (plan_customer.deferred), so that each is rendered once. */
 int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
-	       int force);
+	       int force, int defer);
 void plan_release(struct plan *p);
 /* 1 when nothing changed since the last render: no customer to render, none removed,
  * the same template set. */
 int plan_is_noop(const struct plan *p);
-/* Renders one customer again, keeping the bytes (in arena), for writing. */
+/* Renders one customer again, keeping the bytes (in arena), for writing; a deferred
+ * one is parsed back too (its first render). */
 int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,
 		      struct output_files *files, struct error_list *errors);
 

@@ -266,6 +266,7 @@ int sync_problems(const struct sync *s, const struct plan *p, int for_check, int
 
 void sync_release(struct sync *s)
 {
+	error_list_release(&s->invalid);
 	for (size_t i = 0; i < s->count; i++)
 		free(s->items[i].blocker);
 	free(s->items);
@@ -294,6 +295,7 @@ struct sync_slot {
 
 struct sync_pipe {
 	struct plan *plan;
+	struct error_list invalid; /* a deferred customer's problems: nothing more is written */
 	unsigned char **actions;   /* per customer, per rendered file */
 	size_t *writes;            /* per customer: files to write */
 	struct sync_slot *slots;   /* one per customer */
@@ -371,13 +373,24 @@ static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t
 		pthread_cond_wait(&pipe->changed, &pipe->lock);
 	pthread_mutex_unlock(&pipe->lock);
 	int rc = 0;
-	if (slot->errors.count) {
+	if (slot->errors.count && c->deferred) {
+		/* its first render, and it is invalid: nothing more is written, the others are
+		 * still rendered for their problems, and what was written goes again */
+		error_list_append(&pipe->invalid, &slot->errors);
+	} else if (slot->errors.count) {
 		error_move(err, &slot->errors.items[0]);
 		rc = -1;
 	}
+	int writing = !pipe->invalid.count;
 	for (size_t j = 0; j < c->files.count && rc == 0; j++) {
-		const struct output_file *f = &c->files.items[j];
+		struct output_file *f = &c->files.items[j];
 		if (!pipe->actions[i][j])
+			continue;
+		if (c->deferred && j < slot->again.count && strcmp(slot->again.items[j].path, f->path) == 0) {
+			f->hash = slot->again.items[j].hash; /* known now, for the manifest */
+			f->len = slot->again.items[j].len;
+		}
+		if (!writing)
 			continue;
 		if (j >= slot->again.count || strcmp(slot->again.items[j].path, f->path) != 0 ||
 		    !hash_equal(slot->again.items[j].hash, f->hash)) {
@@ -444,7 +457,8 @@ static void sync_format_manifest(const struct plan *p, struct buf *text)
 	for (size_t i = 0; i < p->count; i++) {
 		next.files[i].path = (char *)p->files[i].path;
 		next.files[i].owner = (char *)p->files[i].owner;
-		next.files[i].hash = p->files[i].hash;
+		/* a deferred customer's hashes came when it was written */
+		next.files[i].hash = p->files[i].rendered ? p->files[i].rendered->hash : p->files[i].hash;
 	}
 	outmanifest_format(&next, text);
 	free(next.customers);
@@ -468,7 +482,8 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 {
 	od->replace_links = s->force;
 	size_t customers = p->customers.count;
-	struct sync_pipe pipe = { p, NULL, NULL, NULL, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+	struct sync_pipe pipe = { p, ERROR_LIST_INIT, NULL, NULL, NULL, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER,
+				  PTHREAD_COND_INITIALIZER };
 	pipe.actions = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.actions));
 	pipe.writes = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.writes));
 	pipe.slots = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.slots));
@@ -513,6 +528,10 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 		rc = outdir_journal_write(od, writing, writing_count, err);
 	if (rc == 0)
 		rc = sync_write_customers(s, &pipe, od, err);
+	if (rc == 0 && pipe.invalid.count) {
+		error_list_append(&s->invalid, &pipe.invalid);
+		rc = 1;
+	}
 	for (size_t i = 0; i < p->aggregate_files.count && rc == 0; i++) {
 		struct output_file *f = &p->aggregate_files.items[i];
 		if (!aggregate[i])
@@ -537,8 +556,10 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 		sync_format_manifest(p, &s->manifest);
 		rc = outdir_commit(od, &s->manifest, err);
 	}
-	if (rc < 0 && !od->committed)
+	if (rc != 0 && !od->committed)
 		sync_undo(od, created, created_count);
+	if (rc > 0)
+		outdir_abandon(od); /* every file this run made is gone: out/ is as it was */
 	for (size_t i = 0; i < customers; i++)
 		free(pipe.actions[i]);
 	free(pipe.actions);
@@ -581,12 +602,38 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	if (od.reclaimed[0])
 		buf_printf(&r->notices, "stamp: note: removed a stale lock, out/" OUTDIR_LOCK ", left by %s, which is no "
 			   "longer running\n", od.reclaimed);
-	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force);
+	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force, 1);
 	have_plan = 1;
 	r->customers = plan.customers.count;
 	if (rc != 0) {
 		sync_take_plan_errors(r, &plan, rc);
 		goto out;
+	}
+	/* deferred customers are rendered once, by the writer, only when every file they
+	 * write is new: then a problem found while writing is undone by removing what was
+	 * written. Anything in their way (an out/ without a manifest, --force over files)
+	 * and the plan is made again, rendering them first */
+	if (plan.deferred) {
+		if (sync_classify_render(&s, &plan, &od, o->force, &err) < 0) {
+			sync_fail(r, &err);
+			goto out;
+		}
+		int all_new = 1;
+		for (size_t k = 0; k < s.count && all_new; k++) {
+			const struct sync_item *item = &s.items[k];
+			if (item->planned != SIZE_MAX && plan.files[item->planned].customer &&
+			    plan.files[item->planned].customer->deferred)
+				all_new = item->state == SYNC_NEW;
+		}
+		if (!all_new) {
+			sync_release(&s);
+			plan_release(&plan);
+			rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force, 0);
+			if (rc != 0) {
+				sync_take_plan_errors(r, &plan, rc);
+				goto out;
+			}
+		}
 	}
 	if (o->hydrated_branch && manifest_check_hydrated(plan.manifest, o->hydrated_branch, &err) < 0) {
 		error_list_take(&r->problems, &err);
@@ -614,15 +661,24 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 			sync_format_manifest(&plan, &r->manifest);
 		goto out;
 	}
-	if (sync_classify_render(&s, &plan, &od, o->force, &err) < 0) {
+	if (!plan.deferred && sync_classify_render(&s, &plan, &od, o->force, &err) < 0) {
 		sync_fail(r, &err);
 		goto out;
 	}
 	r->status = sync_problems(&s, &plan, SYNC_RENDER, o->force, &r->problems);
 	if (r->status)
 		goto out;
-	if (sync_apply(&s, &plan, &od, &err) < 0) {
+	rc = sync_apply(&s, &plan, &od, &err);
+	if (rc < 0) {
 		sync_fail(r, &err);
+		goto out;
+	}
+	if (rc > 0) {
+		error_list_sort(&s.invalid);
+		error_list_append(&r->problems, &s.invalid);
+		r->status = 1;
+		r->invalid = 1;
+		r->undone = 1;
 		goto out;
 	}
 	if (plan.old_missing && s.counts[SYNC_FOREIGN])
@@ -675,7 +731,7 @@ int sync_check(const struct sync_options *o, struct sync_report *r)
 	pool_start(&pool, 1, sync_scan_main, &job);
 	if (!pool.started)
 		sync_scan_main(&job, 0);
-	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, 0);
+	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, 0, 0);
 	pool_join(&pool);
 	r->customers = plan.customers.count;
 	r->files = plan.count;

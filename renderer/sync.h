@@ -55,6 +55,7 @@ struct sync {
 	size_t counts[SYNC_STATES];
 	int force;                 /* from sync_classify_render */
 	size_t written, removed;   /* by sync_apply */
+	struct error_list invalid; /* sync_apply: a deferred customer's problems (returned 1) */
 	struct buf manifest;       /* the new manifest's text, after sync_apply */
 };
 
@@ -74,7 +75,10 @@ enum { SYNC_RENDER = 0, SYNC_CHECK = 1, SYNC_CHECK_STAGED = 2 };
 int sync_problems(const struct sync *s, const struct plan *p, int for_check, int force, struct error_list *out);
 /* Writes and removes what the classification says, then the manifest (od locked).
  * Stops at the first I/O error: what this run created is removed again and err says
- * what failed. */
+ * what failed (-1). A deferred customer (plan.h), rendered for the first time here, that
+ * is invalid stops the writing too: the others are still rendered for their problems,
+ * which go to s->invalid, what this run created is removed again, and out/ is left as
+ * it was (1). */
 int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *err);
 void sync_release(struct sync *s);
 
@@ -85,13 +89,14 @@ struct sync_report {
 				     * in sync) or 2 (environment) */
 	int invalid;                /* problems are invalid input: nothing was looked at on disk */
 	int template_set_invalid;   /* ... in the template set itself */
+	int undone;                 /* ... found while writing: what was written is removed again */
 	struct error_list problems; /* to print, in order */
 	struct buf notices;         /* "stamp: ..." lines to print first */
 	size_t customers, rendered, files, written, unchanged, removed;
 	size_t counts[SYNC_STATES];
 	struct buf manifest;        /* render: the new manifest's text (empty on a no-op) */
 };
-#define SYNC_REPORT_INIT { 0, 0, 0, ERROR_LIST_INIT, BUF_INIT, 0, 0, 0, 0, 0, 0, { 0 }, BUF_INIT }
+#define SYNC_REPORT_INIT { 0, 0, 0, 0, ERROR_LIST_INIT, BUF_INIT, 0, 0, 0, 0, 0, 0, { 0 }, BUF_INIT }
 
 struct sync_options {
 	int root_fd;               /* the stamp repository */

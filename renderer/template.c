@@ -858,40 +858,6 @@ int tmpl_compile(struct tmpl_set *set, const char *path, const char *source, siz
 	return rc;
 }
 
-static int tmpl_uses_name_at(const struct tmpl *t, const char *name, size_t len, int depth)
-{
-	/* a partial that includes itself, or nests this deep: assume it may */
-	if (depth > TMPL_MAX_NESTING)
-		return 1;
-	for (size_t i = 0; i < t->count; i++) {
-		const struct tmpl_op *op = &t->ops[i];
-		switch (op->kind) {
-		case TMPL_OP_VALUE:
-		case TMPL_OP_SECTION:
-		case TMPL_OP_INVERTED:
-			if (op->part_count && op->part_lens[0] == len && memcmp(op->parts[0], name, len) == 0)
-				return 1;
-			break;
-		case TMPL_OP_PARTIAL:
-		case TMPL_OP_PARENT:
-			if (op->dynamic)
-				return 1;
-			if (op->target && tmpl_uses_name_at(op->target, name, len, depth + 1))
-				return 1;
-			break;
-		case TMPL_OP_TEXT:
-		case TMPL_OP_BLOCK:
-			break;
-		}
-	}
-	return 0;
-}
-
-int tmpl_uses_name(const struct tmpl *t, const char *name)
-{
-	return tmpl_uses_name_at(t, name, strlen(name), 0);
-}
-
 /* Each template once: a partial included twice, or by itself, adds no names. */
 struct tmpl_names_walk {
 	tmpl_name_fn fn;
@@ -937,4 +903,24 @@ int tmpl_names(const struct tmpl *t, tmpl_name_fn fn, void *data)
 	int rc = tmpl_names_at(t, &w);
 	free(w.seen);
 	return rc;
+}
+
+/* tmpl_uses_name() on the one walk over names */
+struct tmpl_uses {
+	const char *name;
+	size_t len;
+	int found;
+};
+
+static void tmpl_uses_one(void *data, const char *name, size_t len)
+{
+	struct tmpl_uses *u = data;
+	u->found |= len == u->len && memcmp(name, u->name, len) == 0;
+}
+
+int tmpl_uses_name(const struct tmpl *t, const char *name)
+{
+	struct tmpl_uses u = { name, strlen(name), 0 };
+	/* a dynamic partial may name it */
+	return tmpl_names(t, tmpl_uses_one, &u) < 0 || u.found;
 }
