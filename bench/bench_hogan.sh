@@ -14,6 +14,9 @@ if ! command -v node >/dev/null 2>&1 || ! { [ -d "$node_dir/node_modules/hogan.j
 	echo "peer: hogan.js skipped (node or npm, or the npm registry, is not reachable)"
 	exit 0
 fi
+# the benches before removed hundreds of thousands of files, and ext4 creates files
+# several times slower for about a minute after that
+sleep "${BENCH_SETTLE:-60}"
 base=$(mktemp -d /tmp/stamp-bench-peer-XXXXXX)
 trap 'rm -rf "$base"' EXIT
 mkdir "$base/source"

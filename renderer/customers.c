@@ -218,7 +218,7 @@ out:
 /* ---- uniqueness across customers -------------------------------------------------------- */
 
 struct customers_claim {
-	const char *text; /* lowercased, owned by the table */
+	const char *text; /* lowercased, in the table's arena */
 	size_t len;
 	const struct value *where;
 	const struct customer *owner;
@@ -234,12 +234,10 @@ static uint64_t customers_hash(const char *s, size_t n)
 	return h;
 }
 
-static void customers_claim(struct customers_claim *table, size_t cap, const char *name,
+static void customers_claim(struct customers_claim *table, size_t cap, struct arena *texts, const char *name,
 			    const struct value *v, const struct customer *owner, struct error_list *errors)
 {
-	char *lower = malloc(v->as.string.len + 1);
-	if (!lower)
-		alloc_failed();
+	char *lower = arena_alloc(texts, v->as.string.len + 1);
 	for (size_t i = 0; i < v->as.string.len; i++) {
 		char ch = v->as.string.ptr[i];
 		lower[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
@@ -281,7 +279,6 @@ static void customers_claim(struct customers_claim *table, size_t cap, const cha
 				error_list_take(errors, &err);
 				buf_release(&shown);
 			}
-			free(lower);
 			return;
 		}
 		i = (i + 1) & (cap - 1);
@@ -348,11 +345,11 @@ static void customers_check_unique(struct customers *c, const struct manifest *m
 		struct customers_claim *table = calloc(cap, sizeof *table);
 		if (!table)
 			alloc_failed();
+		struct arena texts = ARENA_INIT;
 		for (size_t k = 0; k < found.count; k++)
-			customers_claim(table, cap, name->as.string.ptr, found.items[k].value, found.items[k].owner,
+			customers_claim(table, cap, &texts, name->as.string.ptr, found.items[k].value, found.items[k].owner,
 					&c->errors);
-		for (size_t i = 0; i < cap; i++)
-			free((char *)table[i].text);
+		arena_release(&texts);
 		free(table);
 		free(found.items);
 	}
@@ -371,27 +368,49 @@ static void customers_parse_again(struct customers *c, const struct manifest *m,
 	error_list_append(&c->errors, &slot.errors);
 }
 
-/* Decodes the summaries of the reused customers (on this thread: a summary decodes in
- * about a microsecond); one that does not decode is parsed from its spec. */
+struct customers_expand_job {
+	struct customers *customers;
+	const struct manifest *manifest;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void customers_expand_main(void *arg, size_t worker)
+{
+	struct customers_expand_job *job = arg;
+	struct customers *c = job->customers;
+	for (;;) {
+		pthread_mutex_lock(&job->lock);
+		size_t start = job->next;
+		job->next += 256; /* a summary decodes in about a microsecond: take a batch */
+		pthread_mutex_unlock(&job->lock);
+		if (start >= c->count)
+			return;
+		for (size_t i = start; i < c->count && i < start + 256; i++) {
+			struct customer *x = &c->items[i];
+			struct value *v;
+			if (!x->reused || x->values ||
+			    summary_decode(&c->arenas[worker], x->summary, x->summary_len, x->file, job->manifest, &v) < 0)
+				continue;
+			const struct value *id = value_map_get(v, "id", 2);
+			if (strcmp(id->as.string.ptr, x->id) == 0)
+				x->values = v;
+		}
+	}
+}
+
+/* Decodes the summaries, on the threads the load used; one that does not decode (or
+ * names another customer) is parsed from its spec afterwards, on this thread. */
 static void customers_expand_into(struct customers *c, const struct manifest *m, const struct source *src)
 {
 	if (c->expanded)
 		return;
 	c->expanded = 1;
-	for (size_t i = 0; i < c->count; i++) {
-		struct customer *x = &c->items[i];
-		if (!x->reused || x->values)
-			continue;
-		struct value *v;
-		if (summary_decode(&c->arenas[0], x->summary, x->summary_len, x->file, m, &v) == 0) {
-			const struct value *id = value_map_get(v, "id", 2);
-			if (strcmp(id->as.string.ptr, x->id) == 0) {
-				x->values = v;
-				continue;
-			}
-		}
-		customers_parse_again(c, m, src, i);
-	}
+	struct customers_expand_job job = { c, m, 0, PTHREAD_MUTEX_INITIALIZER };
+	pool_run(c->arena_count, customers_expand_main, &job);
+	for (size_t i = 0; i < c->count; i++)
+		if (c->items[i].reused && !c->items[i].values)
+			customers_parse_again(c, m, src, i);
 }
 
 int customers_parse(struct customers *c, const struct manifest *m, const struct source *src, size_t index)

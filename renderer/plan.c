@@ -324,7 +324,7 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		return plan_status(p);
 
 	/* the new tree: the files rendered now, merged with the files that stay */
-	struct plan_list rendered = { 0 }, stay = { 0 }, all = { 0 };
+	struct plan_list rendered = { 0 }, all = { 0 };
 	for (size_t i = 0; i < p->customers.count; i++)
 		if (p->slots[i].changed)
 			plan_list_take(&rendered, &p->slots[i].files, p->slots[i].customer->id, &p->slots[i]);
@@ -332,11 +332,20 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		plan_list_take(&rendered, &p->aggregate_files, "-", NULL);
 	if (rendered.count)
 		qsort(rendered.files, rendered.count, sizeof *rendered.files, plan_compare);
+	/* the files that stay have one path each (the manifest was refused otherwise): only
+	 * a rendered path can meet another, here or in the merge */
+	for (size_t k = 1; k < rendered.count; k++)
+		if (strcmp(rendered.files[k].path, rendered.files[k - 1].path) == 0)
+			plan_two_outputs(p, rendered.files[k].path);
 	p->kept = calloc(p->old.file_count ? p->old.file_count : 1, 1);
 	if (!p->kept)
 		alloc_failed();
+	/* one merge, in path order, of the last render's files that stay and the new ones */
+	all.cap = p->old.file_count + rendered.count;
+	all.files = alloc_check(malloc((all.cap ? all.cap : 1) * sizeof *all.files));
 	const char *last_owner = NULL;
 	int last_keep = 0;
+	size_t j = 0;
 	for (size_t i = 0; i < p->old.file_count; i++) {
 		const char *owner = p->old.files[i].owner;
 		if (!last_owner || strcmp(owner, last_owner) != 0) {
@@ -346,29 +355,16 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		if (!last_keep)
 			continue;
 		p->kept[i] = 1;
-		plan_list_add(&stay, (struct plan_file){ p->old.files[i].path, owner, p->old.files[i].hash, NULL,
-							 NULL });
+		int order = 1;
+		while (j < rendered.count && (order = strcmp(rendered.files[j].path, p->old.files[i].path)) <= 0) {
+			if (order == 0)
+				plan_two_outputs(p, rendered.files[j].path);
+			all.files[all.count++] = rendered.files[j++];
+		}
+		all.files[all.count++] = (struct plan_file){ p->old.files[i].path, owner, p->old.files[i].hash, NULL, NULL };
 	}
-	/* the files that stay have one path each (the manifest was refused otherwise): only
-	 * a rendered path can meet another, here or in the merge */
-	for (size_t k = 1; k < rendered.count; k++)
-		if (strcmp(rendered.files[k].path, rendered.files[k - 1].path) == 0)
-			plan_two_outputs(p, rendered.files[k].path);
-	if (!rendered.count) {
-		all = stay; /* a no-op: the last render's tree as it is */
-		stay = (struct plan_list){ 0 };
-	}
-	size_t i = 0, j = 0;
-	while (i < stay.count || j < rendered.count) {
-		int order = j == rendered.count ? -1 : i == stay.count ? 1 : strcmp(stay.files[i].path, rendered.files[j].path);
-		if (order == 0)
-			plan_two_outputs(p, rendered.files[j].path);
-		if (order <= 0)
-			plan_list_add(&all, stay.files[i++]);
-		else
-			plan_list_add(&all, rendered.files[j++]);
-	}
-	free(stay.files);
+	while (j < rendered.count)
+		all.files[all.count++] = rendered.files[j++];
 	free(rendered.files);
 	p->files = all.files;
 	p->count = all.count;
