@@ -3,7 +3,8 @@
 # the same customer templates over the same values for N customers and writes every
 # file; stamp's cold render of the same customers runs alternately, in the same run.
 # Both are compared per file written (stamp also writes the outputs over all customers
-# and its manifest, and parses back and hashes every file). Skipped, visibly, when npm
+# and its manifest, parses back and hashes every file, and makes it all durable; hogan.js
+# leaves its files to the page cache). Skipped, visibly, when npm
 # cannot install hogan.js.
 # Usage: bench/bench_hogan.sh STAMP BENCH_RENDER TEMPLATES N RUNS
 set -eu
@@ -32,11 +33,15 @@ i=0
 while [ $i -lt "$runs" ]; do
 	mkdir "$base/cold$i"
 	cp -R "$base/source/templates" "$base/source/customers" "$base/cold$i/"
+	# stamp's cold render ends with one syncfs(), which would also flush what the other
+	# renderer left dirty: each run starts with the disk clean
+	sync
 	start=$(now)
 	"$stamp" -C "$base/cold$i" -q render
 	end=$(now)
 	files=$(grep -c '^file ' "$base/cold$i/out/.stamp-manifest")
 	awk -v a="$start" -v b="$end" -v f="$files" 'BEGIN { printf "%.4f %d\n", b - a, f }' >> "$base/stamp"
+	sync
 	NODE_PATH="$node_dir/node_modules" node bench/hogan.js "$templates" "$base/values" "$n" "$base/hogan$i" >> "$base/hogan"
 	i=$((i + 1))
 done
