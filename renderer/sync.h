@@ -94,7 +94,7 @@ struct sync_report {
 	struct buf notices;         /* "stamp: ..." lines to print first */
 	size_t customers, rendered, files, written, unchanged, removed;
 	size_t counts[SYNC_STATES];
-	struct buf manifest;        /* render: the new manifest's text (empty on a no-op) */
+	struct buf manifest;        /* render with want_manifest: the new manifest's text */
 };
 #define SYNC_REPORT_INIT { 0, 0, 0, 0, ERROR_LIST_INIT, BUF_INIT, 0, 0, 0, 0, 0, 0, { 0 }, BUF_INIT }
 
