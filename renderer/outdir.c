@@ -770,7 +770,59 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat 
 	return 0;
 }
 
+/* The new manifest into the temporary directory, a piece at a time, then fsynced. */
+static int outdir_write_pieces(struct outdir *od, outdir_text_fn next, void *data, int *e)
+{
+	int fd = openat(od->tmp_fd, "manifest", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		*e = errno;
+		return -1;
+	}
+	if (tempfile_watch(&od->current, od->tmp_fd, "manifest", 0) < 0) {
+		close(fd);
+		unlinkat(od->tmp_fd, "manifest", 0);
+		*e = EMFILE;
+		return -1;
+	}
+	struct buf piece = BUF_INIT;
+	int more = 1, rc = 0;
+	while (more && rc == 0) {
+		buf_clear(&piece);
+		more = next(data, &piece);
+		rc = outdir_write_all(fd, piece.ptr, piece.len);
+		*e = errno;
+	}
+	buf_release(&piece);
+	if (rc == 0 && fsync(fd) < 0) {
+		rc = -1;
+		*e = errno;
+	}
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		*e = errno;
+	}
+	if (rc < 0) {
+		unlinkat(od->tmp_fd, "manifest", 0);
+		tempfile_forget(&od->current);
+	}
+	return rc;
+}
+
+static int outdir_commit_with(struct outdir *od, const struct buf *text, outdir_text_fn next, void *data,
+			      struct error *err);
+
 int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
+{
+	return outdir_commit_with(od, text, NULL, NULL, err);
+}
+
+int outdir_commit_from(struct outdir *od, outdir_text_fn next, void *data, struct error *err)
+{
+	return outdir_commit_with(od, NULL, next, data, err);
+}
+
+static int outdir_commit_with(struct outdir *od, const struct buf *text, outdir_text_fn next, void *data,
+			      struct error *err)
 {
 	/* every file written and every directory changed is on disk before the manifest
 	 * that names them: the few files were fsynced as they were written, and their
@@ -797,7 +849,8 @@ int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
 	int e;
 	if (outdir_tmp(od, err) < 0)
 		return -1;
-	if (outdir_write_watched(od, od->tmp_fd, "manifest", O_TRUNC, text->ptr ? text->ptr : "", text->len, 1, &e) < 0 ||
+	if ((text ? outdir_write_watched(od, od->tmp_fd, "manifest", O_TRUNC, text->ptr, text->len, 1, &e)
+		  : outdir_write_pieces(od, next, data, &e)) < 0 ||
 	    outdir_rename_watched(od, "manifest", od->fd, ".stamp-manifest", &e) < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot write", e);
 	od->wrote = 1;

@@ -206,51 +206,75 @@ const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, con
 	return bsearch(&key, m->files, m->file_count, sizeof key, outmanifest_compare_files);
 }
 
-void outmanifest_format(const struct outmanifest *m, struct buf *out)
+/* The next piece of the text at cursor *at: the header, then the customers and the
+ * files, about `room` bytes at a time (a line is never split). */
+static int outmanifest_format_piece(const struct outmanifest *m, size_t *at, struct buf *out, size_t room)
 {
 	char hex[HASH_HEX_LEN + 1];
-	buf_add_str(out, "stamp-manifest " OUTMANIFEST_FORMAT "\n");
-	buf_printf(out, "version %s\n", m->version ? m->version : "");
-	hash_hex(m->set_hash, hex);
-	buf_printf(out, "set %s\n", hex);
-	for (size_t i = 0; i < m->customer_count; i++) {
-		hash_hex(m->customers[i].input, hex);
+	size_t start = out->len;
+	if (*at == 0) {
+		buf_add_str(out, "stamp-manifest " OUTMANIFEST_FORMAT "\n");
+		buf_printf(out, "version %s\n", m->version ? m->version : "");
+		hash_hex(m->set_hash, hex);
+		buf_printf(out, "set %s\n", hex);
+		(*at)++;
+	}
+	for (; *at <= m->customer_count && out->len - start < room; (*at)++) {
+		const struct outmanifest_customer *c = &m->customers[*at - 1];
+		hash_hex(c->input, hex);
 		buf_add_str(out, "customer ");
-		buf_add_str(out, m->customers[i].id);
+		buf_add_str(out, c->id);
 		buf_add_char(out, ' ');
 		buf_add(out, hex, HASH_HEX_LEN);
-		if (m->customers[i].summary_len) {
+		if (c->summary_len) {
 			buf_add_char(out, ' ');
-			buf_add(out, m->customers[i].summary, m->customers[i].summary_len);
+			buf_add(out, c->summary, c->summary_len);
 		}
 		buf_add_char(out, '\n');
 	}
-	/* 140,000 lines on every render that changes anything: the room is made once and
-	 * each line is copied in place */
-	size_t *lens = alloc_check(malloc((m->file_count ? m->file_count : 1) * 2 * sizeof *lens));
+	if (*at <= m->customer_count)
+		return 1; /* the room is full before the files */
+	/* 140,000 file lines on every render that changes anything: the room for a batch is
+	 * made once and each line copied in place */
+	size_t first = *at - 1 - m->customer_count, last = first;
 	size_t total = 0;
-	for (size_t i = 0; i < m->file_count; i++) {
-		lens[2 * i] = strlen(m->files[i].owner);
-		lens[2 * i + 1] = strlen(m->files[i].path);
-		total += 5 + HASH_HEX_LEN + 1 + lens[2 * i] + 1 + lens[2 * i + 1] + 1;
+	while (last < m->file_count && out->len - start + total < room) {
+		total += 5 + HASH_HEX_LEN + 1 + strlen(m->files[last].owner) + 1 + strlen(m->files[last].path) + 1;
+		last++;
 	}
+	if (last == first)
+		return first < m->file_count;
 	buf_grow(out, total);
 	char *p = out->ptr + out->len;
-	for (size_t i = 0; i < m->file_count; i++) {
+	for (size_t i = first; i < last; i++) {
+		size_t owner = strlen(m->files[i].owner), path = strlen(m->files[i].path);
 		memcpy(p, "file ", 5);
-		hash_hex(m->files[i].hash, p + 5); /* writes a NUL after the digits, overwritten next */
+		hash_hex(m->files[i].hash, p + 5); /* its NUL is overwritten next */
 		p += 5 + HASH_HEX_LEN;
 		*p++ = ' ';
-		memcpy(p, m->files[i].owner, lens[2 * i]);
-		p += lens[2 * i];
+		memcpy(p, m->files[i].owner, owner);
+		p += owner;
 		*p++ = ' ';
-		memcpy(p, m->files[i].path, lens[2 * i + 1]);
-		p += lens[2 * i + 1];
+		memcpy(p, m->files[i].path, path);
+		p += path;
 		*p++ = '\n';
 	}
 	out->len += total;
 	out->ptr[out->len] = 0;
-	free(lens);
+	*at += last - first;
+	return last < m->file_count;
+}
+
+void outmanifest_format(const struct outmanifest *m, struct buf *out)
+{
+	size_t at = 0;
+	while (outmanifest_format_piece(m, &at, out, (size_t)-1 / 2))
+		;
+}
+
+int outmanifest_format_next(const struct outmanifest *m, size_t *at, struct buf *out)
+{
+	return outmanifest_format_piece(m, at, out, OUTMANIFEST_PIECE);
 }
 
 static void outmanifest_change_add(struct outmanifest_changes *c, const struct outmanifest_file *f, int removed)

@@ -438,31 +438,55 @@ static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct o
 	return rc;
 }
 
-/* The new manifest: the plan's customers and files. */
-static void sync_format_manifest(const struct plan *p, struct buf *text)
+/* The new manifest: the plan's customers and files, pointing into the plan;
+ * sync_manifest_release() frees the arrays. */
+static void sync_manifest(const struct plan *p, struct outmanifest *next)
 {
-	struct outmanifest next = { 0 };
-	next.version = (char *)STAMP_VERSION;
-	next.set_hash = p->outputs.set_hash;
-	next.customer_count = p->customers.count;
-	next.customers = alloc_check(calloc(p->customers.count ? p->customers.count : 1, sizeof *next.customers));
-	next.file_count = p->count;
-	next.files = alloc_check(calloc(p->count ? p->count : 1, sizeof *next.files));
+	memset(next, 0, sizeof *next);
+	next->version = (char *)STAMP_VERSION;
+	next->set_hash = p->outputs.set_hash;
+	next->customer_count = p->customers.count;
+	next->customers = alloc_check(calloc(p->customers.count ? p->customers.count : 1, sizeof *next->customers));
+	next->file_count = p->count;
+	next->files = alloc_check(calloc(p->count ? p->count : 1, sizeof *next->files));
 	for (size_t i = 0; i < p->customers.count; i++) {
-		next.customers[i].id = p->customers.items[i].id;
-		next.customers[i].input = p->slots[i].input;
-		next.customers[i].summary = p->customers.items[i].summary;
-		next.customers[i].summary_len = p->customers.items[i].summary_len;
+		next->customers[i].id = p->customers.items[i].id;
+		next->customers[i].input = p->slots[i].input;
+		next->customers[i].summary = p->customers.items[i].summary;
+		next->customers[i].summary_len = p->customers.items[i].summary_len;
 	}
 	for (size_t i = 0; i < p->count; i++) {
-		next.files[i].path = (char *)p->files[i].path;
-		next.files[i].owner = (char *)p->files[i].owner;
+		next->files[i].path = (char *)p->files[i].path;
+		next->files[i].owner = (char *)p->files[i].owner;
 		/* a deferred customer's hashes came when it was written */
-		next.files[i].hash = p->files[i].rendered ? p->files[i].rendered->hash : p->files[i].hash;
+		next->files[i].hash = p->files[i].rendered ? p->files[i].rendered->hash : p->files[i].hash;
 	}
+}
+
+static void sync_manifest_release(struct outmanifest *next)
+{
+	free(next->customers);
+	free(next->files);
+}
+
+static void sync_format_manifest(const struct plan *p, struct buf *text)
+{
+	struct outmanifest next;
+	sync_manifest(p, &next);
 	outmanifest_format(&next, text);
-	free(next.customers);
-	free(next.files);
+	sync_manifest_release(&next);
+}
+
+/* outdir_text_fn over a manifest being formatted */
+struct sync_manifest_pieces {
+	const struct outmanifest *manifest;
+	size_t at;
+};
+
+static int sync_manifest_piece(void *data, struct buf *piece)
+{
+	struct sync_manifest_pieces *m = data;
+	return outmanifest_format_next(m->manifest, &m->at, piece);
 }
 
 /* After a failure: the files this run created go again (the ones it replaced hold
@@ -478,7 +502,7 @@ static void sync_undo(struct outdir *od, const char **created, size_t count)
 	}
 }
 
-int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *err)
+int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manifest, struct error *err)
 {
 	od->replace_links = s->force;
 	size_t customers = p->customers.count;
@@ -552,9 +576,16 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, struct error *
 			rc = rc < 0 ? -1 : 0;
 		}
 	}
-	if (rc == 0) {
+	if (rc == 0 && want_manifest) {
 		sync_format_manifest(p, &s->manifest);
 		rc = outdir_commit(od, &s->manifest, err);
+	} else if (rc == 0) {
+		/* written as it is formatted: 13 MB at 10,000 customers never sit in memory */
+		struct outmanifest next;
+		sync_manifest(p, &next);
+		struct sync_manifest_pieces pieces = { &next, 0 };
+		rc = outdir_commit_from(od, sync_manifest_piece, &pieces, err);
+		sync_manifest_release(&next);
 	}
 	if (rc != 0 && !od->committed)
 		sync_undo(od, created, created_count);
@@ -668,7 +699,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	r->status = sync_problems(&s, &plan, SYNC_RENDER, o->force, &r->problems);
 	if (r->status)
 		goto out;
-	rc = sync_apply(&s, &plan, &od, &err);
+	rc = sync_apply(&s, &plan, &od, o->want_manifest, &err);
 	if (rc < 0) {
 		sync_fail(r, &err);
 		goto out;

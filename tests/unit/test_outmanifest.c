@@ -110,9 +110,59 @@ static void check_parse(void)
 	error_clear(&err);
 }
 
+/* The text formatted a piece at a time (as a render writes it) is the text formatted
+ * whole (as stamp commit keeps it), over pieces that end in the customers, in the files
+ * and at the boundary between them. */
+static void check_pieces(void)
+{
+	struct outmanifest m = { 0 };
+	m.version = "1.0.0";
+	m.customer_count = 3000;
+	m.file_count = 60000;
+	m.customers = calloc(m.customer_count, sizeof *m.customers);
+	m.files = calloc(m.file_count, sizeof *m.files);
+	char *names = calloc(m.customer_count + m.file_count, 64);
+	for (size_t i = 0; i < m.customer_count; i++) {
+		char *id = names + 64 * i;
+		snprintf(id, 64, "c%06zu", i);
+		m.customers[i].id = id;
+		m.customers[i].input.low = i;
+		m.customers[i].summary = i % 3 ? "m1 sid sc000000 shosts l1 sa-rather-long-host-name.example.com" : NULL;
+		m.customers[i].summary_len = i % 3 ? strlen(m.customers[i].summary) : 0;
+	}
+	for (size_t i = 0; i < m.file_count; i++) {
+		char *path = names + 64 * (m.customer_count + i);
+		snprintf(path, 64, "customers/c%06zu/file-%zu.yaml", i / 20, i % 20);
+		m.files[i].path = path;
+		m.files[i].owner = m.customers[i / 20].id;
+		m.files[i].hash.high = i * 2654435761u;
+	}
+	struct buf whole = BUF_INIT, pieces = BUF_INIT, piece = BUF_INIT;
+	outmanifest_format(&m, &whole);
+	size_t at = 0, count = 0;
+	int more = 1;
+	while (more && count < 1000) {
+		buf_clear(&piece);
+		more = outmanifest_format_next(&m, &at, &piece);
+		CHECK_MSG(piece.len <= OUTMANIFEST_PIECE + 200, "a piece of %zu bytes", piece.len);
+		CHECK(piece.len == 0 || piece.ptr[piece.len - 1] == '\n'); /* whole lines */
+		buf_add(&pieces, piece.ptr, piece.len);
+		count++;
+	}
+	CHECK_MSG(count > 10, "only %zu pieces", count);
+	CHECK(whole.len > 4 * 1024 * 1024 && whole.len == pieces.len && memcmp(whole.ptr, pieces.ptr, whole.len) == 0);
+	buf_release(&whole);
+	buf_release(&pieces);
+	buf_release(&piece);
+	free(names);
+	free(m.customers);
+	free(m.files);
+}
+
 int main(void)
 {
 	check_paths();
 	check_parse();
+	check_pieces();
 	return test_report("outmanifest");
 }
