@@ -13,8 +13,11 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 enum sync_disk { SYNC_DISK_MISSING, SYNC_DISK_REGULAR, SYNC_DISK_OTHER };
 
@@ -415,15 +418,38 @@ static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t
 	return rc;
 }
 
+static double sync_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct outdir *od, struct error *err)
 {
 	struct plan *p = pipe->plan;
 	struct pool pool;
 	pool_start(&pool, p->worker_count, sync_worker, pipe);
 	int rc = 0;
-	for (size_t i = 0; i < p->customers.count && rc == 0; i++)
-		if (pipe->writes[i])
-			rc = sync_write_customer(pipe, od, i, s, err);
+	/* on a terminal, a write that takes more than a second says how far it is, as the
+	 * check pass does (plan.c): a cold render renders here */
+	size_t total = 0, done = 0;
+	for (size_t i = 0; i < p->customers.count; i++)
+		total += pipe->writes[i] != 0;
+	double start = s->progress ? sync_seconds() : 0, shown = 0;
+	for (size_t i = 0; i < p->customers.count && rc == 0; i++) {
+		if (!pipe->writes[i])
+			continue;
+		rc = sync_write_customer(pipe, od, i, s, err);
+		done++;
+		double now = s->progress ? sync_seconds() : 0;
+		if (s->progress && now - start > 1.0 && now - shown > 0.1) {
+			fprintf(stderr, "\rstamp: writing %zu/%zu customers", done, total);
+			shown = now;
+		}
+	}
+	if (shown > 0)
+		fputs("\r\033[K", stderr);
 	pthread_mutex_lock(&pipe->lock);
 	pipe->stop = 1;
 	pthread_cond_broadcast(&pipe->changed);
@@ -699,6 +725,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	r->status = sync_problems(&s, &plan, SYNC_RENDER, o->force, &r->problems);
 	if (r->status)
 		goto out;
+	s.progress = o->progress && isatty(2);
 	rc = sync_apply(&s, &plan, &od, o->want_manifest, &err);
 	if (rc < 0) {
 		sync_fail(r, &err);

@@ -56,6 +56,7 @@ struct sync {
 	int force;                 /* from sync_classify_render */
 	size_t written, removed;   /* by sync_apply */
 	struct error_list invalid; /* sync_apply: a deferred customer's problems (returned 1) */
+	int progress;              /* sync_apply: say how far the writing is, on stderr */
 	struct buf manifest;       /* the new manifest's text, after sync_apply with want_manifest */
 };
 

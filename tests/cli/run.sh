@@ -269,4 +269,34 @@ printf 'error: HEAD is detached\nstamp: unknown option\n' > "$m/bad"
 unstyled() { if styled "$1" >/dev/null; then return 1; fi; }
 check "style: the check refuses the forms this replaced" unstyled "$m/bad"
 
+# the write pass says how far it is, on a terminal only, once it has run for a second
+p=$scratch/progress
+mkdir -p "$p/customers"
+cp -R "$root/templates" "$p/"
+i=0
+while [ $i -lt 3000 ]; do
+	printf 'plan: starter\nimage:\n  tag: "1.0.%d"\n' $((i % 50)) > "$p/customers/c$i.yaml"
+	i=$((i + 1))
+done
+if command -v script >/dev/null 2>&1; then
+	start=$(date +%s%N)
+	script -qec "'$stamp' -C '$p' render" "$p.tty" >/dev/null 2>&1
+	took=$(( ($(date +%s%N) - start) / 1000000 ))
+	tr '\r' '\n' < "$p.tty" > "$p.lines"
+	if [ "$took" -gt 1500 ]; then
+		check "a cold render of 3000 customers on a terminal ($took ms) says how far the writing is" \
+			grep -q '^stamp: writing [0-9]*/3000 customers$' "$p.lines"
+		check "and clears the line before its summary" \
+			grep -q "$(printf '\033')\[K3000 customers (3000 rendered): 42003 files written" "$p.lines"
+	else
+		echo "cli: progress on a terminal: skipped (the render took $took ms, under the second before it shows)"
+	fi
+else
+	echo "cli: progress on a terminal: skipped (script is not installed)"
+fi
+rm -rf "$p/out"
+"$stamp" -C "$p" render >/dev/null 2>"$p.err"
+check "with stderr not a terminal, no progress is written" test ! -s "$p.err"
+rm -rf "$p" "$p.tty" "$p.lines" "$p.err"
+
 report cli
