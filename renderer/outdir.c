@@ -509,12 +509,9 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 
 /* ---- writing ------------------------------------------------------------------------- */
 
-/* Writes data to dirfd/name, watched by tempfile.h while it is written (a signal
- * removes it), fsynced when `durable`. On failure the file is removed again and the
- * errno is returned in *e. On success it stays watched: the caller renames it or
- * forgets it. */
-static int outdir_write_watched(struct outdir *od, int dirfd, const char *name, int flags, const char *data,
-				size_t len, int durable, int *e)
+/* Opens dirfd/name for writing, watched by tempfile.h while it is written (a signal
+ * removes it). -1 with the errno in *e. */
+static int outdir_open_watched(struct outdir *od, int dirfd, const char *name, int flags, int *e)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0666);
 	if (fd < 0) {
@@ -527,8 +524,15 @@ static int outdir_write_watched(struct outdir *od, int dirfd, const char *name, 
 		*e = EMFILE;
 		return -1;
 	}
-	int rc = outdir_write_all(fd, data, len);
-	*e = errno;
+	return fd;
+}
+
+/* Ends a write begun by outdir_open_watched(), whose writing returned rc: fsynced when
+ * `durable`, closed; on failure the file is removed again and *e holds the errno. On
+ * success it stays watched: the caller renames it or forgets it. */
+static int outdir_close_watched(struct outdir *od, int dirfd, const char *name, int fd, int rc, int durable,
+				int *e)
+{
 	if (rc == 0 && durable && fsync(fd) < 0) {
 		rc = -1;
 		*e = errno;
@@ -542,6 +546,18 @@ static int outdir_write_watched(struct outdir *od, int dirfd, const char *name, 
 		tempfile_forget(&od->current);
 	}
 	return rc;
+}
+
+/* Writes data to dirfd/name, watched, fsynced when `durable` (see above). */
+static int outdir_write_watched(struct outdir *od, int dirfd, const char *name, int flags, const char *data,
+				size_t len, int durable, int *e)
+{
+	int fd = outdir_open_watched(od, dirfd, name, flags, e);
+	if (fd < 0)
+		return -1;
+	int rc = outdir_write_all(fd, data, len);
+	*e = errno;
+	return outdir_close_watched(od, dirfd, name, fd, rc, durable, e);
 }
 
 /* Moves a watched temporary into place; it is no longer watched after. */
@@ -773,17 +789,9 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat 
 /* The new manifest into the temporary directory, a piece at a time, then fsynced. */
 static int outdir_write_pieces(struct outdir *od, outdir_text_fn next, void *data, int *e)
 {
-	int fd = openat(od->tmp_fd, "manifest", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		*e = errno;
+	int fd = outdir_open_watched(od, od->tmp_fd, "manifest", O_TRUNC, e);
+	if (fd < 0)
 		return -1;
-	}
-	if (tempfile_watch(&od->current, od->tmp_fd, "manifest", 0) < 0) {
-		close(fd);
-		unlinkat(od->tmp_fd, "manifest", 0);
-		*e = EMFILE;
-		return -1;
-	}
 	struct buf piece = BUF_INIT;
 	int more = 1, rc = 0;
 	while (more && rc == 0) {
@@ -793,36 +801,10 @@ static int outdir_write_pieces(struct outdir *od, outdir_text_fn next, void *dat
 		*e = errno;
 	}
 	buf_release(&piece);
-	if (rc == 0 && fsync(fd) < 0) {
-		rc = -1;
-		*e = errno;
-	}
-	if (close(fd) < 0 && rc == 0) {
-		rc = -1;
-		*e = errno;
-	}
-	if (rc < 0) {
-		unlinkat(od->tmp_fd, "manifest", 0);
-		tempfile_forget(&od->current);
-	}
-	return rc;
+	return outdir_close_watched(od, od->tmp_fd, "manifest", fd, rc, 1, e);
 }
 
-static int outdir_commit_with(struct outdir *od, const struct buf *text, outdir_text_fn next, void *data,
-			      struct error *err);
-
-int outdir_commit(struct outdir *od, const struct buf *text, struct error *err)
-{
-	return outdir_commit_with(od, text, NULL, NULL, err);
-}
-
-int outdir_commit_from(struct outdir *od, outdir_text_fn next, void *data, struct error *err)
-{
-	return outdir_commit_with(od, NULL, next, data, err);
-}
-
-static int outdir_commit_with(struct outdir *od, const struct buf *text, outdir_text_fn next, void *data,
-			      struct error *err)
+int outdir_commit(struct outdir *od, outdir_text_fn next, void *data, struct error *err)
 {
 	/* every file written and every directory changed is on disk before the manifest
 	 * that names them: the few files were fsynced as they were written, and their
@@ -849,8 +831,7 @@ static int outdir_commit_with(struct outdir *od, const struct buf *text, outdir_
 	int e;
 	if (outdir_tmp(od, err) < 0)
 		return -1;
-	if ((text ? outdir_write_watched(od, od->tmp_fd, "manifest", O_TRUNC, text->ptr, text->len, 1, &e)
-		  : outdir_write_pieces(od, next, data, &e)) < 0 ||
+	if (outdir_write_pieces(od, next, data, &e) < 0 ||
 	    outdir_rename_watched(od, "manifest", od->fd, ".stamp-manifest", &e) < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot write", e);
 	od->wrote = 1;

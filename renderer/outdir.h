@@ -133,13 +133,12 @@ int outdir_journal_load(struct outdir *od, struct error *err);
 void outdir_abandon(struct outdir *od);
 /* The manifest's text: 0 read, 1 no manifest, -1 unreadable (err); st as in outdir_read(). */
 int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st, struct error *err);
-/* Makes the render durable and final: flushes out/'s filesystem, writes text as the
- * new manifest, removes the journal and temporaries and releases the lock. */
-int outdir_commit(struct outdir *od, const struct buf *text, struct error *err);
-/* The same with the manifest's text from next(data, piece), which appends the next piece
- * and returns 1 while there is more: the text is never held whole. */
+/* Makes the render durable and final: flushes out/'s filesystem, writes the new manifest,
+ * whose text comes from next(data, piece) (which appends the next piece and returns 1
+ * while there is more: the text need not be held whole), removes the journal and
+ * temporaries and releases the lock. */
 typedef int (*outdir_text_fn)(void *data, struct buf *piece);
-int outdir_commit_from(struct outdir *od, outdir_text_fn next, void *data, struct error *err);
+int outdir_commit(struct outdir *od, outdir_text_fn next, void *data, struct error *err);
 
 /* Adds "out/<path>: error: <message>" to errors. */
 void outdir_report(struct error_list *errors, const char *path, const char *message);

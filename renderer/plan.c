@@ -257,6 +257,18 @@ static int plan_hash_of(void *data, size_t index, const char *path, struct hash 
 	return 0;
 }
 
+static int plan_merge(struct plan *p);
+
+/* The deferred customers rendered in full here (parsed back, hashed), their problems
+ * added to the plan's: none is deferred any more. */
+static void plan_render_deferred(struct plan *p, int progress)
+{
+	plan_render_changed(p, progress, 1);
+	p->deferred = 0;
+	for (size_t i = 0; i < p->customers.count; i++)
+		error_list_append(&p->errors, &p->slots[i].errors);
+}
+
 static void plan_two_outputs(struct plan *p, const char *path)
 {
 	outdir_report(&p->errors, path, "two outputs write this path (check the path: templates of outputs in "
@@ -271,8 +283,8 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		return rc;
 	/* a customer whose files the last render did not write (all of them, in a full
 	 * plan) is rendered once, by the writer, when nothing it writes can be in the way;
-	 * sync_render() checks that they are all new, and plans again without deferring if
-	 * not. The outputs over all customers read values only, unless they read hashes */
+	 * sync_render() checks that they are all new, and calls plan_undefer() if not.
+	 * The outputs over all customers read values only, unless they read hashes */
 	if (defer && p->changed && !p->outputs.aggregates_use_hashes && !output_paths_use_hashes(&p->outputs)) {
 		for (size_t i = 0; i < p->customers.count; i++) {
 			struct plan_customer *s = &p->slots[i];
@@ -314,16 +326,25 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	}
 	/* nothing will be written: the deferred customers are rendered now, for their
 	 * problems, as when nothing is deferred */
-	if (p->errors.count && p->deferred) {
-		plan_render_changed(p, 0, 1);
-		p->deferred = 0;
-		for (size_t i = 0; i < p->customers.count; i++)
-			error_list_append(&p->errors, &p->slots[i].errors);
-	}
+	if (p->errors.count && p->deferred)
+		plan_render_deferred(p, 0);
 	if (p->errors.count)
 		return plan_status(p);
+	return plan_merge(p);
+}
 
-	/* the new tree: the files rendered now, merged with the files that stay */
+int plan_undefer(struct plan *p, int progress)
+{
+	plan_render_deferred(p, progress);
+	return p->errors.count ? plan_status(p) : plan_merge(p);
+}
+
+/* The new tree: the files rendered now, merged with the files that stay (again after
+ * plan_undefer(), whose renders replace the deferred customers' paths). */
+static int plan_merge(struct plan *p)
+{
+	free(p->files);
+	free(p->kept);
 	struct plan_list rendered = { 0 }, all = { 0 };
 	for (size_t i = 0; i < p->customers.count; i++)
 		if (p->slots[i].changed)

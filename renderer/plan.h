@@ -88,6 +88,9 @@ void plan_release(struct plan *p);
 /* 1 when nothing changed since the last render: no customer to render, none removed,
  * the same template set. */
 int plan_is_noop(const struct plan *p);
+/* Renders the deferred customers here after all, parsed back, and makes the new tree
+ * again; returns as plan_build(). For when something is in their way (sync.h). */
+int plan_undefer(struct plan *p, int progress);
 /* Renders one customer again, keeping the bytes (in arena), for writing; a deferred
  * one is parsed back too (its first render). */
 int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,

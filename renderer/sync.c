@@ -503,16 +503,21 @@ static void sync_format_manifest(const struct plan *p, struct buf *text)
 	sync_manifest_release(&next);
 }
 
-/* outdir_text_fn over a manifest being formatted */
+/* outdir_text_fn over a manifest being formatted; `keep`, when set, gets the whole text
+ * as well (stamp commit makes its blob from it) */
 struct sync_manifest_pieces {
 	const struct outmanifest *manifest;
 	size_t at;
+	struct buf *keep;
 };
 
 static int sync_manifest_piece(void *data, struct buf *piece)
 {
 	struct sync_manifest_pieces *m = data;
-	return outmanifest_format_next(m->manifest, &m->at, piece);
+	int more = outmanifest_format_next(m->manifest, &m->at, piece);
+	if (m->keep)
+		buf_add(m->keep, piece->ptr, piece->len);
+	return more;
 }
 
 /* After a failure: the files this run created go again (the ones it replaced hold
@@ -602,15 +607,12 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 			rc = rc < 0 ? -1 : 0;
 		}
 	}
-	if (rc == 0 && want_manifest) {
-		sync_format_manifest(p, &s->manifest);
-		rc = outdir_commit(od, &s->manifest, err);
-	} else if (rc == 0) {
-		/* written as it is formatted: 13 MB at 10,000 customers never sit in memory */
+	if (rc == 0) {
+		/* written as it is formatted: 13 MB at 10,000 customers need not sit in memory */
 		struct outmanifest next;
 		sync_manifest(p, &next);
-		struct sync_manifest_pieces pieces = { &next, 0 };
-		rc = outdir_commit_from(od, sync_manifest_piece, &pieces, err);
+		struct sync_manifest_pieces pieces = { &next, 0, want_manifest ? &s->manifest : NULL };
+		rc = outdir_commit(od, sync_manifest_piece, &pieces, err);
 		sync_manifest_release(&next);
 	}
 	if (rc != 0 && !od->committed)
@@ -669,7 +671,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	/* deferred customers are rendered once, by the writer, only when every file they
 	 * write is new: then a problem found while writing is undone by removing what was
 	 * written. Anything in their way (an out/ without a manifest, --force over files)
-	 * and the plan is made again, rendering them first */
+	 * and they are rendered first, as when nothing is deferred */
 	if (plan.deferred) {
 		if (sync_classify_render(&s, &plan, &od, o->force, &err) < 0) {
 			sync_fail(r, &err);
@@ -684,8 +686,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 		}
 		if (!all_new) {
 			sync_release(&s);
-			plan_release(&plan);
-			rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force, 0);
+			rc = plan_undefer(&plan, o->progress);
 			if (rc != 0) {
 				sync_take_plan_errors(r, &plan, rc);
 				goto out;
