@@ -92,12 +92,24 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 			      const struct customers_reuse *reuse, struct arena *arena)
 {
 	struct customer *c = &slot->customer;
+	if (!c->reused && reuse && reuse->spec_hash_of &&
+	    src->ops->blob(src, c->file + strlen(src->label), &c->blob) == 0) {
+		c->has_blob = 1;
+		/* the same bytes as a spec hashed already: its summary may spare the read */
+		if (reuse->spec_hash_of(reuse->data, c, &c->spec_hash) &&
+		    (c->summary = reuse->summary_of(reuse->data, c, &c->summary_len))) {
+			c->reused = 1;
+			return;
+		}
+	}
 	struct buf text = BUF_INIT;
 	if (customers_read(src, c->file, &text, &slot->errors) < 0) {
 		buf_release(&text);
 		return;
 	}
 	struct hash seen = hash_bytes(text.ptr, text.len);
+	if (reuse && reuse->blob_ids && !c->has_blob)
+		c->has_blob = source_blob_of(text.ptr, text.len, &c->blob) == 0;
 	if (c->reused) { /* back from a summary that did not decode: the same bytes, or a race */
 		if (!hash_equal(seen, c->spec_hash)) {
 			customers_report(&slot->errors, c->file, "%s", "changed while stamp ran; run stamp again");
@@ -362,7 +374,7 @@ static void customers_parse_again(struct customers *c, const struct manifest *m,
 	struct customer *x = &c->items[i];
 	struct customers_slot slot = { *x, ERROR_LIST_INIT };
 	slot.customer.values = NULL;
-	struct customers_reuse again = { c->keys, NULL, NULL };
+	struct customers_reuse again = { .keys = c->keys };
 	customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0]);
 	*x = slot.customer;
 	error_list_append(&c->errors, &slot.errors);

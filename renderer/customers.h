@@ -18,11 +18,11 @@
 #include "arena.h"
 #include "error.h"
 #include "hash.h"
+#include "source.h"
 
 #include <stddef.h>
 
 struct manifest;
-struct source;
 struct summary_keys;
 struct value;
 
@@ -41,6 +41,8 @@ struct customer {
 			       * reused (pointing into its manifest), else made from values */
 	size_t summary_len;
 	int reused;           /* not parsed: its inputs are as the last render saw them */
+	struct source_blob blob; /* the spec's blob id, when has_blob (see customers_reuse) */
+	int has_blob;
 };
 
 /* How customers_load() avoids parsing what the last render already checked. */
@@ -50,6 +52,13 @@ struct customers_reuse {
 	 * are the ones it rendered; NULL to parse c. */
 	const char *(*summary_of)(void *data, const struct customer *c, size_t *len);
 	void *data;
+	/* Each spec read gets its blob id (c->blob), which a source over a revision names
+	 * without reading: the other side of a diff compares them. */
+	int blob_ids;
+	/* For a spec the source names by its blob id (c->blob set): 1 with *spec_hash set when
+	 * the bytes of that id were hashed already (by the other side of a diff), so the spec
+	 * is not read unless it is parsed; 0 to read it. May be NULL. */
+	int (*spec_hash_of)(void *data, const struct customer *c, struct hash *spec_hash);
 };
 
 struct customers {

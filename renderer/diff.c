@@ -2,7 +2,13 @@
  * rules as stamp check), then only the customers whose input hash differs, or that
  * exist on one side only, are rendered, on all cores; the outputs over all customers
  * are rendered when anything about the customers or the templates differs. Patches come
- * from git_patch_from_buffers(), so they read exactly like git's. */
+ * from git_patch_from_buffers(), so they read exactly like git's.
+ *
+ * The working tree is loaded first, reusing its out/.stamp-manifest as a render does,
+ * and each spec it reads gets its git blob id. The revision's tree names its specs by
+ * blob id, so a spec with the same id holds the same bytes: it is neither read from the
+ * object store nor parsed, and takes the working tree's summary when the template sets
+ * are the same. Only the specs that differ are read on that side. */
 #include "diff.h"
 
 #include "alloc.h"
@@ -26,6 +32,7 @@
 
 struct diff_side {
 	const struct source *source;
+	const struct diff_side *other; /* loaded before, holding what this side may share */
 	struct manifest *manifest;
 	struct output_set outputs;
 	int have_outputs;
@@ -43,11 +50,44 @@ struct diff_side {
 static const char *diff_summary_of(void *data, const struct customer *c, size_t *len)
 {
 	struct diff_side *s = data;
+	if (!s->have_record)
+		return NULL;
 	const struct outmanifest_customer *r = outmanifest_customer(&s->record, c->id);
 	if (!r || !r->summary || !hash_equal(r->input, output_customer_input(&s->outputs, c)))
 		return NULL;
 	*len = r->summary_len;
 	return r->summary;
+}
+
+/* customers_reuse, on the side loaded second: a spec whose blob id is the one the other
+ * side read has the bytes it hashed. */
+static int diff_shared_spec_hash(void *data, const struct customer *c, struct hash *spec_hash)
+{
+	struct diff_side *s = data;
+	const struct customer *o = customers_find(&s->other->customers, c->id);
+	if (!o || !o->has_blob || memcmp(o->blob.id, c->blob.id, SOURCE_BLOB_SIZE) != 0)
+		return 0;
+	*spec_hash = o->spec_hash;
+	return 1;
+}
+
+/* The same inputs (spec bytes and template set) make the same summary, so the other
+ * side's serves when its manifest vouches for it: a customer the other side took from
+ * its record was valid, with the others recorded there, at the render that wrote it, so
+ * this side may skip the rules across customers as that side does. Not one it parsed
+ * (nothing vouches for it with the rest), and not a summary that names a file besides
+ * the spec (a value from the template set), which would show the other side's label.
+ * Otherwise this side's own record, when it has one. */
+static const char *diff_shared_summary_of(void *data, const struct customer *c, size_t *len)
+{
+	struct diff_side *s = data;
+	const struct customer *o = customers_find(&s->other->customers, c->id);
+	if (o && o->reused && hash_equal(output_customer_input(&s->other->outputs, o), output_customer_input(&s->outputs, c)) &&
+	    summary_spec_only(o->summary, o->summary_len)) {
+		*len = o->summary_len;
+		return o->summary;
+	}
+	return diff_summary_of(data, c, len);
 }
 
 /* The side's manifest, if it has one stamp can read; anything else means no reuse. */
@@ -62,10 +102,12 @@ static void diff_side_record(struct diff_side *s)
 	error_clear(&err);
 }
 
-static int diff_side_load(struct diff_side *s, const struct source *src, int jobs, struct error_list *errors)
+static int diff_side_load(struct diff_side *s, const struct source *src, const struct diff_side *other, int jobs,
+			  struct error_list *errors)
 {
 	memset(s, 0, sizeof *s);
 	s->source = src;
+	s->other = other;
 	if (!src)
 		return 0; /* nothing rendered on this side */
 	s->manifest = manifest_load(src, MANIFEST_PATH, errors);
@@ -74,11 +116,20 @@ static int diff_side_load(struct diff_side *s, const struct source *src, int job
 	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
 	if (!s->have_outputs)
 		return error_list_environment(errors) ? -1 : 1;
-	diff_side_record(s);
 	summary_keys_init(&s->keys, s->manifest, &s->outputs);
 	s->have_keys = 1;
-	struct customers_reuse reuse = { &s->keys, diff_summary_of, s };
-	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL, s->have_record ? &reuse : NULL);
+	struct customers_reuse reuse = { .keys = &s->keys, .summary_of = diff_summary_of, .data = s };
+	if (other && other->have_outputs) {
+		reuse.summary_of = diff_shared_summary_of;
+		reuse.spec_hash_of = diff_shared_spec_hash;
+	} else {
+		reuse.blob_ids = 1;
+	}
+	/* this side's record serves what the other side's cannot (its 13 MB at 10,000
+	 * customers are not read for nothing) */
+	if (!other || !other->have_record)
+		diff_side_record(s);
+	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL, &reuse);
 	error_list_append(errors, &s->customers.errors);
 	s->loaded = rc == 0;
 	return rc < 0 || error_list_environment(errors) ? -1 : rc;
@@ -243,8 +294,8 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 {
 	memset(d, 0, sizeof *d);
 	struct diff_side b, h;
-	int rb = diff_side_load(&b, base, jobs, &d->errors);
-	int rh = diff_side_load(&h, head, jobs, &d->errors);
+	int rh = diff_side_load(&h, head, NULL, jobs, &d->errors);
+	int rb = diff_side_load(&b, base, &h, jobs, &d->errors);
 	int status = rb < 0 || rh < 0 ? -1 : rb || rh ? 1 : 0;
 	if (status != 0)
 		goto out;

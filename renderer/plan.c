@@ -206,7 +206,7 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	p->set_same = !p->full && p->old.version && hash_equal(p->old.set_hash, p->outputs.set_hash);
 	summary_keys_init(&p->keys, p->manifest, &p->outputs);
 	p->have_keys = 1;
-	struct customers_reuse reuse = { &p->keys, plan_summary_of, p };
+	struct customers_reuse reuse = { .keys = &p->keys, .summary_of = plan_summary_of, .data = p };
 	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL, &reuse);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);

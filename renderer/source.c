@@ -145,7 +145,17 @@ static int worktree_link_target(const struct source *s, const char *path, struct
 	return 0;
 }
 
-static const struct source_ops worktree_ops = { worktree_list, worktree_kind, worktree_read, worktree_link_target };
+/* The working tree names files by path only: their ids would cost reading them. */
+static int worktree_blob(const struct source *s, const char *path, struct source_blob *out)
+{
+	(void)s;
+	(void)path;
+	(void)out;
+	return 1;
+}
+
+static const struct source_ops worktree_ops = { worktree_list, worktree_kind, worktree_read, worktree_link_target,
+						worktree_blob };
 
 void source_worktree_open(struct source *s, int root_fd, const char *root_path)
 {

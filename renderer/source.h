@@ -32,6 +32,14 @@ enum source_status {
 	SOURCE_NOT_FILE = -3,    /* not a regular file (after following a link) */
 };
 
+/* The git object id of a file's bytes: what a revision's tree names each file by. Two
+ * files with the same id hold the same bytes, so one side of `stamp diff` need not read
+ * a spec the other side read already. */
+#define SOURCE_BLOB_SIZE 20
+struct source_blob {
+	unsigned char id[SOURCE_BLOB_SIZE];
+};
+
 struct source_ops {
 	/* The names in dir, unsorted; *names and each name are malloc'd. With kinds, what
 	 * each is (as kind() says; malloc'd too), learned with the names where the source
@@ -47,6 +55,10 @@ struct source_ops {
 	/* Where a link leads, as a path from the repository root; 1 when it leads outside
 	 * (target then holds what it names), -1 when it leads nowhere (err says why). */
 	int (*link_target)(const struct source *s, const char *path, struct buf *target, struct error *err);
+	/* The blob id of the regular file at path (not followed, if a link), when the source
+	 * has it without reading the file: 0, or 1 when it has not (the working tree, a
+	 * link, anything not a file: read it instead). */
+	int (*blob)(const struct source *s, const char *path, struct source_blob *out);
 };
 
 /* A working tree: paths are read relative to the directory descriptor fd (not
@@ -73,5 +85,8 @@ void source_name(const struct source *s, const char *path, struct buf *out);
  * there (no templates/stamp.yaml), -1 on error. */
 int source_git_open(struct source *s, struct gitrepo *r, const char *revision, struct error *err);
 void source_git_close(struct source *s);
+/* The blob id git gives these bytes ("blob <len>\0" and the bytes, hashed); -1 when
+ * libgit2 cannot hash them (the caller goes without the id). */
+int source_blob_of(const char *data, size_t len, struct source_blob *out);
 
 #endif

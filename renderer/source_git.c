@@ -227,7 +227,33 @@ static int git_link_target(const struct source *s, const char *path, struct buf 
 	return rc;
 }
 
-static const struct source_ops git_ops = { git_list, git_kind, git_read, git_link_target };
+static int git_file_blob(const struct source *s, const char *path, struct source_blob *out)
+{
+	struct source_git *g = s->data;
+	pthread_mutex_lock(&g->lock);
+	git_tree_entry *entry = git_entry(g, path);
+	int rc = 1;
+	if (entry && git_entry_kind(entry) == SOURCE_FILE) {
+		memcpy(out->id, git_tree_entry_id(entry)->id, SOURCE_BLOB_SIZE);
+		rc = 0;
+	}
+	git_tree_entry_free(entry);
+	pthread_mutex_unlock(&g->lock);
+	return rc;
+}
+
+static const struct source_ops git_ops = { git_list, git_kind, git_read, git_link_target, git_file_blob };
+
+_Static_assert(SOURCE_BLOB_SIZE == GIT_OID_RAWSZ, "a blob id is a git object id");
+
+int source_blob_of(const char *data, size_t len, struct source_blob *out)
+{
+	git_oid id;
+	if (git_odb_hash(&id, data ? data : "", len, GIT_OBJECT_BLOB) < 0)
+		return -1;
+	memcpy(out->id, id.id, SOURCE_BLOB_SIZE);
+	return 0;
+}
 
 int source_git_open(struct source *s, struct gitrepo *r, const char *revision, struct error *err)
 {

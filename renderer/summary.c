@@ -359,6 +359,18 @@ static int summary_decode_node(struct summary_reader *r, int depth, int top_valu
 	return 0;
 }
 
+int summary_spec_only(const char *text, size_t len)
+{
+	/* a token starts the text or follows a blank, and blanks inside strings and file
+	 * names are escaped, so " =" is only ever a position naming another file */
+	if (len && text[0] == '=')
+		return 0;
+	for (const char *p = text, *end = text + len; (p = memchr(p, ' ', (size_t)(end - p))) && p + 1 < end; p++)
+		if (p[1] == '=')
+			return 0;
+	return 1;
+}
+
 int summary_decode(struct arena *arena, const char *text, size_t len, const char *file,
 		   const struct manifest *m, struct value **out)
 {

@@ -45,6 +45,9 @@ int summary_keeps(const struct summary_keys *k, const char *key, size_t len);
 /* Appends the summary of values (a customer's merged map), whose spec is `file`. */
 void summary_encode(const struct summary_keys *k, const struct manifest *m, const struct value *values,
 		    const char *file, struct buf *out);
+/* 1 when every node of the summary text is from the customer's spec or has no file
+ * (none is marked '='): it reads the same whichever source the spec is named under. */
+int summary_spec_only(const char *text, size_t len);
 /* Decodes text (len bytes) into arena; `file` is the customer's spec, for the nodes
  * from it. Returns 0 and sets *out, or -1 when the text is not a summary (a damaged or
  * edited manifest): the caller parses the spec instead. */

@@ -377,6 +377,24 @@ rm -rf "$scratch/diff-render" && mkdir "$scratch/diff-render" && cp -R "$r/templ
 "$stamp" -C "$scratch/diff-render" -q render
 check "and turns it into the working tree's rendering" diff -r -x .stamp-manifest "$r/out" "$scratch/diff-render/out"
 git -C "$r" checkout -q out
+# The revision's side reads from the object store only the specs that differ from the
+# working tree's: the others have the blob ids of bytes the working tree's side hashed.
+# The repository's objects are loose (one file each), so every object read is an open.
+if command -v strace >/dev/null 2>&1; then
+	git -C "$r" ls-tree HEAD customers/ | awk '{ print substr($3, 1, 2) "/" substr($3, 3) " " $4 }' > "$scratch/spec-blobs"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -o "$scratch/diff.trace" -e trace=openat \
+		"$stamp" -C "$r" diff --format json > "$scratch/traced.json"
+	check "traced, the diff is the same" cmp "$scratch/diff.json" "$scratch/traced.json"
+	opened=$(grep -v ENOENT "$scratch/diff.trace" | grep -o '\.git/objects/[0-9a-f]*/[0-9a-f]*' | sed 's|^\.git/objects/||' | sort -u)
+	read_specs=$(echo "$opened" | while read -r id; do grep "^$id " "$scratch/spec-blobs"; done | awk '{ print $2 }')
+	check "of $(wc -l < "$scratch/spec-blobs") specs in the revision, only the changed one is read from it" \
+		test "$read_specs" = "customers/acme.yaml"
+	manifest_blob=$(git -C "$r" rev-parse HEAD:out/.stamp-manifest)
+	check "and not the revision's out/.stamp-manifest (the working tree's serves)" \
+		sh -c "! echo '$opened' | grep -q '^$(echo "$manifest_blob" | cut -c1-2)/$(echo "$manifest_blob" | cut -c3-)\$'"
+else
+	echo "git: what diff reads from the object store: skipped (strace is not installed)"
+fi
 "$stamp" -C "$r" diff --format markdown > "$scratch/diff.md"
 check "markdown has a summary row for acme" grep -q '^| `acme` | 0 | 3 | 0 | +3 -3 |$' "$scratch/diff.md"
 check "markdown has a collapsible diff per file" test "$(grep -c '^<details>' "$scratch/diff.md")" = 3
