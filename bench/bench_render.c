@@ -78,29 +78,81 @@ static void fmt(char *out, size_t size, const char *format, ...)
 	}
 }
 
-/* Runs a shell command; returns wall seconds, and the peak RSS (KiB) in *rss. */
-static double run(const char *command, long *rss)
+/* Commands are started by a helper forked first thing, while this process is small. A
+ * child's peak RSS counts what it shared with its parent before exec: forked from the
+ * bench after the parse floor has read every output, stamp's no-op render would report
+ * the bench's 145 MiB as its own. */
+static int spawn_requests = -1, spawn_replies = -1;
+
+struct spawn_reply {
+	int status;   /* from wait4, or -1 when the helper could not fork */
+	long rss;     /* KiB */
+	double seconds;
+};
+
+static void spawn_serve(int requests, int replies)
 {
-	double start = now();
+	size_t len;
+	static char command[16384];
+	while (read(requests, &len, sizeof len) == (ssize_t)sizeof len) {
+		if (len >= sizeof command || read(requests, command, len) != (ssize_t)len)
+			_exit(1);
+		command[len] = 0;
+		struct spawn_reply reply = { -1, 0, 0 };
+		double start = now();
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+			_exit(127);
+		}
+		struct rusage usage;
+		if (pid > 0 && wait4(pid, &reply.status, 0, &usage) == pid) {
+			reply.seconds = now() - start;
+			reply.rss = usage.ru_maxrss;
+		}
+		if (write(replies, &reply, sizeof reply) != (ssize_t)sizeof reply)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void spawn_start(void)
+{
+	int requests[2], replies[2];
+	if (pipe(requests) < 0 || pipe(replies) < 0)
+		die("pipe");
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-		_exit(127);
+		close(requests[1]);
+		close(replies[0]);
+		spawn_serve(requests[0], replies[1]);
 	}
-	int status;
-	struct rusage usage;
-	if (wait4(pid, &status, 0, &usage) < 0)
-		die("wait4");
-	double elapsed = now() - start;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	close(requests[0]);
+	close(replies[1]);
+	spawn_requests = requests[1];
+	spawn_replies = replies[0];
+}
+
+/* Runs a shell command; returns wall seconds, and the peak RSS (KiB) in *rss. */
+static double run(const char *command, long *rss)
+{
+	size_t len = strlen(command);
+	struct spawn_reply reply;
+	if (write(spawn_requests, &len, sizeof len) != (ssize_t)sizeof len ||
+	    write(spawn_requests, command, len) != (ssize_t)len ||
+	    read(spawn_replies, &reply, sizeof reply) != (ssize_t)sizeof reply)
+		die("the command helper");
+	if (reply.status < 0)
+		die("fork");
+	if (!WIFEXITED(reply.status) || WEXITSTATUS(reply.status) != 0) {
 		fprintf(stderr, "bench: command failed: %s\n", command);
 		exit(1);
 	}
 	if (rss)
-		*rss = usage.ru_maxrss;
-	return elapsed;
+		*rss = reply.rss;
+	return reply.seconds;
 }
 
 static void write_file(const char *path, const char *data, size_t len)
@@ -292,6 +344,7 @@ static double parse_run(const char *repo, const struct sizes *s)
 
 int main(int argc, char **argv)
 {
+	spawn_start();
 	if (argc == 4 && strcmp(argv[1], "--generate") == 0) {
 		generate(argv[2], atoi(argv[3]));
 		return 0;
@@ -321,7 +374,7 @@ int main(int argc, char **argv)
 
 	double cold[32], floor_s[32], parse[32], noop[32], one[32], tmpl[32];
 	double base_cold[32], base_noop[32], base_one[32], inplace[32], renamed[32], synced[32], fsynced[32];
-	long rss, peak = 0;
+	long rss, peak = 0, peak_cold = 0, peak_noop = 0, peak_one = 0, peak_tmpl = 0;
 	char last[4096] = "", base_last[4096] = "";
 	if (runs > 32)
 		runs = 32;
@@ -342,7 +395,7 @@ int main(int argc, char **argv)
 		run(command, NULL);
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, dir);
 		cold[r] = run(command, &rss);
-		peak = rss > peak ? rss : peak;
+		peak_cold = rss > peak_cold ? rss : peak_cold;
 		fmt(last, sizeof last, "%s", dir);
 		if (baseline) {
 			fmt(dir, sizeof dir, "%s/base%d", base, r);
@@ -373,7 +426,7 @@ int main(int argc, char **argv)
 	for (int r = 0; r < runs; r++) {
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
 		noop[r] = run(command, &rss);
-		peak = rss > peak ? rss : peak;
+		peak_noop = rss > peak_noop ? rss : peak_noop;
 		if (baseline) {
 			fmt(command, sizeof command, "'%s' -C '%s' -q render", baseline, base_last);
 			base_noop[r] = run(command, NULL);
@@ -385,7 +438,7 @@ int main(int argc, char **argv)
 		run(command, NULL);
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
 		one[r] = run(command, &rss);
-		peak = rss > peak ? rss : peak;
+		peak_one = rss > peak_one ? rss : peak_one;
 		if (baseline) {
 			fmt(command, sizeof command, "sed -i 's/LOG_LEVEL: .*/LOG_LEVEL: run%d/' '%s/customers/c%06d.yaml'",
 			    r, base_last, n / 2);
@@ -399,7 +452,7 @@ int main(int argc, char **argv)
 		run(command, NULL);
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
 		tmpl[r] = run(command, &rss);
-		peak = rss > peak ? rss : peak;
+		peak_tmpl = rss > peak_tmpl ? rss : peak_tmpl;
 	}
 	double with_parse[32];
 	for (int r = 0; r < runs; r++)
@@ -412,7 +465,12 @@ int main(int argc, char **argv)
 	printf("  no-op render         %8.3f s\n", median(noop, runs));
 	printf("  one customer changed %8.3f s\n", median(one, runs));
 	printf("  one template changed %8.3f s\n", median(tmpl, runs));
-	printf("  peak RSS             %8.1f MiB\n", (double)peak / 1024.0);
+	peak = peak_cold > peak_noop ? peak_cold : peak_noop;
+	peak = peak_one > peak ? peak_one : peak;
+	peak = peak_tmpl > peak ? peak_tmpl : peak;
+	printf("  peak RSS             %8.1f MiB   (cold %.1f, no-op %.1f, one changed %.1f, one template %.1f)\n",
+	       (double)peak / 1024.0, (double)peak_cold / 1024.0, (double)peak_noop / 1024.0, (double)peak_one / 1024.0,
+	       (double)peak_tmpl / 1024.0);
 	double fsync_file = median(fsynced, runs) / (double)(sizes.count < 1000 ? sizes.count : 1000);
 	size_t some = sizes.count < 20000 ? sizes.count : 20000;
 	printf("  new files (floors, %zu files): in place %.3f s, temporary + rename %.3f s (%.2fx)\n", some,
