@@ -123,6 +123,22 @@ int main(void)
 		summary_encode(&keys, &m, back, spec, &again);
 	CHECK_STR(again.ptr, text.ptr);
 
+	/* port is from another file: the text names it, so it reads differently under
+	 * another source's label; a string holding " =" (escaped as it is) does not count */
+	CHECK_MSG(!summary_spec_only(text.ptr, text.len), "another file's node not seen: %s", text.ptr);
+	struct value *plain = value_new_map(&a, spec, 1, 1);
+	value_map_set(&a, plain, key(&a, "id", 1, 1), value_new_string(&a, "acme", 4, spec, 1, 1));
+	value_map_set(&a, plain, key(&a, "platform", 0, 0), (struct value *)m.platform);
+	value_map_set(&a, plain, key(&a, "deploy", 0, 0), m.deploy.values);
+	value_map_set(&a, plain, key(&a, "hosts", 3, 1), value_new_string(&a, "a =b=", 5, spec, 3, 8));
+	value_map_set(&a, plain, key(&a, "flag", 0, 0), value_new_string(&a, "=", 1, NULL, 0, 0));
+	struct buf plain_text = BUF_INIT;
+	summary_encode(&keys, &m, plain, spec, &plain_text);
+	CHECK_MSG(summary_spec_only(plain_text.ptr, plain_text.len), "spec-only summary refused: %s", plain_text.ptr);
+	CHECK(!summary_spec_only("=1:2:f: sx", 10) && !summary_spec_only("m1 sid =1:2:f: sx", 17) &&
+	      summary_spec_only("m1 sid s=x", 10));
+	buf_release(&plain_text);
+
 	/* every key, when the names read are not known */
 	struct summary_keys all = { NULL, 0, 1 };
 	buf_clear(&again);
