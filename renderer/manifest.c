@@ -75,6 +75,7 @@ static void manifest_derived(struct manifest *m, const struct value *section, st
 		buf_printf(&what, "derived.%s", k->as.string.ptr);
 		d->name = k->as.string.ptr;
 		d->len = k->as.string.len;
+		d->key = value_new_string(&m->arena, d->name, d->len, NULL, 0, 0);
 		d->where = def;
 		if (def->type == VALUE_STRING) {
 			d->kind = DERIVED_TEMPLATE;

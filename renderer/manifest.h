@@ -39,6 +39,7 @@ struct derived_replace {
 struct derived {
 	const char *name;
 	size_t len;
+	struct value *key;         /* name as a key of every customer's values (no position) */
 	enum derived_kind kind;
 	const struct value *where;
 	const struct tmpl *template;

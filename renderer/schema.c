@@ -210,6 +210,7 @@ static void schema_compile_fields(struct schema_compiler *c, struct schema *s, c
 		buf_printf(&sub, "%s%s%s", path, *path ? "." : "", k->as.string.ptr);
 		s->fields[i].name = k->as.string.ptr;
 		s->fields[i].len = k->as.string.len;
+		s->fields[i].key = value_new_string(c->arena, k->as.string.ptr, k->as.string.len, NULL, 0, 0);
 		s->fields[i].schema = schema_compile_rule(c, fields->as.map.entries[i].value, sub.ptr);
 		buf_release(&sub);
 	}
@@ -748,7 +749,8 @@ static struct value *schema_apply_object(struct schema_run *run, const struct sc
 			continue;
 		struct buf sub = BUF_INIT;
 		buf_printf(&sub, "%s%s%s", path, *path ? "." : "", field->name);
-		struct value *key = value_new_string(run->arena, field->name, field->len, NULL, 0, 0);
+		/* one key node for every customer: keys are never changed once made */
+		struct value *key = field->key;
 		if (field->schema->required) {
 			schema_problem(run, v, sub.ptr, "required field is missing; add %s: to %s", field->name,
 				       *path ? path : "the spec");

@@ -36,6 +36,7 @@ struct schema;
 struct schema_field {
 	const char *name;
 	size_t len;
+	struct value *key;     /* name as the key a default is set under (no position) */
 	struct schema *schema;
 };
 

@@ -14,10 +14,12 @@
 
 #include <string.h>
 
-static struct value *values_key(struct arena *arena, const char *name)
-{
-	return value_new_string(arena, name, strlen(name), NULL, 0, 0);
-}
+/* The keys every customer's values have, made once and shared (keys are never changed
+ * once made): 10,000 customers need not each hold a copy. */
+#define VALUES_KEY(text) { .type = VALUE_STRING, .as.string = { text, sizeof text - 1 } }
+static struct value values_key_id = VALUES_KEY("id"), values_key_platform = VALUES_KEY("platform"),
+		    values_key_deploy = VALUES_KEY("deploy"), values_key_name = VALUES_KEY("name"),
+		    values_key_value = VALUES_KEY("value");
 
 static int values_render(const struct derived *d, const struct tmpl *t, const struct value *root,
 			 struct buf *out, struct error_list *errors)
@@ -105,8 +107,8 @@ static struct value *values_derive(const struct derived *d, struct value *root, 
 		for (size_t i = 0; i < n; i++) {
 			struct value *k = map->as.map.entries[i].key;
 			struct value *entry = value_new_map(arena, k->file, k->line, k->col);
-			value_map_set(arena, entry, values_key(arena, "name"), k);
-			value_map_set(arena, entry, values_key(arena, "value"), map->as.map.entries[i].value);
+			value_map_set(arena, entry, &values_key_name, k);
+			value_map_set(arena, entry, &values_key_value, map->as.map.entries[i].value);
 			result->as.list.items[result->as.list.count++] = entry;
 		}
 		break;
@@ -159,9 +161,9 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 {
 	size_t before = errors->count;
 	struct value *root = value_new_map(arena, file, 1, 1);
-	value_map_set(arena, root, values_key(arena, "id"), value_new_string(arena, id, strlen(id), file, 1, 1));
-	value_map_set(arena, root, values_key(arena, "platform"), (struct value *)m->platform);
-	value_map_set(arena, root, values_key(arena, "deploy"), m->deploy.values);
+	value_map_set(arena, root, &values_key_id, value_new_string(arena, id, strlen(id), file, 1, 1));
+	value_map_set(arena, root, &values_key_platform, (struct value *)m->platform);
+	value_map_set(arena, root, &values_key_deploy, m->deploy.values);
 	const struct value *plan_name = spec->type == VALUE_MAP ? value_map_get(spec, "plan", 4) : NULL;
 	const struct value *plan = plan_name && plan_name->type == VALUE_STRING
 		? value_map_get(m->plans, plan_name->as.string.ptr, plan_name->as.string.len) : NULL;
@@ -189,7 +191,7 @@ struct value *values_build(const struct manifest *m, const char *id, const char 
 		struct value *v = values_derive(d, root, file, arena, errors);
 		if (!v)
 			return NULL;
-		value_map_set(arena, root, value_new_string(arena, d->name, d->len, NULL, 0, 0), v);
+		value_map_set(arena, root, d->key, v);
 	}
 	return root;
 }
