@@ -34,6 +34,7 @@ struct customers_job {
 	struct customers_slot *slots;
 	size_t count;
 	size_t next;
+	size_t held;    /* bytes of values kept so far, against reuse->hold */
 	pthread_mutex_t lock;
 };
 
@@ -88,8 +89,10 @@ static int customers_read(const struct source *src, const char *file, struct buf
 	return -1;
 }
 
+/* Loads one customer into arena; with scratch, it is parsed there and only its summary
+ * is kept in arena (it is lean), scratch being emptied after. */
 static void customers_process(struct customers_slot *slot, const struct manifest *m, const struct source *src,
-			      const struct customers_reuse *reuse, struct arena *arena)
+			      const struct customers_reuse *reuse, struct arena *arena, struct arena *scratch)
 {
 	struct customer *c = &slot->customer;
 	if (!c->reused && reuse && reuse->spec_hash_of &&
@@ -110,7 +113,7 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 	struct hash seen = hash_bytes(text.ptr, text.len);
 	if (reuse && reuse->blob_ids && !c->has_blob)
 		c->has_blob = source_blob_of(text.ptr, text.len, &c->blob) == 0;
-	if (c->reused) { /* back from a summary that did not decode: the same bytes, or a race */
+	if (c->reused || c->lean) { /* parsed again: the same bytes, or a race */
 		if (!hash_equal(seen, c->spec_hash)) {
 			customers_report(&slot->errors, c->file, "%s", "changed while stamp ran; run stamp again");
 			buf_release(&text);
@@ -118,7 +121,7 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 		}
 	} else {
 		c->spec_hash = seen;
-		if (reuse && (c->summary = reuse->summary_of(reuse->data, c, &c->summary_len))) {
+		if (reuse && reuse->summary_of && (c->summary = reuse->summary_of(reuse->data, c, &c->summary_len))) {
 			c->reused = 1;
 			buf_release(&text);
 			return;
@@ -126,20 +129,30 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 	}
 	struct document_limits limits = { CUSTOMERS_MAX_BYTES, CUSTOMERS_MAX_DEPTH };
 	struct error err = ERROR_INIT;
-	if (document_load_recover(arena, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err,
+	struct arena *nodes = scratch ? scratch : arena;
+	if (document_load_recover(nodes, text.ptr ? text.ptr : "", text.len, c->file, &limits, &c->spec, &err,
 				  &slot->errors) < 0) {
 		error_list_take(&slot->errors, &err);
 		buf_release(&text);
+		c->spec = NULL;
+		if (scratch)
+			arena_release(scratch);
 		return;
 	}
 	buf_release(&text);
-	c->values = values_build(m, c->id, c->file, c->spec, arena, &slot->errors);
-	if (c->values && reuse) {
+	c->values = values_build(m, c->id, c->file, c->spec, nodes, &slot->errors);
+	if (c->values && reuse && reuse->keys) {
 		struct buf summary = BUF_INIT;
 		summary_encode(reuse->keys, m, c->values, c->file, &summary);
 		c->summary = arena_strndup(arena, summary.ptr, summary.len);
 		c->summary_len = summary.len;
 		buf_release(&summary);
+	}
+	if (scratch) { /* the summary stays, the nodes go (their problems are said already) */
+		c->lean = c->values != NULL;
+		c->values = NULL;
+		c->spec = NULL;
+		arena_release(scratch);
 	}
 }
 
@@ -147,14 +160,21 @@ static void customers_worker_main(void *arg, size_t worker)
 {
 	struct customers_worker *w = &((struct customers_worker *)arg)[worker];
 	struct customers_job *job = w->job;
+	struct arena scratch = ARENA_INIT;
+	size_t grew = 0;
 	for (;;) {
 		pthread_mutex_lock(&job->lock);
+		job->held += grew;
 		size_t i = job->next++;
+		int lean = job->reuse && job->reuse->hold && job->reuse->keys && job->held >= job->reuse->hold;
 		pthread_mutex_unlock(&job->lock);
 		if (i >= job->count)
 			break;
-		customers_process(&job->slots[i], job->manifest, job->source, job->reuse, w->arena);
+		size_t before = w->arena->total;
+		customers_process(&job->slots[i], job->manifest, job->source, job->reuse, w->arena, lean ? &scratch : NULL);
+		grew = w->arena->total - before;
 	}
+	arena_release(&scratch);
 }
 
 static int customers_compare(const void *a, const void *b)
@@ -375,7 +395,8 @@ static void customers_parse_again(struct customers *c, const struct manifest *m,
 	struct customers_slot slot = { *x, ERROR_LIST_INIT };
 	slot.customer.values = NULL;
 	struct customers_reuse again = { .keys = c->keys };
-	customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0]);
+	customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0], NULL);
+	slot.customer.lean = 0;
 	*x = slot.customer;
 	error_list_append(&c->errors, &slot.errors);
 }
@@ -401,7 +422,7 @@ static void customers_expand_main(void *arg, size_t worker)
 		for (size_t i = start; i < c->count && i < start + 256; i++) {
 			struct customer *x = &c->items[i];
 			struct value *v;
-			if (!x->reused || x->values ||
+			if (!(x->reused || x->lean) || x->values ||
 			    summary_decode(&c->arenas[worker], x->summary, x->summary_len, x->file, job->manifest, &v) < 0)
 				continue;
 			const struct value *id = value_map_get(v, "id", 2);
@@ -421,7 +442,7 @@ static void customers_expand_into(struct customers *c, const struct manifest *m,
 	struct customers_expand_job job = { c, m, 0, PTHREAD_MUTEX_INITIALIZER };
 	pool_run(c->arena_count, customers_expand_main, &job);
 	for (size_t i = 0; i < c->count; i++)
-		if (c->items[i].reused && !c->items[i].values)
+		if ((c->items[i].reused || c->items[i].lean) && !c->items[i].values)
 			customers_parse_again(c, m, src, i);
 }
 
@@ -465,7 +486,7 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	out->arena_count = workers;
 	out->arenas = alloc_check(calloc(workers, sizeof *out->arenas));
 	out->keys = reuse ? reuse->keys : NULL;
-	struct customers_job job = { m, src, reuse, slots, count, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct customers_job job = { m, src, reuse, slots, count, 0, 0, PTHREAD_MUTEX_INITIALIZER };
 	struct customers_worker *ws = alloc_check(calloc(workers, sizeof *ws));
 	for (size_t i = 0; i < workers; i++) {
 		ws[i].job = &job;
@@ -481,13 +502,14 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	for (size_t i = 0; i < count; i++) {
 		out->items[i] = slots[i].customer;
 		out->reused += (size_t)out->items[i].reused;
+		out->lean += (size_t)out->items[i].lean;
 		error_list_append(&out->errors, &slots[i].errors);
 	}
 	free(slots);
 	/* the rules across customers held for the reused ones among themselves (the last
 	 * render checked them, with the same rules); a parsed one is checked against all */
 	if (out->reused < out->count) {
-		if (out->reused)
+		if (out->reused || out->lean)
 			customers_expand_into(out, m, src);
 		customers_check_unique(out, m);
 	}
@@ -500,6 +522,19 @@ int customers_expand(struct customers *c, const struct manifest *m, const struct
 	customers_expand_into(c, m, src);
 	error_list_sort(&c->errors);
 	return c->errors.count ? 1 : 0;
+}
+
+int customers_values(const struct customers *c, const struct manifest *m, const struct source *src, size_t index,
+		     struct arena *arena, struct value **values, struct error_list *errors)
+{
+	struct customers_slot slot = { c->items[index], ERROR_LIST_INIT };
+	slot.customer.values = NULL;
+	slot.customer.spec = NULL;
+	slot.customer.lean = 1; /* its bytes are known: they must hash the same */
+	customers_process(&slot, m, src, NULL, arena, NULL);
+	*values = slot.customer.values;
+	error_list_append(errors, &slot.errors);
+	return *values ? 0 : -1;
 }
 
 static int customers_compare_id(const void *key, const void *item)

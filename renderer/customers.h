@@ -41,6 +41,8 @@ struct customer {
 			       * reused (pointing into its manifest), else made from values */
 	size_t summary_len;
 	int reused;           /* not parsed: its inputs are as the last render saw them */
+	int lean;             /* parsed and valid, but past the load's hold (customers_reuse):
+			       * only its summary was kept; customers_values() parses it again */
 	struct source_blob blob; /* the spec's blob id, when has_blob (see customers_reuse) */
 	int has_blob;
 };
@@ -59,6 +61,10 @@ struct customers_reuse {
 	 * the bytes of that id were hashed already (by the other side of a diff), so the spec
 	 * is not read unless it is parsed; 0 to read it. May be NULL. */
 	int (*spec_hash_of)(void *data, const struct customer *c, struct hash *spec_hash);
+	/* How many bytes of parsed values the load keeps in all (0: no limit). Past them, a
+	 * customer parsed keeps only its summary (lean), so that 100,000 customers do not
+	 * sit in memory at once; the rules across customers read the summaries. */
+	size_t hold;
 };
 
 struct customers {
@@ -67,6 +73,7 @@ struct customers {
 	struct arena *arenas;
 	size_t arena_count;
 	size_t reused;            /* customers not parsed */
+	size_t lean;              /* customers parsed whose values were not kept */
 	const struct summary_keys *keys; /* from the reuse, for the summaries made later */
 	int expanded;             /* customers_expand() ran */
 	struct error_list errors; /* every problem, sorted by file and position */
@@ -87,6 +94,11 @@ int customers_expand(struct customers *c, const struct manifest *m, const struct
 /* Gives customer `index` its full values (a reused one is parsed from its spec after
  * all), to render it. -1 when it is invalid after all (c->errors says why). */
 int customers_parse(struct customers *c, const struct manifest *m, const struct source *src, size_t index);
+/* The full values of customer `index`, parsed again from its spec into arena, for a lean
+ * one (or whose values are a summary); the spec must hash as it did when loaded. Safe
+ * from several threads: c is only read. -1 when it does not load (errors says why). */
+int customers_values(const struct customers *c, const struct manifest *m, const struct source *src, size_t index,
+		     struct arena *arena, struct value **values, struct error_list *errors);
 void customers_release(struct customers *c);
 /* The customer with this id, or NULL (the items are sorted by id). */
 const struct customer *customers_find(const struct customers *c, const char *id);

@@ -47,7 +47,11 @@ struct plan_file {
 	struct plan_customer *customer;   /* the customer it belongs to, if rendered */
 };
 
+/* The bytes of customers' values a plan keeps while it works (see plan.c). */
+#define PLAN_HOLD ((size_t)64 * 1024 * 1024)
+
 struct plan {
+	const struct source *source;     /* what it reads from (not owned) */
 	struct manifest *manifest;
 	struct output_set outputs;
 	int have_outputs;

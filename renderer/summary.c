@@ -45,8 +45,13 @@ void summary_keys_init(struct summary_keys *k, const struct manifest *m, const s
 	k->all = os->aggregates_use_hashes;
 	for (size_t i = 0; i < os->count && !k->all; i++) {
 		const struct output_def *d = &os->defs[i];
-		if (!d->over_all)
+		/* a customer's own paths too: a render of more customers than it keeps the
+		 * values of (customers.h) learns the paths of the others from their summaries */
+		if (!d->over_all) {
+			if (tmpl_names(d->path, summary_add_key, k) < 0)
+				k->all = 1;
 			continue;
+		}
 		if (tmpl_names(d->template, summary_add_key, k) < 0 || tmpl_names(d->path, summary_add_key, k) < 0)
 			k->all = 1;
 	}

@@ -4,7 +4,9 @@
  * the same bytes (output.h), so its files stay as recorded. But the outputs over all
  * customers and the cross-customer rules (unique:) still read its values. Its summary
  * is the part of its merged values they read: id, platform and deploy, the top-level
- * keys the outputs over all customers name, and the first key of every unique: path.
+ * keys the outputs over all customers name, the keys the paths of its own outputs name
+ * (a big render keeps only summaries until it writes: customers.h), and the first key
+ * of every unique: path.
  * Each node keeps its file, line and column, so a rule reports at the same place as over
  * the parsed spec. The summary is one line of text, kept in out/.stamp-manifest
  * (outmanifest.h); decoding it gives back that part of the tree.
