@@ -26,6 +26,15 @@ timed() { # command...; prints seconds
 	end=$(now)
 	awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
 }
+# stamp's commands: seconds on stdout, the peak RSS (KiB) appended to $base/rss.<scenario>
+measured() { # scenario, command...
+	what=$1
+	shift
+	"$generator" --measure "$@" > "$base/measure" || exit 1
+	awk '{ print $2 }' "$base/measure" >> "$base/rss.$what"
+	awk '{ print $1 }' "$base/measure"
+}
+peak() { sort -n "$base/rss.$1" | tail -n 1 | awk '{ printf "%.1f MiB", $1 / 1024 }'; }
 
 setup() { # dir n: a git repository with n customers rendered and committed
 	mkdir -p "$1"
@@ -49,11 +58,11 @@ for n in $small $large; do
 	one=$(ls "$base/r$n/customers" | sed -n "$((n / 3))p")
 	i=0
 	while [ $i -lt "$runs" ]; do
-		timed "$stamp" -C "$base/r$n" -q check >> "$base/check$n.all"
+		measured check$n "$stamp" -C "$base/r$n" -q check >> "$base/check$n.all"
 		timed git -C "$base/r$n" status --porcelain >> "$base/status$n.all"
-		timed "$stamp" -C "$base/r$n" -q render >> "$base/noop$n.all"
+		measured noop$n "$stamp" -C "$base/r$n" -q render >> "$base/noop$n.all"
 		sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: one$i/" "$base/r$n/customers/$one"
-		timed "$stamp" -C "$base/r$n" -q render >> "$base/one$n.all"
+		measured one$n "$stamp" -C "$base/r$n" -q render >> "$base/one$n.all"
 		i=$((i + 1))
 	done
 	git -C "$base/r$n" checkout -q customers
@@ -68,7 +77,7 @@ one=$(ls "$repo/customers" | sed -n "$((large / 2))p")
 i=0
 while [ $i -lt "$runs" ]; do
 	sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: diff$i/" "$repo/customers/$one"
-	timed "$stamp" -C "$repo" diff
+	measured diff "$stamp" -C "$repo" diff
 	i=$((i + 1))
 done | median > "$base/diff"
 git -C "$repo" checkout -q customers
@@ -85,7 +94,7 @@ while [ $i -lt "$runs" ]; do
 	timed sh -c "git -C '$repo' add out && git -C '$repo' commit -q -m 'rendered by git'" >> "$base/commit-git"
 	by_git=$(git -C "$repo" rev-parse HEAD^{tree})
 	git -C "$repo" reset -q HEAD~1
-	timed "$stamp" -C "$repo" -q commit >> "$base/commit-stamp"
+	measured commit "$stamp" -C "$repo" -q commit >> "$base/commit-stamp"
 	if [ "$(git -C "$repo" rev-parse HEAD^{tree})" != "$by_git" ]; then
 		echo "bench: stamp commit and git commit made different trees" >&2
 		exit 1
@@ -100,12 +109,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 for n in $small $large; do
 	c=$(cat "$base/check$n") st=$(cat "$base/status$n") no=$(cat "$base/noop$n") on=$(cat "$base/one$n")
 	printf '  %6d customers: git status --porcelain on the same tree %.3f s\n' "$n" "$st"
-	printf '    check, in sync       %8.3f s   (ratio to git status %sx; target 1.0x)\n' "$c" "$(ratio "$c" "$st")"
-	printf '    no-op render         %8.3f s   (ratio to git status %sx; target 0.25x)\n' "$no" "$(ratio "$no" "$st")"
-	printf '    one customer changed %8.3f s   (%+.0f ms over the no-op; target +50 ms)\n' "$on" \
-		"$(awk -v a="$on" -v b="$no" 'BEGIN { print (a - b) * 1000 }')"
+	printf '    check, in sync       %8.3f s   (ratio to git status %sx; target 1.0x)   peak RSS %s\n' "$c" \
+		"$(ratio "$c" "$st")" "$(peak check$n)"
+	printf '    no-op render         %8.3f s   (ratio to git status %sx; target 0.25x)   peak RSS %s\n' "$no" \
+		"$(ratio "$no" "$st")" "$(peak noop$n)"
+	printf '    one customer changed %8.3f s   (%+.0f ms over the no-op; target +50 ms)   peak RSS %s\n' "$on" \
+		"$(awk -v a="$on" -v b="$no" 'BEGIN { print (a - b) * 1000 }')" "$(peak one$n)"
 done
 d=$(cat "$base/diff") no=$(cat "$base/noop$large")
-printf '  diff, 1 of %d changed     %8.3f s   (ratio to the no-op render %sx; target 2x)\n' "$large" "$d" "$(ratio "$d" "$no")"
-printf '  commit, 1,000 of %d changed: stamp commit %.3f s, git add out && git commit %.3f s (ratio %.2fx)\n' \
-	"$large" "$s" "$g" "$(awk -v a="$s" -v b="$g" 'BEGIN { print a / b }')"
+printf '  diff, 1 of %d changed     %8.3f s   (ratio to the no-op render %sx; target 2x)   peak RSS %s\n' "$large" "$d" \
+	"$(ratio "$d" "$no")" "$(peak diff)"
+printf '  commit, 1,000 of %d changed: stamp commit %.3f s, git add out && git commit %.3f s (ratio %.2fx)   peak RSS %s\n' \
+	"$large" "$s" "$g" "$(awk -v a="$s" -v b="$g" 'BEGIN { print a / b }')" "$(peak commit)"

@@ -3,6 +3,9 @@
  *
  *   bench_render STAMP REPO_TEMPLATES N RUNS [BASELINE_STAMP]
  *   bench_render --generate DIR N     (only the N specs, into DIR/customers)
+ *   bench_render --measure COMMAND [ARG...]
+ *                                     (runs it; prints its wall seconds and peak RSS in KiB,
+ *                                     its output sent to /dev/null; for bench_git.sh)
  *
  * With BASELINE_STAMP (another build of stamp, e.g. the commit before a change), its
  * cold, no-op and one-changed renders alternate with this one's, on the same disk.
@@ -344,6 +347,31 @@ static double parse_run(const char *repo, const struct sizes *s)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && strcmp(argv[1], "--measure") == 0) {
+		/* forked from this small process, so the peak is the command's own */
+		double start = now();
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			if (null < 0 || dup2(null, 1) < 0)
+				_exit(127);
+			execvp(argv[2], argv + 2);
+			_exit(127);
+		}
+		int status;
+		struct rusage usage;
+		if (wait4(pid, &status, 0, &usage) != pid)
+			die("wait4");
+		double elapsed = now() - start;
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "bench: command failed: %s\n", argv[2]);
+			return 1;
+		}
+		printf("%.4f %ld\n", elapsed, usage.ru_maxrss);
+		return 0;
+	}
 	spawn_start();
 	if (argc == 4 && strcmp(argv[1], "--generate") == 0) {
 		generate(argv[2], atoi(argv[3]));
