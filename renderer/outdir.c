@@ -714,20 +714,55 @@ int outdir_journal_has(const struct outdir *od, const char *path)
 	       bsearch(&path, od->journal, od->journal_count, sizeof *od->journal, outdir_compare_paths) != NULL;
 }
 
+/* A file of the temporary directory written a piece at a time (each asks next() for
+ * the text that follows), then fsynced: text of 13 MB is never held whole. */
+static int outdir_write_pieces(struct outdir *od, const char *name, outdir_text_fn next, void *data, int *e)
+{
+	int fd = outdir_open_watched(od, od->tmp_fd, name, O_TRUNC, e);
+	if (fd < 0)
+		return -1;
+	struct buf piece = BUF_INIT;
+	int more = 1, rc = 0;
+	while (more && rc == 0) {
+		buf_clear(&piece);
+		more = next(data, &piece);
+		rc = outdir_write_all(fd, piece.ptr, piece.len);
+		*e = errno;
+	}
+	buf_release(&piece);
+	return outdir_close_watched(od, od->tmp_fd, name, fd, rc, 1, e);
+}
+
+/* The journal's lines, 256 KiB at a time: the paths found at lock time, then these. */
+struct outdir_journal_text {
+	const struct outdir *od;
+	const char *const *paths;
+	size_t count;
+	size_t next; /* over the found paths, then the new ones */
+};
+
+static int outdir_journal_piece(void *data, struct buf *piece)
+{
+	struct outdir_journal_text *t = data;
+	size_t total = t->od->journal_count + t->count;
+	while (t->next < total && piece->len < 256 * 1024) {
+		const char *path = t->next < t->od->journal_count ? t->od->journal[t->next]
+							     : t->paths[t->next - t->od->journal_count];
+		buf_add_str(piece, path);
+		buf_add_char(piece, '\n');
+		t->next++;
+	}
+	return t->next < total;
+}
+
 int outdir_journal_write(struct outdir *od, const char *const *paths, size_t count, struct error *err)
 {
-	struct buf text = BUF_INIT;
-	for (size_t i = 0; i < od->journal_count; i++)
-		buf_printf(&text, "%s\n", od->journal[i]);
-	for (size_t i = 0; i < count; i++)
-		buf_printf(&text, "%s\n", paths[i]);
 	int e = 0;
 	int rc = outdir_tmp(od, err);
-	if (rc < 0) {
-		buf_release(&text);
+	if (rc < 0)
 		return -1;
-	}
-	rc = outdir_write_watched(od, od->tmp_fd, "pending", O_TRUNC, text.ptr ? text.ptr : "", text.len, 1, &e);
+	struct outdir_journal_text text = { od, paths, count, 0 };
+	rc = outdir_write_pieces(od, "pending", outdir_journal_piece, &text, &e);
 	if (rc == 0)
 		rc = outdir_rename_watched(od, "pending", od->fd, OUTDIR_PENDING, &e);
 	if (rc == 0 && fsync(od->fd) < 0) { /* on disk before the first file it names */
@@ -736,7 +771,6 @@ int outdir_journal_write(struct outdir *od, const char *const *paths, size_t cou
 	}
 	if (rc == 0)
 		od->wrote = 1;
-	buf_release(&text);
 	return rc < 0 ? outdir_fail(err, OUTDIR_PENDING, "cannot write", e) : 0;
 }
 
@@ -786,24 +820,6 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat 
 	return 0;
 }
 
-/* The new manifest into the temporary directory, a piece at a time, then fsynced. */
-static int outdir_write_pieces(struct outdir *od, outdir_text_fn next, void *data, int *e)
-{
-	int fd = outdir_open_watched(od, od->tmp_fd, "manifest", O_TRUNC, e);
-	if (fd < 0)
-		return -1;
-	struct buf piece = BUF_INIT;
-	int more = 1, rc = 0;
-	while (more && rc == 0) {
-		buf_clear(&piece);
-		more = next(data, &piece);
-		rc = outdir_write_all(fd, piece.ptr, piece.len);
-		*e = errno;
-	}
-	buf_release(&piece);
-	return outdir_close_watched(od, od->tmp_fd, "manifest", fd, rc, 1, e);
-}
-
 int outdir_commit(struct outdir *od, outdir_text_fn next, void *data, struct error *err)
 {
 	/* every file written and every directory changed is on disk before the manifest
@@ -831,7 +847,7 @@ int outdir_commit(struct outdir *od, outdir_text_fn next, void *data, struct err
 	int e;
 	if (outdir_tmp(od, err) < 0)
 		return -1;
-	if (outdir_write_pieces(od, next, data, &e) < 0 ||
+	if (outdir_write_pieces(od, "manifest", next, data, &e) < 0 ||
 	    outdir_rename_watched(od, "manifest", od->fd, ".stamp-manifest", &e) < 0)
 		return outdir_fail(err, ".stamp-manifest", "cannot write", e);
 	od->wrote = 1;
