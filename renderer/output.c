@@ -217,9 +217,11 @@ void output_set_release(struct output_set *os)
 	memset(os, 0, sizeof *os);
 }
 
-static void output_files_add(struct output_files *files, struct output_file f)
+/* Room for the set's outputs at the first file: a customer's files are at most that
+ * many, and 100,000 customers' lists cost their files only, not a fixed 32 each. */
+static void output_files_add(const struct output_set *os, struct output_files *files, struct output_file f)
 {
-	files->items = array_grow(files->items, &files->cap, files->count, sizeof *files->items, 32);
+	files->items = array_grow(files->items, &files->cap, files->count, sizeof *files->items, os->count);
 	files->items[files->count++] = f;
 }
 
@@ -375,7 +377,7 @@ int output_render_customer(const struct output_set *os, const struct value *valu
 			rc = -1;
 			continue;
 		}
-		output_files_add(files, f);
+		output_files_add(os, files, f);
 		output_hash_set(&scratch, hashes, d, f.hash);
 	}
 	buf_release(&text);
@@ -416,7 +418,7 @@ int output_render_paths(const struct output_set *os, const struct value *values,
 			continue;
 		}
 		struct output_file f = { arena_strndup(arena, path.ptr, path.len), NULL, 0, { 0, 0 } };
-		output_files_add(files, f);
+		output_files_add(os, files, f);
 	}
 	buf_release(&path);
 	arena_release(&scratch);
@@ -499,7 +501,7 @@ int output_render_aggregate(const struct output_set *os, const struct manifest *
 			rc = -1;
 			continue;
 		}
-		output_files_add(files, f);
+		output_files_add(os, files, f);
 	}
 	buf_release(&text);
 	return rc;
