@@ -451,6 +451,12 @@ int main(int argc, char **argv)
 		fsynced[r] = floor_run(dir, &sizes, FLOOR_FSYNC, 1000);
 		parse[r] = parse_run(first, &sizes);
 	}
+	/* the floors wrote and read gigabytes since the specs were written: at 100,000
+	 * customers they are no longer in the page cache, and a first no-op would time
+	 * 100,000 reads from the disk (65 s on this machine) instead of stamp. One untimed
+	 * run reads them back, as they are in a checkout that was just made */
+	fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
+	run(command, NULL);
 	for (int r = 0; r < runs; r++) {
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, last);
 		noop[r] = run(command, &rss);
