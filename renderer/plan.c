@@ -30,6 +30,18 @@ struct plan_job {
 	pthread_mutex_t lock;
 };
 
+/* The values customer c renders from: its own, or for a lean one (whose values are its
+ * summary) its spec parsed again into arena. NULL when that fails (errors says why). */
+static const struct value *plan_values(const struct plan *p, const struct plan_customer *c, struct arena *arena,
+				       struct error_list *errors)
+{
+	if (!c->customer->lean)
+		return c->customer->values;
+	struct value *full = NULL;
+	customers_values(&p->customers, p->manifest, p->source, (size_t)(c - p->slots), arena, &full, errors);
+	return full;
+}
+
 /* Worker w keeps the paths and hashes it renders in p->arenas[w], to the end. */
 static void plan_worker_main(void *arg, size_t worker)
 {
@@ -59,13 +71,8 @@ static void plan_worker_main(void *arg, size_t worker)
 			error_list_release(&s->errors);
 		}
 		if (!s->deferred) {
-			/* a lean customer's values are its summary: its spec is parsed again */
 			struct arena scratch = ARENA_INIT;
-			const struct value *values = s->customer->values;
-			struct value *full = NULL;
-			if (s->customer->lean)
-				values = customers_values(&p->customers, p->manifest, p->source, i, &scratch, &full,
-							  &s->errors) == 0 ? full : NULL;
+			const struct value *values = plan_values(p, s, &scratch, &s->errors);
 			if (values)
 				output_render_customer(&p->outputs, values, OUTPUT_PARSE_BACK, &p->arenas[worker],
 						       &s->files, &s->errors);
@@ -419,14 +426,9 @@ static int plan_merge(struct plan *p)
 int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,
 		      struct output_files *files, struct error_list *errors)
 {
-	const struct value *values = c->customer->values;
-	struct value *full = NULL;
-	if (c->customer->lean) {
-		if (customers_values(&p->customers, p->manifest, p->source, (size_t)(c - p->slots), arena, &full,
-				     errors) < 0)
-			return -1;
-		values = full;
-	}
+	const struct value *values = plan_values(p, c, arena, errors);
+	if (!values)
+		return -1;
 	return output_render_customer(&p->outputs, values, c->deferred ? OUTPUT_KEEP | OUTPUT_PARSE_BACK : OUTPUT_KEEP,
 				      arena, files, errors);
 }

@@ -43,16 +43,13 @@ void summary_keys_init(struct summary_keys *k, const struct manifest *m, const s
 	/* an output over all customers that reads hashes renders each customer's paths, or
 	 * its outputs, to learn them: that takes everything */
 	k->all = os->aggregates_use_hashes;
+	/* every output's path (a render of more customers than it keeps the values of
+	 * learns their paths from their summaries: customers.h), and what the outputs over
+	 * all customers read */
 	for (size_t i = 0; i < os->count && !k->all; i++) {
 		const struct output_def *d = &os->defs[i];
-		/* a customer's own paths too: a render of more customers than it keeps the
-		 * values of (customers.h) learns the paths of the others from their summaries */
-		if (!d->over_all) {
-			if (tmpl_names(d->path, summary_add_key, k) < 0)
-				k->all = 1;
-			continue;
-		}
-		if (tmpl_names(d->template, summary_add_key, k) < 0 || tmpl_names(d->path, summary_add_key, k) < 0)
+		if (tmpl_names(d->path, summary_add_key, k) < 0 ||
+		    (d->over_all && tmpl_names(d->template, summary_add_key, k) < 0))
 			k->all = 1;
 	}
 	for (size_t u = 0; m->unique && m->unique->type == VALUE_LIST && u < m->unique->as.list.count; u++) {
