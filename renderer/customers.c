@@ -147,6 +147,10 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 		c->summary = arena_strndup(arena, summary.ptr, summary.len);
 		c->summary_len = summary.len;
 		buf_release(&summary);
+		size_t before_len = 0;
+		const char *before = reuse->summary_before ? reuse->summary_before(reuse->data, c, &before_len) : NULL;
+		c->summary_as_before = before && before_len == c->summary_len &&
+				       memcmp(before, c->summary, before_len) == 0;
 	}
 	if (scratch) { /* the summary stays, the nodes go (their problems are said already) */
 		c->lean = c->values != NULL;
@@ -506,9 +510,14 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 		error_list_append(&out->errors, &slots[i].errors);
 	}
 	free(slots);
-	/* the rules across customers held for the reused ones among themselves (the last
-	 * render checked them, with the same rules); a parsed one is checked against all */
-	if (out->reused < out->count) {
+	/* the rules across customers held for the customers of the last render among
+	 * themselves (it checked them, with the same rules): a reused one, or a parsed one
+	 * whose summary, which holds every value those rules read, is as it was. Any other
+	 * parsed one is checked against all */
+	size_t as_before = 0;
+	for (size_t i = 0; i < count; i++)
+		as_before += (size_t)out->items[i].summary_as_before;
+	if (out->reused + as_before < out->count) {
 		if (out->reused || out->lean)
 			customers_expand_into(out, m, src);
 		customers_check_unique(out, m);

@@ -45,6 +45,9 @@ struct customer {
 			       * only its summary was kept; customers_values() parses it again */
 	struct source_blob blob; /* the spec's blob id, when has_blob (see customers_reuse) */
 	int has_blob;
+	int summary_as_before; /* parsed, and its summary is the text the last render recorded
+				* for it (customers_reuse.summary_before): what the rules across
+				* customers and the outputs over all customers read is unchanged */
 };
 
 /* How customers_load() avoids parsing what the last render already checked. */
@@ -61,6 +64,10 @@ struct customers_reuse {
 	 * the bytes of that id were hashed already (by the other side of a diff), so the spec
 	 * is not read unless it is parsed; 0 to read it. May be NULL. */
 	int (*spec_hash_of)(void *data, const struct customer *c, struct hash *spec_hash);
+	/* The summary the last render recorded for c, whatever c's inputs are now; NULL when
+	 * there is none to compare with. A customer parsed whose summary is that text again
+	 * claims what it claimed then (customer.summary_as_before). May be NULL. */
+	const char *(*summary_before)(void *data, const struct customer *c, size_t *len);
 	/* How many bytes of parsed values the load keeps in all (0: no limit). Past them, a
 	 * customer parsed keeps only its summary (lean), so that 100,000 customers do not
 	 * sit in memory at once; the rules across customers read the summaries. */
@@ -82,8 +89,8 @@ struct customers {
 /* Loads every customer of src (or only `only`, when not NULL) with `jobs` threads (0: all
  * cores). With reuse, a customer whose spec hashes as the last render saw it is not
  * parsed or validated again (it was valid then, against the same rules); the rules
- * across customers then take its summary, and are skipped when no customer was parsed
- * (nothing they could refuse changed). Returns 0 when everything is valid, 1 when errors
+ * across customers then take its summary, and are skipped when every customer parsed
+ * has the summary it had then (nothing they could refuse changed). Returns 0 when everything is valid, 1 when errors
  * holds problems, -1 when the directory cannot be read at all (errors says why). */
 int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
 		   const char *only, const struct customers_reuse *reuse);

@@ -219,6 +219,20 @@ static size_t plan_hold(void)
 	return end && !*end && bytes ? (size_t)bytes : PLAN_HOLD;
 }
 
+/* customers_reuse: the summary the last render recorded for c, to tell whether a changed
+ * customer still claims what it did (customer.summary_as_before). */
+static const char *plan_summary_before(void *data, const struct customer *c, size_t *len)
+{
+	struct plan *p = data;
+	if (p->full || !p->set_same)
+		return NULL;
+	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
+	if (!before || !before->summary)
+		return NULL;
+	*len = before->summary_len;
+	return before->summary;
+}
+
 static int plan_load(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int force)
 {
 	memset(p, 0, sizeof *p);
@@ -236,8 +250,8 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	p->set_same = !p->full && p->old.version && hash_equal(p->old.set_hash, p->outputs.set_hash);
 	summary_keys_init(&p->keys, p->manifest, &p->outputs);
 	p->have_keys = 1;
-	struct customers_reuse reuse = { .keys = &p->keys, .summary_of = plan_summary_of, .data = p,
-					 .hold = plan_hold() };
+	struct customers_reuse reuse = { .keys = &p->keys, .summary_of = plan_summary_of,
+					 .summary_before = plan_summary_before, .data = p, .hold = plan_hold() };
 	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL, &reuse);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);
@@ -247,6 +261,7 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	if (!p->slots)
 		alloc_failed();
 	int set_same = p->set_same;
+	int summaries_as_before = 1;
 	for (size_t i = 0; i < p->customers.count; i++) {
 		struct plan_customer *s = &p->slots[i];
 		s->customer = &p->customers.items[i];
@@ -254,17 +269,24 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 		const struct outmanifest_customer *before = outmanifest_customer(&p->old, s->customer->id);
 		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
 		p->changed += (size_t)s->changed;
+		summaries_as_before &= !s->changed || s->customer->summary_as_before;
 		/* kept, but parsed for want of a summary (a manifest of format 1): the next
 		 * manifest records one, even when nothing else changes */
 		p->summaries_missing |= !s->changed && !s->customer->reused;
 	}
-	p->aggregates_rendered = !set_same || p->changed || p->old.customer_count != p->customers.count;
+	/* the same customers as the last render (each has its record, and as many): with
+	 * the summaries of those that changed as they were, the outputs over all customers
+	 * read what they read then and stay, unless they read the files' hashes */
+	int same_customers = set_same && p->old.customer_count == p->customers.count;
+	p->noop = same_customers && !p->changed;
+	p->aggregates_rendered = !same_customers ||
+				 (p->changed && (!summaries_as_before || p->outputs.aggregates_use_hashes));
 	return 0;
 }
 
 int plan_is_noop(const struct plan *p)
 {
-	return !p->aggregates_rendered;
+	return p->noop;
 }
 
 /* output_hash_source for the outputs over all customers: a customer rendered now has

@@ -68,7 +68,8 @@ struct plan {
 	struct plan_customer *slots;     /* one per customer, in customer order */
 	size_t changed;                  /* customers rendered */
 	size_t deferred;                 /* ... of which deferred to the writer */
-	int aggregates_rendered;         /* the customer set or the templates changed */
+	int noop;                        /* no customer changed, none came or went, the same set */
+	int aggregates_rendered;         /* what the outputs over all customers read changed */
 	struct output_files aggregate_files;
 	struct arena aggregate_arena;
 	struct plan_file *files;         /* the new tree, sorted by path */

@@ -205,8 +205,23 @@ check "with the same message as when every spec is parsed" cmp "$scratch/reuse-e
 repo=$(fresh reuse-damaged)
 "$stamp" -C "$repo" -q render
 sed -i 's/^\(customer bluebird-music [0-9a-f]*\) .*/\1 m99 sgarbage/' "$repo/out/.stamp-manifest"
+# a change that leaves acme's summary as it was: what the outputs over all customers and
+# the unique: rules read is unchanged, so no other summary is read, and the damaged one
+# is carried over as it is
 printf '# touched\n' >> "$repo/customers/acme.yaml"
+tree_hashes "$repo" > "$scratch/reuse-damaged-before"
+check "a change that keeps acme's summary renders" "$stamp" -C "$repo" -q render
+check "without reading the other summaries (the damaged one is left as it was)" \
+	grep -qx 'customer bluebird-music [0-9a-f]\{32\} m99 sgarbage' "$repo/out/.stamp-manifest"
+tree_hashes "$repo" > "$scratch/reuse-damaged-after"
+check "and without writing a file: the outputs over all customers stay" \
+	cmp "$scratch/reuse-damaged-before" "$scratch/reuse-damaged-after"
+# one that changes acme's hosts: every summary is read, the damaged one from its spec
+sed -i 's/^subdomain: .*/subdomain: acme-shop/' "$repo/customers/acme.yaml"
+grep -q '^subdomain: acme-shop' "$repo/customers/acme.yaml" || printf 'subdomain: acme-shop\n' >> "$repo/customers/acme.yaml"
 check "a render over a summary that does not decode succeeds" "$stamp" -C "$repo" -q render
+check "the DNS records name acme's new host" \
+	grep -q '"acme-shop.app.lunarfront.tech"' "$repo/out/terraform/customers.auto.tfvars"
 check "and the manifest has a good summary again" \
 	grep -q '^customer bluebird-music [0-9a-f]\{32\} @1:1m4 sid' "$repo/out/.stamp-manifest"
 cp -R "$repo/out" "$scratch/reuse-damaged-incremental"
