@@ -63,6 +63,9 @@ struct outdir {
 	int wrote;              /* something under out/ changed */
 	int committed;          /* the new manifest is in place: nothing may be undone */
 	struct tempfile lock_file, tmp_dir, current;
+	struct tempfile spare;  /* out/.stamp-tmp/w between replacements: the file the last
+				 * one swapped out, whose inode the next one reuses */
+	int exchange;           /* replacements swap names (renameat2 RENAME_EXCHANGE) */
 	struct outdir_cursor writer;
 	char *journal_text;     /* the journal found at lock time, one path a line */
 	const char **journal;   /* its valid paths, sorted */

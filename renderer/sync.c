@@ -99,8 +99,14 @@ int sync_classify_render(struct sync *s, const struct plan *p, const struct outd
 	int rc = 0;
 	for (size_t i = 0; i < p->count && rc == 0; i++) {
 		const struct plan_file *f = &p->files[i];
-		if (f->rendered || p->full)
-			rc = sync_look(s, p, od, &c, f->path, i, outmanifest_file(&p->old, f->path), err);
+		const struct outmanifest_file *r = f->rendered || p->full ? outmanifest_file(&p->old, f->path) : NULL;
+		/* rendered as the last render recorded it: not written, so not looked at, as a
+		 * kept file is not (a template change reads the files it replaces, not all of
+		 * out/); unless a render that died was writing it */
+		if (f->rendered && !p->full && r && hash_equal(r->hash, f->hash) && !outdir_journal_has(od, f->path))
+			s->counts[SYNC_UNCHANGED]++;
+		else if (f->rendered || p->full)
+			rc = sync_look(s, p, od, &c, f->path, i, r, err);
 		else
 			s->counts[SYNC_UNCHANGED]++;
 	}

@@ -42,11 +42,12 @@ count_calls() { # state, syscall
 	awk '{ n[$1]++ } END { m = 0; for (t in n) if (n[t] > m) m = n[t]; print m }' "$work.log"
 }
 
-# sweep STATE SYSCALL INJECTION CATCHABLE: every STRIDE-th N from 1 to the count
+# sweep STATE SYSCALL INJECTION CATCHABLE [FIRST]: every STRIDE-th N from FIRST (1) to
+# the count
 sweep() {
 	state=$1 call=$2 what=$3 catchable=$4
 	total=$(count_calls "$state" "$call")
-	runs=0 n=1
+	runs=0 n=${5:-1}
 	while [ "$n" -le "$total" ]; do
 		fresh_work "$state"
 		traced -f -qq -o /dev/null -e trace="$call" -e inject="$call:$what:when=$n" \

@@ -127,6 +127,26 @@ sweep cold write error=ENOSPC 1
 sweep cold write error=EIO 1
 sweep update write error=ENOSPC 1
 sweep update renameat error=EIO 1
+# a replaced file swaps names with the temporary (renameat2 RENAME_EXCHANGE), whose
+# inode the next replacement reuses; EINVAL is a filesystem that cannot swap: the rest
+# are renamed over
+sweep update renameat2 error=EIO 1
+sweep update renameat2 error=EINVAL 1
+# the stat that tells whether the file swapped out may be reused fails: it is swapped
+# back and renamed over, as a filesystem that cannot swap does (each such stat in turn)
+fresh_work update
+traced -f -qq -o "$work.log" -e trace=newfstatat,renameat2 "$stamp" -C "$work" -j1 -q render >/dev/null 2>&1
+after_swap=$(awk '/newfstatat\(/ { n++; if (swapped) print n } { swapped = /renameat2\(.*RENAME_EXCHANGE\) = 0/ }' "$work.log")
+runs=0
+for n in $after_swap; do
+	[ $((runs % stride)) = 0 ] || { runs=$((runs + 1)); continue; }
+	fresh_work update
+	traced -f -qq -o /dev/null -e trace=newfstatat -e inject=newfstatat:error=EIO:when=$n \
+		"$stamp" -C "$work" -j1 -q render >/dev/null 2>"$work.err"
+	verify "update newfstatat:error=EIO:when=$n (after a swap)" update 1 $?
+	runs=$((runs + 1))
+done
+check "the stat after each swap was found ($runs)" test "$runs" -gt 40
 sweep cold openat error=EMFILE 1
 sweep update openat error=ENOSPC 1
 sweep cold mkdirat error=ENOSPC 1
@@ -134,8 +154,15 @@ sweep cold mkdirat error=ENOSPC 1
 sweep update unlinkat error=EIO 0
 sweep update fsync error=EIO 1
 sweep cold syncfs error=EIO 1
+# every stat stamp makes (after the dynamic loader's, which end in exit 127 before main):
+# a file that cannot be looked at is the environment's failure (exit 2, one line), never
+# a spec that is "not a regular file" or a partial "not found"
+loader_stats=$(traced -f -qq -o /dev/stdout -e trace=newfstatat "$stamp" --version 2>/dev/null | grep -c 'newfstatat(')
+sweep cold newfstatat error=EIO 1 $((loader_stats + 1))
 sweep cold write signal=KILL 0
 sweep update renameat signal=KILL 0
+sweep update renameat2 signal=KILL 0
+sweep update renameat2 signal=TERM 1
 sweep update write signal=KILL 0
 sweep cold write signal=INT 1
 sweep update renameat signal=TERM 1
@@ -303,6 +330,28 @@ link_case "a directory that is a link" "rm -r out/customers/acme && ln -s '$cana
 	'^out/customers/acme: error: is a symbolic link or a file where stamp needs a directory'
 link_case "a pruned directory that is a link" "rm -r out/customers/corner-bikes && ln -s '$canary/dir' out/customers/corner-bikes" \
 	'^out/customers/corner-bikes: error: is a symbolic link or a file where stamp needs a directory'
+# A replaced file's inode is reused for the next replacement only when nothing else
+# names it: a hard link elsewhere keeps its bytes, as a rename over it would leave them.
+fresh_work update
+ln "$work/out/customers/acme/configmap.yaml" "$scratch/hard-link"
+cp "$scratch/hard-link" "$scratch/hard-link.before"
+"$stamp" -C "$work" -q -j1 render >/dev/null 2>"$work.err"
+check "a hard link to an output: the render succeeds" test $? = 0
+check "a hard link to an output: out/ is a whole render" diff -r "$scratch/update-ref/out" "$work/out"
+check "a hard link to an output: the other name keeps the old bytes" cmp "$scratch/hard-link" "$scratch/hard-link.before"
+rm -f "$scratch/hard-link" "$scratch/hard-link.before"
+# A directory where a file goes, with --force: swapped back, and refused as before (a
+# rename does not go over a directory), with nothing of it moved or left behind.
+fresh_work update
+rm "$work/out/customers/acme/configmap.yaml"
+mkdir "$work/out/customers/acme/configmap.yaml"
+echo keep > "$work/out/customers/acme/configmap.yaml/x"
+"$stamp" -C "$work" -q -j1 render --force >/dev/null 2>"$work.err"
+check "a directory in a file's place, --force: exit 2" test $? = 2
+check "a directory in a file's place, --force: in one line" \
+	grep -qx 'out/customers/acme/configmap.yaml: error: cannot write: Is a directory' "$work.err"
+check "a directory in a file's place, --force: the directory stays" grep -qx keep "$work/out/customers/acme/configmap.yaml/x"
+check "a directory in a file's place, --force: nothing left in out/" test -z "$(leftovers "$work")"
 fresh_work update
 rm -r "$work/out"
 ln -s "$canary/dir" "$work/out"

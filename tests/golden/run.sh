@@ -237,6 +237,38 @@ out=$("$stamp" -C "$repo" render 2>&1)
 check "a render over it writes no file ($out)" sh -c "echo '$out' | grep -q ' 0 files written' && test \"\$(echo '$before')\" = '$(tree_hashes "$repo")'"
 check "and records the summaries" sh -c "head -1 '$repo/out/.stamp-manifest' | grep -qx 'stamp-manifest 2' && grep -q '^customer acme [0-9a-f]\{32\} @1:1m4 ' '$repo/out/.stamp-manifest'"
 
+# a template change reads the files it replaces, and no other file of out/ (a kept
+# customer's files are not read either); each replaced file's name is swapped with the
+# temporary's, whose inode the next replacement reuses
+repo=$(fresh template-change)
+"$stamp" -C "$repo" -q render
+printf '# changed\n' >> "$repo/templates/customer/service.yaml"
+files=$(ls "$repo/customers" | grep -c '\.yaml$')
+inodes() { stat -c %i "$repo"/out/customers/*/service.yaml | sort; }
+inodes > "$scratch/template-change.before"
+if command -v strace >/dev/null 2>&1; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -qq -o "$scratch/template-change.trace" -e trace=openat,renameat,renameat2 \
+		"$stamp" -C "$repo" -j1 -q render >/dev/null 2>&1
+	read_service=$(grep -c 'openat([0-9]*, "service.yaml", O_RDONLY' "$scratch/template-change.trace" || true)
+	read_others=$(grep 'openat([0-9]*, "[a-z-]*\.yaml", O_RDONLY' "$scratch/template-change.trace" | grep -vc '"service.yaml"' || true)
+	swapped=$(grep -c 'renameat2(.*"service.yaml", RENAME_EXCHANGE) = 0' "$scratch/template-change.trace" || true)
+	created=$(grep -c 'openat([0-9]*, "w", O_WRONLY|O_CREAT|O_TRUNC' "$scratch/template-change.trace" || true)
+	check "a template change reads each of the $files service.yaml files it replaces (read $read_service)" test "$read_service" = "$files"
+	check "and no other file of out/ (read $read_others)" test "$read_others" = 0
+	check "each is swapped into place ($swapped of $files)" test "$swapped" = "$files"
+	check "through a temporary opened $files times ($created)" test "$created" = "$files"
+else
+	"$stamp" -C "$repo" -j1 -q render
+	echo "golden: the template change's trace skipped (strace is not installed)"
+fi
+check "where no temporary is left" test ! -e "$repo/out/.stamp-tmp"
+reused=$(inodes | comm -12 - "$scratch/template-change.before" | wc -l)
+check "all but one of the new files took a replaced file's inode ($reused of $files)" test "$reused" = "$((files - 1))"
+cp -R "$repo/out" "$scratch/template-change-out"
+"$stamp" -C "$repo" -q render --force
+check "the template change wrote what a full render writes" diff -r "$scratch/template-change-out" "$repo/out"
+
 # stamp diff reads the summaries of each side's manifest: the same patches as without them
 strip_summaries() { sed -i -e '1s/.*/stamp-manifest 1/' -e 's/^\(customer [^ ]* [0-9a-f]\{32\}\) .*/\1/' "$1/out/.stamp-manifest"; }
 for kind in with without; do
