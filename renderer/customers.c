@@ -63,6 +63,16 @@ static void customers_report(struct error_list *errors, const char *file, const 
 	error_list_take(errors, &err);
 }
 
+/* A file that could not be looked at (source.h SOURCE_UNREADABLE): the environment's
+ * failure, which must not pass for a problem of the spec. */
+static void customers_unreadable(struct error_list *errors, const char *file, int e)
+{
+	struct error err = ERROR_INIT;
+	error_set(&err, file, 0, 0, "cannot read: %s", strerror(e));
+	error_environment(&err);
+	error_list_take(errors, &err);
+}
+
 static char *customers_strdup(const char *s)
 {
 	char *p = strdup(s);
@@ -201,6 +211,10 @@ static void customers_consider(const struct source *src, const char *name, enum 
 	struct buf relative = BUF_INIT, path = BUF_INIT;
 	buf_printf(&relative, CUSTOMERS_DIR "/%s", name);
 	source_name(src, relative.ptr, &path);
+	if (kind == SOURCE_UNREADABLE) {
+		customers_unreadable(errors, path.ptr, errno);
+		goto out;
+	}
 	if (kind == SOURCE_NONE) {
 		customers_report(errors, path.ptr, "cannot read: %s", "it disappeared while stamp ran");
 		goto out;
@@ -212,7 +226,10 @@ static void customers_consider(const struct source *src, const char *name, enum 
 	if (yml) {
 		struct buf twin = BUF_INIT;
 		buf_printf(&twin, CUSTOMERS_DIR "/%.*s.yaml", (int)(len - 4), name);
-		if (src->ops->kind(src, twin.ptr) != SOURCE_NONE)
+		enum source_kind twin_kind = src->ops->kind(src, twin.ptr);
+		if (twin_kind == SOURCE_UNREADABLE)
+			customers_unreadable(errors, twin.ptr, errno);
+		else if (twin_kind != SOURCE_NONE)
 			customers_report(errors, path.ptr, "has a twin %s; keep only the .yaml file", twin.ptr);
 		else
 			customers_report(errors, path.ptr, "specs use the .yaml extension; rename it to %s", twin.ptr);

@@ -16,6 +16,7 @@
 #include "value.h"
 
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #define OUTPUT_TEMPLATES "templates"
@@ -56,7 +57,11 @@ static void output_hash_tree(struct hash_state *state, const struct source *src,
 		struct buf path = BUF_INIT;
 		buf_printf(&path, "%s/%s", dir, names[i]);
 		enum source_kind kind = src->ops->kind(src, path.ptr);
-		if (kind == SOURCE_DIR) {
+		if (kind == SOURCE_UNREADABLE) {
+			error_set(&err, path.ptr, 0, 0, "cannot read: %s", strerror(errno));
+			error_environment(&err);
+			error_list_take(errors, &err);
+		} else if (kind == SOURCE_DIR) {
 			output_hash_tree(state, src, path.ptr, errors);
 		} else if (kind == SOURCE_FILE || kind == SOURCE_LINK) {
 			struct buf content = BUF_INIT;
@@ -101,6 +106,15 @@ static int output_load_partial(void *data, const char *name, size_t len, struct 
 		struct buf relative = BUF_INIT;
 		buf_printf(&relative, OUTPUT_PARTIALS "/%.*s%s", (int)len, name, suffixes[i]);
 		enum source_kind kind = src->ops->kind(src, relative.ptr);
+		if (kind == SOURCE_UNREADABLE) {
+			int e = errno;
+			buf_clear(path);
+			source_name(src, relative.ptr, path);
+			buf_release(&relative);
+			error_set(err, path->ptr, 0, 0, "cannot read partial: %s", strerror(e));
+			error_environment(err);
+			return -1;
+		}
 		if (kind != SOURCE_FILE && kind != SOURCE_LINK) {
 			buf_release(&relative);
 			continue;

@@ -89,7 +89,7 @@ static enum source_kind worktree_kind(const struct source *s, const char *path)
 {
 	struct stat st;
 	if (fstatat(s->root.fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return SOURCE_NONE;
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? SOURCE_NONE : SOURCE_UNREADABLE;
 	return S_ISREG(st.st_mode) ? SOURCE_FILE : S_ISDIR(st.st_mode) ? SOURCE_DIR
 		: S_ISLNK(st.st_mode) ? SOURCE_LINK : SOURCE_OTHER;
 }
@@ -105,7 +105,14 @@ static enum source_status worktree_read(const struct source *s, const char *path
 		return SOURCE_FAILED;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		error_set(err, path, 0, 0, "cannot read: %s", strerror(e));
+		source_failed(err, e);
+		return SOURCE_FAILED;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return SOURCE_NOT_FILE;
 	}

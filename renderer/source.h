@@ -22,6 +22,9 @@ enum source_kind {
 	SOURCE_DIR,
 	SOURCE_LINK,
 	SOURCE_OTHER,   /* FIFO, device, socket, submodule */
+	SOURCE_UNREADABLE, /* could not be looked at: an I/O error, errno says which. The
+			    * caller reports it as the environment's failure, never as a
+			    * file that is missing or of the wrong kind */
 };
 
 /* Why a read failed. */
