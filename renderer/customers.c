@@ -515,6 +515,7 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	}
 	pool_run(workers, customers_worker_main, ws);
 	free(ws);
+	out->held = job.held;
 
 	out->items = calloc(count ? count : 1, sizeof *out->items);
 	if (!out->items)

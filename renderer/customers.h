@@ -81,6 +81,7 @@ struct customers {
 	size_t arena_count;
 	size_t reused;            /* customers not parsed */
 	size_t lean;              /* customers parsed whose values were not kept */
+	size_t held;              /* bytes the load kept, against customers_reuse.hold */
 	const struct summary_keys *keys; /* from the reuse, for the summaries made later */
 	int expanded;             /* customers_expand() ran */
 	struct error_list errors; /* every problem, sorted by file and position */

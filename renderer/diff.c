@@ -251,10 +251,10 @@ static void diff_item_run(struct diff_job *job, struct diff_item *item)
 		diff_render_all(job->head, &arena, &new, &item->errors);
 	} else {
 		if (item->base)
-			output_render_customer(&job->base->outputs, item->base->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP,
+			output_render_customer(&job->base->outputs, item->base->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP, NULL,
 					       &arena, &old, &item->errors);
 		if (item->head)
-			output_render_customer(&job->head->outputs, item->head->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP,
+			output_render_customer(&job->head->outputs, item->head->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP, NULL,
 					       &arena, &new, &item->errors);
 	}
 	if (!item->errors.count)

@@ -297,8 +297,8 @@ static void output_blame(const struct output_def *d, const struct value *const *
 /* Renders one output over frames (tmpl_render_frames) into a file; parses YAML and JSON
  * back. */
 static int output_render_over(const struct output_def *d, const struct value *const *frames, size_t count,
-			      int mode, struct arena *arena, struct buf *text, struct output_file *file,
-			      struct error_list *errors)
+			      int mode, const struct output_keep *keep, struct arena *arena, struct buf *text,
+			      struct output_file *file, struct error_list *errors)
 {
 	struct error err = ERROR_INIT;
 	struct buf path = BUF_INIT;
@@ -342,10 +342,12 @@ static int output_render_over(const struct output_def *d, const struct value *co
 		arena_release(&parsed);
 		buf_release(&shown);
 	}
-	file->path = arena_strndup(arena, path.ptr, path.len);
-	file->data = (mode & OUTPUT_KEEP) ? arena_strndup(arena, text->ptr ? text->ptr : "", text->len) : NULL;
 	file->len = text->len;
 	file->hash = hash_bytes(text->ptr ? text->ptr : "", text->len);
+	const char *same = NULL;
+	int kept = keep && keep->keep(keep->data, path.ptr, file->hash, file->len, &same);
+	file->path = same ? same : arena_strndup(arena, path.ptr, path.len);
+	file->data = kept || (mode & OUTPUT_KEEP) ? arena_strndup(arena, text->ptr ? text->ptr : "", text->len) : NULL;
 	buf_release(&path);
 	return 0;
 }
@@ -369,7 +371,8 @@ static struct value *output_hashes_frame(struct arena *arena, struct value **has
 }
 
 int output_render_customer(const struct output_set *os, const struct value *values, int mode,
-			   struct arena *arena, struct output_files *files, struct error_list *errors)
+			   const struct output_keep *keep, struct arena *arena, struct output_files *files,
+			   struct error_list *errors)
 {
 	/* the frame dies with the render: kept in the caller's arena, the hashes of 10,000
 	 * customers would hold 28 MB to the end of a cold render */
@@ -387,7 +390,7 @@ int output_render_customer(const struct output_set *os, const struct value *valu
 		if (rc < 0 && d->uses_hashes)
 			continue;
 		struct output_file f;
-		if (output_render_over(d, frames, 2, mode, arena, &text, &f, errors) < 0) {
+		if (output_render_over(d, frames, 2, mode, keep, arena, &text, &f, errors) < 0) {
 			rc = -1;
 			continue;
 		}
@@ -466,7 +469,7 @@ static struct value *output_customer_item(const struct output_set *os, const str
 		}
 		error_clear(&err);
 		struct output_file f;
-		if (output_render_over(d, frames, 2, 0, arena, &text, &f, errors) == 0)
+		if (output_render_over(d, frames, 2, 0, NULL, arena, &text, &f, errors) == 0)
 			output_hash_set(arena, hashes, d, f.hash);
 	}
 	buf_release(&path);
@@ -511,7 +514,7 @@ int output_render_aggregate(const struct output_set *os, const struct manifest *
 			continue;
 		struct output_file f;
 		const struct value *frame = all;
-		if (output_render_over(d, &frame, 1, mode, arena, &text, &f, errors) < 0) {
+		if (output_render_over(d, &frame, 1, mode, NULL, arena, &text, &f, errors) < 0) {
 			rc = -1;
 			continue;
 		}

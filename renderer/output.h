@@ -76,12 +76,23 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		    struct error_list *errors);
 void output_set_release(struct output_set *os);
 
+/* Which files keep their bytes when the mode does not keep them all: keep() is asked
+ * with each file's path, hash and length once it is rendered (from any thread), and
+ * returns 1 to keep them. It may set *same to a string equal to path that outlives the
+ * files, which then point to it instead of a copy of their own. */
+struct output_keep {
+	int (*keep)(void *data, const char *path, struct hash hash, size_t len, const char **same);
+	void *data;
+};
+
 /* Renders every per-customer output of `values` and appends the files. Each output sees
  * {{hashes.<name>}}, the hash of every output rendered before it, from a frame of this
- * render's own over the values, which are not changed. Returns -1 after adding the
+ * render's own over the values, which are not changed. Bytes are kept (in arena) with
+ * OUTPUT_KEEP, or where `keep` (may be NULL) says so. Returns -1 after adding the
  * problems to errors. */
 int output_render_customer(const struct output_set *os, const struct value *values, int mode,
-			   struct arena *arena, struct output_files *files, struct error_list *errors);
+			   const struct output_keep *keep, struct arena *arena, struct output_files *files,
+			   struct error_list *errors);
 /* Only the paths of what output_render_customer() renders (no bytes, no hashes), in
  * the same order: a render can name every file it will write before it writes one.
  * -1 when a path does not render, or is not a path (the render proper reports it). */

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "summary.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct manifest;
@@ -47,7 +48,8 @@ struct plan_file {
 	struct plan_customer *customer;   /* the customer it belongs to, if rendered */
 };
 
-/* The bytes of customers' values a plan keeps while it works (see plan.c). */
+/* The bytes of customers' values, and then of rendered files kept for the writer
+ * (plan.c plan_keep), that a plan keeps while it works (see plan.c). */
 #define PLAN_HOLD ((size_t)64 * 1024 * 1024)
 
 struct plan {
@@ -75,7 +77,11 @@ struct plan {
 	struct plan_file *files;         /* the new tree, sorted by path */
 	size_t count;
 	char *kept;                      /* per old file: 1 if it stays as it is */
-	struct arena *arenas;            /* one per worker */
+	struct arena *arenas;            /* one per worker; the paths, and the bytes kept */
+	size_t keep_budget;              /* what PLAN_HOLD leaves after the values */
+	atomic_size_t kept_bytes;        /* rendered bytes kept for the writer, at most
+					  * keep_budget: a file whose data is set needs no
+					  * second render to be written */
 	size_t worker_count;
 	struct error_list errors;
 };

@@ -307,6 +307,8 @@ struct sync_pipe {
 	struct error_list invalid; /* a deferred customer's problems: nothing more is written */
 	unsigned char **actions;   /* per customer, per rendered file */
 	size_t *writes;            /* per customer: files to write */
+	unsigned char *from_plan;  /* per customer: the plan kept the bytes of every file to
+				    * write (plan.c plan_keep): not rendered again */
 	struct sync_slot *slots;   /* one per customer */
 	size_t next;
 	size_t in_flight;
@@ -325,7 +327,7 @@ static size_t sync_claim(struct sync_pipe *pipe, int wait)
 	if (pipe->stop)
 		return SIZE_MAX;
 	size_t i = pipe->next;
-	while (i < p->customers.count && !pipe->writes[i])
+	while (i < p->customers.count && (!pipe->writes[i] || pipe->from_plan[i]))
 		i++;
 	if (i >= p->customers.count)
 		return SIZE_MAX;
@@ -366,6 +368,24 @@ static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t
 {
 	struct sync_slot *slot = &pipe->slots[i];
 	struct plan_customer *c = &pipe->plan->slots[i];
+	if (pipe->from_plan[i]) {
+		int rc = 0;
+		for (size_t j = 0; j < c->files.count && rc == 0; j++) {
+			const struct output_file *f = &c->files.items[j];
+			if (!pipe->actions[i][j])
+				continue;
+			rc = outdir_write(od, f->path, f->data, f->len, pipe->actions[i][j] == SYNC_WRITE_CREATE, err);
+			if (rc == 0)
+				s->written++;
+		}
+		if (rc < 0) {
+			pthread_mutex_lock(&pipe->lock);
+			pipe->stop = 1;
+			pthread_cond_broadcast(&pipe->changed);
+			pthread_mutex_unlock(&pipe->lock);
+		}
+		return rc;
+	}
 	pthread_mutex_lock(&pipe->lock);
 	int mine = !slot->claimed;
 	if (mine) {
@@ -543,11 +563,12 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 {
 	od->replace_links = s->force;
 	size_t customers = p->customers.count;
-	struct sync_pipe pipe = { p, ERROR_LIST_INIT, NULL, NULL, NULL, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER,
+	struct sync_pipe pipe = { p, ERROR_LIST_INIT, NULL, NULL, NULL, NULL, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER,
 				  PTHREAD_COND_INITIALIZER };
 	pipe.actions = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.actions));
 	pipe.writes = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.writes));
 	pipe.slots = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.slots));
+	pipe.from_plan = alloc_check(calloc(customers ? customers : 1, 1));
 	unsigned char *aggregate = alloc_check(calloc(p->aggregate_files.count + 1, 1));
 	const char **created = alloc_check(calloc(s->count + 1, sizeof *created));
 	const char **writing = alloc_check(calloc(s->count + 1, sizeof *writing));
@@ -577,6 +598,13 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 		} else {
 			aggregate[f->rendered - p->aggregate_files.items] = (unsigned char)act;
 		}
+	}
+	for (size_t c = 0; c < customers; c++) {
+		const struct plan_customer *slot = &p->slots[c];
+		pipe.from_plan[c] = pipe.writes[c] && !slot->deferred;
+		for (size_t j = 0; pipe.from_plan[c] && j < slot->files.count; j++)
+			if (pipe.actions[c][j] && !slot->files.items[j].data)
+				pipe.from_plan[c] = 0;
 	}
 	outdir_expect_writes(od, s->count - s->counts[SYNC_EXTRA]); /* items are never UNCHANGED */
 	/* the journal first: a render that dies (or a machine that loses power before the
@@ -629,6 +657,7 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 		free(pipe.actions[i]);
 	free(pipe.actions);
 	free(pipe.writes);
+	free(pipe.from_plan);
 	free(pipe.slots);
 	free(aggregate);
 	free(created);

@@ -117,7 +117,7 @@ verify() { # label, state, catchable, rc
 }
 
 # link: libgit2 moves each object into place with link() and unlink(); rename: the
-# branch and the index; renameat: stamp's out/ files
+# branch and the index; renameat: stamp's out/ manifest; renameat2: its replaced files
 sweep small link signal=KILL 0
 sweep small link signal=INT 1
 sweep small link error=EIO 1
@@ -125,6 +125,7 @@ sweep small rename signal=KILL 0
 sweep small rename signal=INT 1
 sweep small rename error=EIO 1
 sweep small renameat signal=KILL 0
+sweep small renameat2 signal=KILL 0
 sweep small write signal=KILL 0
 sweep small write signal=INT 1
 sweep small write error=ENOSPC 1

@@ -171,7 +171,7 @@ sweep cold write signal=PIPE 1
 
 # A signal ends stamp with 128+signal, its lock and temporaries gone.
 fresh_work update
-traced -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=INT:when=10 "$stamp" -C "$work" -j1 -q render 2>/dev/null
+traced -f -qq -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=INT:when=10 "$stamp" -C "$work" -j1 -q render 2>/dev/null
 status=$?
 check "SIGINT mid-render exits 130" test "$status" = 130
 check "and leaves no lock or temporary" test -z "$(leftovers "$work")"
@@ -394,11 +394,11 @@ advice_case "a manifest that is a link" "mv out/.stamp-manifest '$scratch/m' && 
 advice_case "a deleted manifest and an edit" "rm out/.stamp-manifest && echo '# mine' >> out/customers/acme/service.yaml"
 advice_case "a link in out/" "rm out/customers/acme/service.yaml && ln -s '$canary/file' out/customers/acme/service.yaml"
 advice_case "a killed render" "sed -i 's/LOG_LEVEL: info/LOG_LEVEL: warn/' customers/acme.yaml && \
-	(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=2 '$stamp' -j1 -q render) 2>/dev/null; true"
+	(ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=KILL:when=2 '$stamp' -j1 -q render) 2>/dev/null; true"
 # A power loss after a replaced file's rename but before its data reached the disk leaves
 # it empty: the journal names every path a render writes, so it is in flight, not a hand edit.
 fresh_work update
-( (ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=KILL:when=30 \
+( (ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o /dev/null -e trace=renameat2 -e inject=renameat2:signal=KILL:when=30 \
 	"$stamp" -C "$work" -j1 -q render) ) 2>/dev/null
 victim=$(grep '^customers/acme/' "$work/out/.stamp-pending" | head -n 1)
 : > "$work/out/$victim"
