@@ -206,6 +206,14 @@ const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, con
 	return bsearch(&key, m->files, m->file_count, sizeof key, outmanifest_compare_files);
 }
 
+static void outmanifest_file_at(const struct outmanifest *m, size_t i, struct outmanifest_file *out)
+{
+	if (m->file_at)
+		m->file_at(m->file_data, i, out);
+	else
+		*out = m->files[i];
+}
+
 /* The next piece of the text at cursor *at: the header, then the customers and the
  * files, about `room` bytes at a time (a line is never split). */
 static int outmanifest_format_piece(const struct outmanifest *m, size_t *at, struct buf *out, size_t room)
@@ -238,8 +246,10 @@ static int outmanifest_format_piece(const struct outmanifest *m, size_t *at, str
 	 * made once and each line copied in place */
 	size_t first = *at - 1 - m->customer_count, last = first;
 	size_t total = 0;
+	struct outmanifest_file f;
 	while (last < m->file_count && out->len - start + total < room) {
-		total += 5 + HASH_HEX_LEN + 1 + strlen(m->files[last].owner) + 1 + strlen(m->files[last].path) + 1;
+		outmanifest_file_at(m, last, &f);
+		total += 5 + HASH_HEX_LEN + 1 + strlen(f.owner) + 1 + strlen(f.path) + 1;
 		last++;
 	}
 	if (last == first)
@@ -247,15 +257,16 @@ static int outmanifest_format_piece(const struct outmanifest *m, size_t *at, str
 	buf_grow(out, total);
 	char *p = out->ptr + out->len;
 	for (size_t i = first; i < last; i++) {
-		size_t owner = strlen(m->files[i].owner), path = strlen(m->files[i].path);
+		outmanifest_file_at(m, i, &f);
+		size_t owner = strlen(f.owner), path = strlen(f.path);
 		memcpy(p, "file ", 5);
-		hash_hex(m->files[i].hash, p + 5); /* its NUL is overwritten next */
+		hash_hex(f.hash, p + 5); /* its NUL is overwritten next */
 		p += 5 + HASH_HEX_LEN;
 		*p++ = ' ';
-		memcpy(p, m->files[i].owner, owner);
+		memcpy(p, f.owner, owner);
 		p += owner;
 		*p++ = ' ';
-		memcpy(p, m->files[i].path, path);
+		memcpy(p, f.path, path);
 		p += path;
 		*p++ = '\n';
 	}

@@ -490,8 +490,18 @@ static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct o
 	return rc;
 }
 
+/* outmanifest.file_at over the plan's files: a deferred customer's hashes came when it
+ * was written */
+static void sync_manifest_file(const void *data, size_t i, struct outmanifest_file *out)
+{
+	const struct plan_file *f = &((const struct plan *)data)->files[i];
+	out->path = (char *)f->path;
+	out->owner = (char *)f->owner;
+	out->hash = f->rendered ? f->rendered->hash : f->hash;
+}
+
 /* The new manifest: the plan's customers and files, pointing into the plan;
- * sync_manifest_release() frees the arrays. */
+ * sync_manifest_release() frees the array of customers. */
 static void sync_manifest(const struct plan *p, struct outmanifest *next)
 {
 	memset(next, 0, sizeof *next);
@@ -500,25 +510,19 @@ static void sync_manifest(const struct plan *p, struct outmanifest *next)
 	next->customer_count = p->customers.count;
 	next->customers = alloc_check(calloc(p->customers.count ? p->customers.count : 1, sizeof *next->customers));
 	next->file_count = p->count;
-	next->files = alloc_check(calloc(p->count ? p->count : 1, sizeof *next->files));
+	next->file_at = sync_manifest_file;
+	next->file_data = p;
 	for (size_t i = 0; i < p->customers.count; i++) {
 		next->customers[i].id = p->customers.items[i].id;
 		next->customers[i].input = p->slots[i].input;
 		next->customers[i].summary = p->customers.items[i].summary;
 		next->customers[i].summary_len = p->customers.items[i].summary_len;
 	}
-	for (size_t i = 0; i < p->count; i++) {
-		next->files[i].path = (char *)p->files[i].path;
-		next->files[i].owner = (char *)p->files[i].owner;
-		/* a deferred customer's hashes came when it was written */
-		next->files[i].hash = p->files[i].rendered ? p->files[i].rendered->hash : p->files[i].hash;
-	}
 }
 
 static void sync_manifest_release(struct outmanifest *next)
 {
 	free(next->customers);
-	free(next->files);
 }
 
 static void sync_format_manifest(const struct plan *p, struct buf *text)
