@@ -113,6 +113,11 @@ static void check_parse(void)
 /* The text formatted a piece at a time (as a render writes it) is the text formatted
  * whole (as stamp commit keeps it), over pieces that end in the customers, in the files
  * and at the boundary between them. */
+static void check_file_at(const void *data, size_t i, struct outmanifest_file *out)
+{
+	*out = ((const struct outmanifest *)data)->files[i];
+}
+
 static void check_pieces(void)
 {
 	struct outmanifest m = { 0 };
@@ -151,6 +156,48 @@ static void check_pieces(void)
 	}
 	CHECK_MSG(count > 10, "only %zu pieces", count);
 	CHECK(whole.len > 4 * 1024 * 1024 && whole.len == pieces.len && memcmp(whole.ptr, pieces.ptr, whole.len) == 0);
+
+	/* the same files given one at a time (outmanifest.file_at), as a render gives its
+	 * plan's: the same text */
+	struct outmanifest by_one = m;
+	by_one.files = NULL;
+	by_one.file_at = check_file_at;
+	by_one.file_data = &m;
+	struct buf again = BUF_INIT;
+	outmanifest_format(&by_one, &again);
+	CHECK(again.len == whole.len && memcmp(again.ptr, whole.ptr, whole.len) == 0);
+	buf_release(&again);
+
+	/* parsed back, the strings are moved down over the words and hex hashes the records
+	 * hold in binary (an owner repeated from the file before is kept once), and the text
+	 * shrinks to them: what it formats is the text it was parsed from (once in path
+	 * order: file-10 sorts before file-2) */
+	struct outmanifest parsed;
+	struct error err = ERROR_INIT;
+	char *copy = malloc(whole.len + 1);
+	memcpy(copy, whole.ptr, whole.len + 1);
+	CHECK(outmanifest_parse(&parsed, copy, "m", &err) == 0);
+	buf_clear(&whole);
+	outmanifest_format(&parsed, &whole);
+	outmanifest_release(&parsed);
+	copy = malloc(whole.len + 1);
+	memcpy(copy, whole.ptr, whole.len + 1);
+	CHECK(outmanifest_parse(&parsed, copy, "m", &err) == 0);
+	size_t end = 0;
+	for (size_t i = 0; i < parsed.file_count; i++) {
+		size_t at_path = (size_t)(parsed.files[i].path - parsed.text) + strlen(parsed.files[i].path);
+		size_t at_owner = (size_t)(parsed.files[i].owner - parsed.text) + strlen(parsed.files[i].owner);
+		end = at_path > end ? at_path : end;
+		end = at_owner > end ? at_owner : end;
+	}
+	CHECK_MSG(end < whole.len / 2, "the strings end at %zu of %zu bytes", end, whole.len);
+	CHECK(parsed.file_count > 1 && parsed.files[0].owner == parsed.files[1].owner);
+	struct buf reparsed = BUF_INIT;
+	outmanifest_format(&parsed, &reparsed);
+	CHECK(reparsed.len == whole.len && memcmp(reparsed.ptr, whole.ptr, whole.len) == 0);
+	buf_release(&reparsed);
+	outmanifest_release(&parsed);
+	error_clear(&err);
 	buf_release(&whole);
 	buf_release(&pieces);
 	buf_release(&piece);
