@@ -16,6 +16,7 @@
 
 #include "array.h"
 #include "customers.h"
+#include "gitrepo.h"
 #include "hash.h"
 #include "manifest.h"
 #include "outdir.h"
@@ -341,7 +342,15 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 		goto out;
 	}
 
-	git_libgit2_init();
+	if (gitrepo_hold_library() < 0 || git_libgit2_init() < 0) {
+		struct error err = ERROR_INIT;
+		error_set(&err, NULL, 0, 0, "cannot initialise libgit2");
+		error_environment(&err);
+		error_list_take(&d->errors, &err);
+		free(job.items);
+		status = -1;
+		goto out;
+	}
 	size_t workers = pool_threads(jobs);
 	if (workers > job.count)
 		workers = job.count ? job.count : 1;

@@ -18,6 +18,14 @@ struct gitrepo {
 	char *prefix;  /* the stamp repository inside the work tree: "" or "examples/hybrid/" */
 };
 
+/* libgit2 stays initialised from its first use (every function here, and diff.c, holds
+ * it first) to gitrepo_release_library() at the end of the run: an initialisation loads
+ * the system's CA certificates (about 12 ms), which a render that opens no repository
+ * does not pay, and which a run pays once however often it opens one. -1 when libgit2
+ * cannot be initialised. */
+int gitrepo_hold_library(void);
+void gitrepo_release_library(void);
+
 /* Opens the repository holding the stamp repository at path (absolute, resolved). */
 int gitrepo_open(struct gitrepo *r, const char *path, struct error *err);
 void gitrepo_close(struct gitrepo *r);

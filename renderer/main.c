@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "buf.h"
 #include "completion.h"
+#include "gitrepo.h"
 #include "suggest.h"
 #include "tempfile.h"
 
@@ -330,12 +331,9 @@ int main(int argc, char **argv)
 		if (strcmp(argv[k], "--") == 0)
 			break;
 	}
-	/* libgit2 once for the whole run: the modules that use it initialise and shut it
-	 * down in pairs, and each full initialisation costs milliseconds */
-	if (git_libgit2_init() < 0)
-		die(2, "cannot initialise libgit2: %s", git_error_last() ? git_error_last()->message : "unknown error");
+	/* libgit2 is initialised where it is first used, once for the run (gitrepo.h) */
 	status = c->run(&cli, argc - i - 1, argv + i + 1);
-	git_libgit2_shutdown();
+	gitrepo_release_library();
 out:
 	free((char *)cli.dir);
 	return status;

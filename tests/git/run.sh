@@ -604,6 +604,35 @@ else
 	echo "git: the Gitea comment step: skipped (jq or python3 is not installed)"
 fi
 
+# --- libgit2 is initialised only where it is used ---
+# Its initialisation reads the system's CA certificates (Debian's libgit2, built with
+# mbedTLS): a render, and a check, at the top of a plain repository with no note to repair
+# and a deploy.branch of plain characters never initialise it; stamp diff does
+r=$(repo lazy)
+if command -v strace >/dev/null 2>&1; then
+	trace_opens() { # file, stamp arguments...
+		out=$1
+		shift
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -o "$out" -e trace=open,openat \
+			"$stamp" -C "$r" "$@" >/dev/null 2>&1
+	}
+	trace_opens "$scratch/lazy-diff.trace" diff
+	if grep -q 'ca-certificates' "$scratch/lazy-diff.trace"; then
+		trace_opens "$scratch/lazy-render.trace" -q render
+		trace_opens "$scratch/lazy-check.trace" -q check
+		check "a render does not initialise libgit2" sh -c "! grep -q ca-certificates '$scratch/lazy-render.trace'"
+		check "nor does a check" sh -c "! grep -q ca-certificates '$scratch/lazy-check.trace'"
+		: > "$r/.git/STAMP_INDEX_PENDING"
+		trace_opens "$scratch/lazy-note.trace" -q render
+		check "a note to look at makes a render open the repository" grep -q ca-certificates "$scratch/lazy-note.trace"
+		check "which removes the note (nothing to repair)" test ! -e "$r/.git/STAMP_INDEX_PENDING"
+	else
+		echo "git: libgit2's lazy initialisation: skipped (this libgit2 reads no CA certificates)"
+	fi
+else
+	echo "git: libgit2's lazy initialisation: skipped (strace is not installed)"
+fi
+
 # --- no git repository ---
 mkdir -p "$scratch/nogit"
 cp -R "$root/templates" "$root/customers" "$scratch/nogit/"
