@@ -521,10 +521,12 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	if (!out->items)
 		alloc_failed();
 	out->count = count;
+	size_t as_before = 0;
 	for (size_t i = 0; i < count; i++) {
 		out->items[i] = slots[i].customer;
 		out->reused += (size_t)out->items[i].reused;
 		out->lean += (size_t)out->items[i].lean;
+		as_before += (size_t)out->items[i].summary_as_before;
 		error_list_append(&out->errors, &slots[i].errors);
 	}
 	free(slots);
@@ -532,9 +534,6 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	 * themselves (it checked them, with the same rules): a reused one, or a parsed one
 	 * whose summary, which holds every value those rules read, is as it was. Any other
 	 * parsed one is checked against all */
-	size_t as_before = 0;
-	for (size_t i = 0; i < count; i++)
-		as_before += (size_t)out->items[i].summary_as_before;
 	if (out->reused + as_before < out->count) {
 		if (out->reused || out->lean)
 			customers_expand_into(out, m, src);

@@ -100,15 +100,14 @@ int sync_classify_render(struct sync *s, const struct plan *p, const struct outd
 	for (size_t i = 0; i < p->count && rc == 0; i++) {
 		const struct plan_file *f = &p->files[i];
 		const struct outmanifest_file *r = f->rendered || p->full ? outmanifest_file(&p->old, f->path) : NULL;
-		/* rendered as the last render recorded it: not written, so not looked at, as a
-		 * kept file is not (a template change reads the files it replaces, not all of
-		 * out/); unless a render that died was writing it */
-		if (f->rendered && !p->full && r && hash_equal(r->hash, f->hash) && !outdir_journal_has(od, f->path))
+		/* kept, or rendered as the last render recorded it: not written, so not looked
+		 * at (a template change reads the files it replaces, not all of out/), unless a
+		 * render that died was writing it */
+		int as_recorded = r && hash_equal(r->hash, f->hash) && !outdir_journal_has(od, f->path);
+		if (!p->full && (!f->rendered || as_recorded))
 			s->counts[SYNC_UNCHANGED]++;
-		else if (f->rendered || p->full)
-			rc = sync_look(s, p, od, &c, f->path, i, r, err);
 		else
-			s->counts[SYNC_UNCHANGED]++;
+			rc = sync_look(s, p, od, &c, f->path, i, r, err);
 	}
 	for (size_t i = 0; i < p->old.file_count && rc == 0; i++) {
 		const struct outmanifest_file *r = &p->old.files[i];
@@ -317,6 +316,15 @@ struct sync_pipe {
 	pthread_cond_t changed;
 };
 
+/* Tells the workers to render no more. */
+static void sync_pipe_stop(struct sync_pipe *pipe)
+{
+	pthread_mutex_lock(&pipe->lock);
+	pipe->stop = 1;
+	pthread_cond_broadcast(&pipe->changed);
+	pthread_mutex_unlock(&pipe->lock);
+}
+
 /* Claims the next customer to render (at most SYNC_AHEAD ahead of the writer); SIZE_MAX
  * when there is none. Called with the lock held. */
 static size_t sync_claim(struct sync_pipe *pipe, int wait)
@@ -378,12 +386,8 @@ static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t
 			if (rc == 0)
 				s->written++;
 		}
-		if (rc < 0) {
-			pthread_mutex_lock(&pipe->lock);
-			pipe->stop = 1;
-			pthread_cond_broadcast(&pipe->changed);
-			pthread_mutex_unlock(&pipe->lock);
-		}
+		if (rc < 0)
+			sync_pipe_stop(pipe);
 		return rc;
 	}
 	pthread_mutex_lock(&pipe->lock);
@@ -476,10 +480,7 @@ static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct o
 	}
 	if (shown > 0)
 		fputs("\r\033[K", stderr);
-	pthread_mutex_lock(&pipe->lock);
-	pipe->stop = 1;
-	pthread_cond_broadcast(&pipe->changed);
-	pthread_mutex_unlock(&pipe->lock);
+	sync_pipe_stop(pipe);
 	pool_join(&pool);
 	/* what workers rendered ahead and nobody wrote */
 	for (size_t i = 0; i < p->customers.count; i++) {
