@@ -124,8 +124,113 @@ static void outdir_release_lock(struct outdir *od)
 		unlinkat(od->root_fd, OUTDIR, AT_REMOVEDIR);
 }
 
+/* ---- writing back in the background ------------------------------------------------- */
+
+/* Why: with nothing asking, the kernel writes dirty pages back after 30 s or past a
+ * tenth of memory, so a render of a few hundred megabytes left all of them to its
+ * closing syncfs() (1.0-1.5 s of a 10,000-customer cold render, the disk idle until
+ * then). The thread runs one syncfs() per request, in order, and all that were asked
+ * before it stops, so a render makes the same calls however the threads are scheduled.
+ *
+ * It has a descriptor of its own: syncfs() reports a writeback error once to each open
+ * file description, so the closing call on od->fd sees every error since out/ was
+ * opened, whatever this thread's calls returned. Its results are therefore not relied
+ * upon: a failure only ends the thread, and an outdir whose thread could not start
+ * (no descriptor, no thread under a limit) leaves everything to the closing call. */
+struct outdir_writeback {
+	pthread_mutex_t lock;
+	pthread_cond_t asked_more;
+	size_t asked, done;
+	int stop, failed;
+	int fd;
+	struct pool pool;
+};
+
+static void outdir_writeback_main(void *arg, size_t worker)
+{
+	(void)worker;
+	struct outdir_writeback *wb = arg;
+	pthread_mutex_lock(&wb->lock);
+	for (;;) {
+		while (!wb->stop && wb->done == wb->asked)
+			pthread_cond_wait(&wb->asked_more, &wb->lock);
+		if (wb->done == wb->asked || wb->failed)
+			break;
+		pthread_mutex_unlock(&wb->lock);
+		int rc = syncfs(wb->fd);
+		pthread_mutex_lock(&wb->lock);
+		wb->done++;
+		if (rc < 0)
+			wb->failed = 1;
+	}
+	pthread_mutex_unlock(&wb->lock);
+}
+
+/* Called by the writer for every file written, when the files are many. */
+static void outdir_writeback_count(struct outdir *od, size_t len)
+{
+	if (od->per_file_sync || od->writeback_off || !od->writeback_bytes)
+		return;
+	od->unflushed += len + 4096;
+	if (od->unflushed < od->writeback_bytes)
+		return;
+	od->unflushed = 0;
+	struct outdir_writeback *wb = od->writeback;
+	if (!wb) {
+		int fd = openat(od->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			od->writeback_off = 1;
+			return;
+		}
+		wb = alloc_check(calloc(1, sizeof *wb));
+		wb->fd = fd;
+		if (pthread_mutex_init(&wb->lock, NULL) != 0) {
+			close(fd);
+			free(wb);
+			od->writeback_off = 1;
+			return;
+		}
+		if (pthread_cond_init(&wb->asked_more, NULL) != 0) {
+			pthread_mutex_destroy(&wb->lock);
+			close(fd);
+			free(wb);
+			od->writeback_off = 1;
+			return;
+		}
+		pool_start(&wb->pool, 1, outdir_writeback_main, wb);
+		od->writeback = wb;
+		if (!wb->pool.started) {
+			od->writeback_off = 1;
+			return;
+		}
+	}
+	pthread_mutex_lock(&wb->lock);
+	wb->asked++;
+	pthread_cond_signal(&wb->asked_more);
+	pthread_mutex_unlock(&wb->lock);
+}
+
+/* Waits for the requests made so far and ends the thread. */
+static void outdir_writeback_stop(struct outdir *od)
+{
+	struct outdir_writeback *wb = od->writeback;
+	if (!wb)
+		return;
+	pthread_mutex_lock(&wb->lock);
+	wb->stop = 1;
+	pthread_cond_signal(&wb->asked_more);
+	pthread_mutex_unlock(&wb->lock);
+	pool_join(&wb->pool);
+	pthread_cond_destroy(&wb->asked_more);
+	pthread_mutex_destroy(&wb->lock);
+	close(wb->fd);
+	free(wb);
+	od->writeback = NULL;
+}
+
 void outdir_close(struct outdir *od)
 {
+	outdir_writeback_stop(od);
 	outdir_cursor_release(&od->writer);
 	outdir_release_lock(od);
 	if (od->fd >= 0)
@@ -143,9 +248,10 @@ void outdir_close(struct outdir *od)
 	od->dirty_count = od->dirty_cap = 0;
 }
 
-void outdir_expect_writes(struct outdir *od, size_t count)
+void outdir_expect_writes(struct outdir *od, size_t count, size_t writeback_bytes)
 {
 	od->per_file_sync = count <= OUTDIR_FSYNC_FILES;
+	od->writeback_bytes = writeback_bytes;
 }
 
 /* A directory whose entries changed, to be fsynced before the manifest names them. */
@@ -238,9 +344,15 @@ static int outdir_reclaim(struct outdir *od, struct error *err)
 /* out/.stamp-tmp, emptied of what a killed render left there. */
 static int outdir_make_tmp(struct outdir *od, struct error *err)
 {
-	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST)
-		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", errno);
-	if (od->tmp_dir.slot < 0 && tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) < 0)
+	tempfile_create_begin();
+	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST) {
+		int e = errno;
+		tempfile_create_end();
+		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", e);
+	}
+	int watched = od->tmp_dir.slot >= 0 || tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) == 0;
+	tempfile_create_end();
+	if (!watched)
 		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup");
 	od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (od->tmp_fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
@@ -290,9 +402,13 @@ int outdir_lock(struct outdir *od, struct error *err)
 	if (gethostname(host, sizeof host - 1) < 0)
 		snprintf(host, sizeof host, "unknown");
 	for (int attempt = 0;; attempt++) {
+		tempfile_create_begin(); /* ended once the lock is watched */
 		od->lock_fd = openat(od->fd, OUTDIR_LOCK, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
 		if (od->lock_fd >= 0)
 			break;
+		int e = errno;
+		tempfile_create_end();
+		errno = e;
 		if (errno != EEXIST || attempt > 0)
 			return errno == EEXIST
 				? outdir_error(err, OUTDIR_LOCK, "is held by another stamp that just started; run "
@@ -304,9 +420,11 @@ int outdir_lock(struct outdir *od, struct error *err)
 	if (tempfile_watch(&od->lock_file, od->fd, OUTDIR_LOCK, 0) < 0) {
 		close(od->lock_fd);
 		unlinkat(od->fd, OUTDIR_LOCK, 0);
+		tempfile_create_end();
 		od->lock_fd = -1;
 		return outdir_error(err, OUTDIR_LOCK, "cannot be watched for cleanup");
 	}
+	tempfile_create_end();
 	od->locked = 1;
 	struct buf line = BUF_INIT;
 	buf_printf(&line, "%ld %s\n", (long)getpid(), host);
@@ -515,17 +633,21 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
  * removes it). -1 with the errno in *e. */
 static int outdir_open_watched(struct outdir *od, int dirfd, const char *name, int flags, int *e)
 {
+	tempfile_create_begin();
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0666);
 	if (fd < 0) {
 		*e = errno;
+		tempfile_create_end();
 		return -1;
 	}
 	if (tempfile_watch(&od->current, dirfd, name, 0) < 0) {
 		close(fd);
 		unlinkat(dirfd, name, 0);
+		tempfile_create_end();
 		*e = EMFILE;
 		return -1;
 	}
+	tempfile_create_end();
 	return fd;
 }
 
@@ -645,6 +767,7 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 	int dir = od->writer.fd;
 	od->wrote = 1;
 	outdir_dirty(od, path, dir_len);
+	outdir_writeback_count(od, len);
 	int e;
 	if (is_new) {
 		if (outdir_write_watched(od, dir, name, O_EXCL, data, len, od->per_file_sync, &e) < 0)
@@ -878,6 +1001,7 @@ int outdir_commit(struct outdir *od, outdir_text_fn next, void *data, struct err
 	 * that names them: the few files were fsynced as they were written, and their
 	 * directories are now; for many, one syncfs measured far cheaper than an fsync
 	 * per file */
+	outdir_writeback_stop(od);
 	if (od->per_file_sync) {
 		struct outdir_cursor c = OUTDIR_CURSOR_INIT;
 		for (size_t i = 0; i < od->dirty_count; i++) {

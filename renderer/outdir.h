@@ -38,6 +38,7 @@
 
 struct buf;
 struct error;
+struct outdir_writeback;
 struct error_list;
 
 #define OUTDIR "out"
@@ -72,6 +73,10 @@ struct outdir {
 	size_t journal_count;
 	char reclaimed[256];    /* the holder of a stale lock reclaimed, or "" */
 	int per_file_sync;      /* few files: each fsynced, and the directories they changed */
+	size_t unflushed;       /* many files: bytes written since the last writeback was asked */
+	size_t writeback_bytes; /* ask one each time this many more were written */
+	struct outdir_writeback *writeback; /* its thread, started with the first (NULL: none) */
+	int writeback_off;      /* it could not start: the closing syncfs does it all */
 	char **dirty_dirs;      /* per_file_sync: directories to fsync before the manifest */
 	size_t dirty_count, dirty_cap;
 };
@@ -79,6 +84,11 @@ struct outdir {
 /* Up to this many files written, each is fsynced with the directories it changed;
  * beyond, one syncfs() of out/'s filesystem is cheaper (make bench measures both). */
 #define OUTDIR_FSYNC_FILES 64
+/* Beyond it, each time about this many bytes more were written, a thread of the outdir
+ * asks the filesystem to write back what was written so far, so the disk works while
+ * the writer creates and the closing syncfs() waits only for the tail. A file counts
+ * its length and a block for its inode and directory entry. */
+#define OUTDIR_WRITEBACK_BYTES (16u << 20)
 
 /* Opens out/ under root_fd (a missing out/ is fine: fd stays -1). -1 when out/ is a
  * symbolic link or cannot be opened. */
@@ -115,8 +125,9 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 void outdir_cursor_release(struct outdir_cursor *c);
 
 /* Says how many files the render will write and remove, which picks how they are made
- * durable (see OUTDIR_FSYNC_FILES). */
-void outdir_expect_writes(struct outdir *od, size_t count);
+ * durable (see OUTDIR_FSYNC_FILES), and after how many bytes written a writeback is
+ * asked in the background (OUTDIR_WRITEBACK_BYTES). */
+void outdir_expect_writes(struct outdir *od, size_t count, size_t writeback_bytes);
 /* Writes out/<path> (locked): create in place (is_new) or replace through a temporary. */
 int outdir_write(struct outdir *od, const char *path, const char *data, size_t len, int is_new,
 		 struct error *err);

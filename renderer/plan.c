@@ -276,6 +276,8 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	 * 7 MB of bytes; 100,000 keep neither past the hold. STAMP_TEST_KEEP (bytes) sets
 	 * it apart, so that the tests also take the path where the writer renders again */
 	p->keep_budget = plan_test_bytes("STAMP_TEST_KEEP", hold > p->customers.held ? hold - p->customers.held : 0);
+	/* the tests write back in the background after a few files */
+	p->writeback_bytes = plan_test_bytes("STAMP_TEST_WRITEBACK", OUTDIR_WRITEBACK_BYTES);
 	if (rc != 0) {
 		error_list_append(&p->errors, &p->customers.errors);
 		return rc < 0 ? -1 : plan_status(p);

@@ -83,6 +83,7 @@ struct plan {
 					  * keep_budget: a file whose data is set needs no
 					  * second render to be written */
 	size_t worker_count;
+	size_t writeback_bytes;          /* OUTDIR_WRITEBACK_BYTES, or STAMP_TEST_WRITEBACK */
 	struct error_list errors;
 };
 

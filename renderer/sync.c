@@ -611,7 +611,8 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 			if (pipe.actions[c][j] && !slot->files.items[j].data)
 				pipe.from_plan[c] = 0;
 	}
-	outdir_expect_writes(od, s->count - s->counts[SYNC_EXTRA]); /* items are never UNCHANGED */
+	/* items are never UNCHANGED */
+	outdir_expect_writes(od, s->count - s->counts[SYNC_EXTRA], p->writeback_bytes);
 	/* the journal first: a render that dies (or a machine that loses power before the
 	 * data reached the disk) leaves files the next one knows are its own. A file
 	 * fsynced before its rename is old or new whatever happens, so when each file is

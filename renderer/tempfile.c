@@ -1,8 +1,10 @@
 /* The registry is a fixed array of pointers: no allocation in the handler, and a
  * render never watches more than a handful of names at once (the lock, out/'s
  * temporary directory, the one file being written, the new manifest). */
+#define _GNU_SOURCE /* gettid, tgkill */
 #include "tempfile.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
@@ -23,8 +25,27 @@ void tempfile_remove_all(void)
 	}
 }
 
+/* Why the main thread: it is the one that writes out/ (the other threads render, scan
+ * or ask for writeback), so while it runs the handler no file is being written that the
+ * removal would miss, and it alone holds the signals back around libgit2's locks. A
+ * signal that lands on another thread (the kernel picks any thread that does not block
+ * it; tgkill picks one) is passed on to it, and that thread carries on until the process
+ * ends. The main thread's id is the process id. */
+static volatile sig_atomic_t tempfile_creating, tempfile_pending;
+
 static void tempfile_signal(int sig)
 {
+	pid_t pid = getpid();
+	if (gettid() != pid) {
+		int saved = errno;
+		tgkill(pid, pid, sig);
+		errno = saved;
+		return;
+	}
+	if (tempfile_creating) {
+		tempfile_pending = sig;
+		return;
+	}
 	tempfile_remove_all();
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -32,6 +53,18 @@ static void tempfile_signal(int sig)
 
 static const int tempfile_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 #define TEMPFILE_SIGNALS (sizeof tempfile_signals / sizeof *tempfile_signals)
+
+void tempfile_create_begin(void)
+{
+	tempfile_creating = 1;
+}
+
+void tempfile_create_end(void)
+{
+	tempfile_creating = 0;
+	if (tempfile_pending)
+		tempfile_signal(tempfile_pending);
+}
 
 int tempfile_hold_signals(sigset_t *saved)
 {
@@ -56,6 +89,7 @@ void tempfile_install(void)
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = tempfile_signal;
+		sa.sa_flags = SA_RESTART; /* a thread that passed it on carries on */
 		sigemptyset(&sa.sa_mask);
 		sigaction(tempfile_signals[i], &sa, NULL);
 	}

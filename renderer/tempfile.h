@@ -5,8 +5,9 @@
  *
  * This is process-wide state by nature, so it lives here alone. A struct tempfile is
  * owned by its caller (it must stay put while registered); the registry only points at
- * it. Register and unregister from one thread; the signal handler only reads, with
- * async-signal-safe calls (unlinkat). Entries are removed newest first, so a directory
+ * it. Register and unregister from the main thread, the one that writes out/: a signal
+ * is handled there (one that lands on another thread is passed on to it), and the
+ * handler only reads, with async-signal-safe calls (unlinkat). Entries are removed newest first, so a directory
  * registered before the files in it is removed after them. */
 #ifndef STAMP_TEMPFILE_H
 #define STAMP_TEMPFILE_H
@@ -31,6 +32,13 @@ int tempfile_watch(struct tempfile *t, int dirfd, const char *name, int is_dir);
 void tempfile_forget(struct tempfile *t);
 /* Removes every watched entry; safe in a signal handler. */
 void tempfile_remove_all(void);
+
+/* Between these two, the main thread creates a name and watches it: a signal that comes
+ * meanwhile waits for tempfile_create_end(), which handles it, so that a name created
+ * and not yet watched does not outlive the process. No system call: cheap enough to
+ * bracket every file a render creates. */
+void tempfile_create_begin(void);
+void tempfile_create_end(void);
 
 /* Holds back INT, TERM, HUP and PIPE (in the calling thread) while a library makes and
  * renames lock files of its own, which a signal would leave behind for a person to

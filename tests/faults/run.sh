@@ -158,6 +158,52 @@ sweep cold mkdirat error=ENOSPC 1
 sweep update unlinkat error=EIO 0
 sweep update fsync error=EIO 1
 sweep cold syncfs error=EIO 1
+# Writeback in the background: past OUTDIR_WRITEBACK_BYTES written (here 8 KiB, so the
+# cold state's 73 files ask for it) a thread of its own calls syncfs() on a descriptor
+# of its own while the writer goes on; the closing syncfs() is the main thread's, on
+# out/'s descriptor, and it alone vouches for the data. Unset, the cold state writes too
+# little to ask for any.
+fresh_work cold
+traced -f -qq -o "$work.log" -e trace=syncfs "$stamp" -C "$work" -j1 -q render >/dev/null 2>&1
+check "a small render makes one syncfs, the closing one" test "$(grep -c 'syncfs(' "$work.log")" = 1
+export STAMP_TEST_WRITEBACK=8192
+fresh_work cold
+traced -f -qq -o "$work.log" -e trace=syncfs "$stamp" -C "$work" -j1 -q render >/dev/null 2>&1
+closing_thread=$(grep 'syncfs(' "$work.log" | tail -n 1 | awk '{ print $1 }')
+closing_fd=$(grep 'syncfs(' "$work.log" | tail -n 1 | sed 's/.*syncfs(\([0-9]*\).*/\1/')
+background=$(grep 'syncfs(' "$work.log" | awk -v t="$closing_thread" '$1 != t' | grep -c 'syncfs(')
+background_fds=$(grep 'syncfs(' "$work.log" | awk -v t="$closing_thread" '$1 != t' |
+	sed 's/.*syncfs(\([0-9]*\).*/\1/' | sort -u | tr '\n' ' ')
+check "writeback is asked in the background, on another thread ($background calls)" test "$background" -gt 10
+check "... on a descriptor of its own (closing: $closing_fd, background: $background_fds)" \
+	test -n "$closing_fd" -a "$background_fds" != "" -a "${background_fds% }" != "$closing_fd"
+# EIO at the N-th syncfs of each thread: at the first, the closing call fails too (exit
+# 2, one line, nothing named); past it only a background one does, which the render
+# does not rely on: it ends as if nothing had happened
+runs=0 n=1
+while [ "$n" -le "$background" ]; do
+	fresh_work cold
+	traced -f -qq -o /dev/null -e trace=syncfs -e inject=syncfs:error=EIO:when=$n \
+		"$stamp" -C "$work" -j1 -q render >/dev/null 2>"$work.err"
+	rc=$?
+	if [ "$n" -gt 1 ]; then
+		ok=1 why=
+		[ "$rc" = 0 ] || { ok=0 why=" exit $rc: $(head -c 300 "$work.err")"; }
+		diff -r "$scratch/cold-ref/out" "$work/out" >/dev/null 2>&1 || { ok=0 why="$why; out/ differs"; }
+		verdict "cold syncfs:error=EIO:when=$n (a background writeback fails): exit 0, out/ complete"
+	else
+		check "cold syncfs:error=EIO:when=1 fails the closing call" test "$rc" = 2
+	fi
+	verify "cold syncfs:error=EIO:when=$n (writeback in the background)" cold 1 $rc
+	runs=$((runs + 1))
+	n=$((n + stride * 2))
+done
+every=$stride
+stride=$((every * 4))
+sweep cold syncfs signal=KILL 0
+sweep cold syncfs signal=TERM 1
+stride=$every
+unset STAMP_TEST_WRITEBACK
 # every stat stamp makes (after the dynamic loader's, which end in exit 127 before main):
 # a file that cannot be looked at is the environment's failure (exit 2, one line), never
 # a spec that is "not a regular file" or a partial "not found"
