@@ -342,7 +342,7 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 		goto out;
 	}
 
-	if (gitrepo_hold_library() < 0 || git_libgit2_init() < 0) {
+	if (gitrepo_hold_library() < 0) {
 		struct error err = ERROR_INIT;
 		error_set(&err, NULL, 0, 0, "cannot initialise libgit2");
 		error_environment(&err);
@@ -360,7 +360,6 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 		diff_add_item(&job, &cap, NULL, NULL, NULL, 1);
 		diff_item_run(&job, &job.items[job.count - 1]);
 	}
-	git_libgit2_shutdown();
 
 	size_t groups_cap = 0;
 

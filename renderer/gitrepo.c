@@ -102,7 +102,6 @@ int gitrepo_open(struct gitrepo *r, const char *path, struct error *err)
 	memset(r, 0, sizeof *r);
 	if (gitrepo_hold_library() < 0)
 		return gitrepo_fail(err, "cannot initialise libgit2");
-	git_libgit2_init();
 	/* libgit2 caches only small trees by default; customers/ with 10,000 entries would
 	 * be inflated again for every spec read from a revision */
 	if (git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)64 << 20) < 0 ||
@@ -110,16 +109,12 @@ int gitrepo_open(struct gitrepo *r, const char *path, struct error *err)
 	     * the ref database reads this once, when the repository first reads a ref, so
 	     * it is set before the repository is opened (gitcommit.c turns it off for the
 	     * objects of a large commit, which one syncfs() makes durable instead) */
-	    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0) {
-		git_libgit2_shutdown();
+	    git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) < 0)
 		return gitrepo_fail(err, "cannot configure libgit2");
-	}
 	const char *cwd = path;
-	if (git_repository_open_ext(&r->repo, path, 0, NULL) < 0) {
-		git_libgit2_shutdown();
+	if (git_repository_open_ext(&r->repo, path, 0, NULL) < 0)
 		return error_set(err, NULL, 0, 0, "not a git repository (or any parent up to /): %s; run git init, "
 				 "or run stamp inside a clone", cwd);
-	}
 	const char *workdir = git_repository_workdir(r->repo);
 	if (!workdir) {
 		gitrepo_close(r);
@@ -149,23 +144,20 @@ int gitrepo_branch_name_is_valid(const char *name)
 	size_t plain = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
 	if (plain && !name[plain])
 		return 1;
-	if (gitrepo_hold_library() < 0 || git_libgit2_init() < 0)
+	if (gitrepo_hold_library() < 0)
 		return -1;
 	struct buf full = BUF_INIT;
 	buf_printf(&full, "refs/heads/%s", name);
 	int valid = 0;
 	int rc = git_reference_name_is_valid(&valid, full.ptr);
 	buf_release(&full);
-	git_libgit2_shutdown();
 	return rc < 0 ? -1 : valid;
 }
 
 void gitrepo_close(struct gitrepo *r)
 {
-	if (r->repo) {
+	if (r->repo)
 		git_repository_free(r->repo);
-		git_libgit2_shutdown();
-	}
 	free(r->prefix);
 	memset(r, 0, sizeof *r);
 }

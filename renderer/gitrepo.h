@@ -18,11 +18,11 @@ struct gitrepo {
 	char *prefix;  /* the stamp repository inside the work tree: "" or "examples/hybrid/" */
 };
 
-/* libgit2 stays initialised from its first use (every function here, and diff.c, holds
- * it first) to gitrepo_release_library() at the end of the run: an initialisation loads
- * the system's CA certificates (about 12 ms), which a render that opens no repository
- * does not pay, and which a run pays once however often it opens one. -1 when libgit2
- * cannot be initialised. */
+/* libgit2 is initialised once, at its first use (every function here, and diff.c, holds
+ * it first), and stays so to gitrepo_release_library() at the end of the run: an
+ * initialisation loads the system's CA certificates (about 12 ms), which a render that
+ * opens no repository does not pay, and which a run pays once however often it opens
+ * one. No module initialises or shuts it down itself. -1 when it cannot be initialised. */
 int gitrepo_hold_library(void);
 void gitrepo_release_library(void);
 

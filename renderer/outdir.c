@@ -166,43 +166,42 @@ static void outdir_writeback_main(void *arg, size_t worker)
 	pthread_mutex_unlock(&wb->lock);
 }
 
+/* The thread, started; NULL when it cannot be (no descriptor, no thread). */
+static struct outdir_writeback *outdir_writeback_start(struct outdir *od)
+{
+	struct outdir_writeback *wb = alloc_check(calloc(1, sizeof *wb));
+	wb->fd = openat(od->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int locked = wb->fd >= 0 && pthread_mutex_init(&wb->lock, NULL) == 0;
+	int waits = locked && pthread_cond_init(&wb->asked_more, NULL) == 0;
+	if (waits)
+		pool_start(&wb->pool, 1, outdir_writeback_main, wb);
+	if (waits && wb->pool.started)
+		return wb;
+	if (waits)
+		pthread_cond_destroy(&wb->asked_more);
+	if (locked)
+		pthread_mutex_destroy(&wb->lock);
+	if (wb->fd >= 0)
+		close(wb->fd);
+	free(wb);
+	return NULL;
+}
+
 /* Called by the writer for every file written, when the files are many. */
 static void outdir_writeback_count(struct outdir *od, size_t len)
 {
-	if (od->per_file_sync || od->writeback_off || !od->writeback_bytes)
+	if (od->per_file_sync || !od->writeback_bytes)
 		return;
 	od->unflushed += len + 4096;
 	if (od->unflushed < od->writeback_bytes)
 		return;
 	od->unflushed = 0;
+	if (!od->writeback)
+		od->writeback = outdir_writeback_start(od);
 	struct outdir_writeback *wb = od->writeback;
 	if (!wb) {
-		int fd = openat(od->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0) {
-			od->writeback_off = 1;
-			return;
-		}
-		wb = alloc_check(calloc(1, sizeof *wb));
-		wb->fd = fd;
-		if (pthread_mutex_init(&wb->lock, NULL) != 0) {
-			close(fd);
-			free(wb);
-			od->writeback_off = 1;
-			return;
-		}
-		if (pthread_cond_init(&wb->asked_more, NULL) != 0) {
-			pthread_mutex_destroy(&wb->lock);
-			close(fd);
-			free(wb);
-			od->writeback_off = 1;
-			return;
-		}
-		pool_start(&wb->pool, 1, outdir_writeback_main, wb);
-		od->writeback = wb;
-		if (!wb->pool.started) {
-			od->writeback_off = 1;
-			return;
-		}
+		od->writeback_bytes = 0; /* the closing syncfs does it all */
+		return;
 	}
 	pthread_mutex_lock(&wb->lock);
 	wb->asked++;
@@ -345,13 +344,12 @@ static int outdir_reclaim(struct outdir *od, struct error *err)
 static int outdir_make_tmp(struct outdir *od, struct error *err)
 {
 	tempfile_create_begin();
-	if (mkdirat(od->fd, OUTDIR_TMP, 0777) < 0 && errno != EEXIST) {
-		int e = errno;
-		tempfile_create_end();
-		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", e);
-	}
-	int watched = od->tmp_dir.slot >= 0 || tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) == 0;
+	int made = mkdirat(od->fd, OUTDIR_TMP, 0777) == 0 || errno == EEXIST;
+	int made_errno = errno;
+	int watched = made && (od->tmp_dir.slot >= 0 || tempfile_watch(&od->tmp_dir, od->fd, OUTDIR_TMP, 1) == 0);
 	tempfile_create_end();
+	if (!made)
+		return outdir_fail(err, OUTDIR_TMP, "cannot create the directory", made_errno);
 	if (!watched)
 		return outdir_error(err, OUTDIR_TMP, "cannot be watched for cleanup");
 	od->tmp_fd = openat(od->fd, OUTDIR_TMP, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -402,29 +400,28 @@ int outdir_lock(struct outdir *od, struct error *err)
 	if (gethostname(host, sizeof host - 1) < 0)
 		snprintf(host, sizeof host, "unknown");
 	for (int attempt = 0;; attempt++) {
-		tempfile_create_begin(); /* ended once the lock is watched */
+		tempfile_create_begin();
 		od->lock_fd = openat(od->fd, OUTDIR_LOCK, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		int e = errno;
+		int unwatched = od->lock_fd >= 0 && tempfile_watch(&od->lock_file, od->fd, OUTDIR_LOCK, 0) < 0;
+		if (unwatched) {
+			close(od->lock_fd);
+			unlinkat(od->fd, OUTDIR_LOCK, 0);
+			od->lock_fd = -1;
+		}
+		tempfile_create_end();
+		if (unwatched)
+			return outdir_error(err, OUTDIR_LOCK, "cannot be watched for cleanup");
 		if (od->lock_fd >= 0)
 			break;
-		int e = errno;
-		tempfile_create_end();
-		errno = e;
-		if (errno != EEXIST || attempt > 0)
-			return errno == EEXIST
+		if (e != EEXIST || attempt > 0)
+			return e == EEXIST
 				? outdir_error(err, OUTDIR_LOCK, "is held by another stamp that just started; run "
 					       "again")
-				: outdir_fail(err, OUTDIR_LOCK, "cannot create the lock", errno);
+				: outdir_fail(err, OUTDIR_LOCK, "cannot create the lock", e);
 		if (outdir_reclaim(od, err) < 0)
 			return -1;
 	}
-	if (tempfile_watch(&od->lock_file, od->fd, OUTDIR_LOCK, 0) < 0) {
-		close(od->lock_fd);
-		unlinkat(od->fd, OUTDIR_LOCK, 0);
-		tempfile_create_end();
-		od->lock_fd = -1;
-		return outdir_error(err, OUTDIR_LOCK, "cannot be watched for cleanup");
-	}
-	tempfile_create_end();
 	od->locked = 1;
 	struct buf line = BUF_INIT;
 	buf_printf(&line, "%ld %s\n", (long)getpid(), host);
@@ -635,17 +632,12 @@ static int outdir_open_watched(struct outdir *od, int dirfd, const char *name, i
 {
 	tempfile_create_begin();
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | flags, 0666);
-	if (fd < 0) {
-		*e = errno;
-		tempfile_create_end();
-		return -1;
-	}
-	if (tempfile_watch(&od->current, dirfd, name, 0) < 0) {
+	*e = errno;
+	if (fd >= 0 && tempfile_watch(&od->current, dirfd, name, 0) < 0) {
 		close(fd);
 		unlinkat(dirfd, name, 0);
-		tempfile_create_end();
+		fd = -1;
 		*e = EMFILE;
-		return -1;
 	}
 	tempfile_create_end();
 	return fd;

@@ -74,9 +74,9 @@ struct outdir {
 	char reclaimed[256];    /* the holder of a stale lock reclaimed, or "" */
 	int per_file_sync;      /* few files: each fsynced, and the directories they changed */
 	size_t unflushed;       /* many files: bytes written since the last writeback was asked */
-	size_t writeback_bytes; /* ask one each time this many more were written */
+	size_t writeback_bytes; /* ask one each time this many more were written (0: never,
+				 * as when the thread could not start) */
 	struct outdir_writeback *writeback; /* its thread, started with the first (NULL: none) */
-	int writeback_off;      /* it could not start: the closing syncfs does it all */
 	char **dirty_dirs;      /* per_file_sync: directories to fsync before the manifest */
 	size_t dirty_count, dirty_cap;
 };

@@ -25,14 +25,15 @@ void tempfile_remove_all(void)
 	}
 }
 
+/* Set between tempfile_create_begin() and _end(); the signal that came meanwhile. */
+static volatile sig_atomic_t tempfile_creating, tempfile_pending;
+
 /* Why the main thread: it is the one that writes out/ (the other threads render, scan
  * or ask for writeback), so while it runs the handler no file is being written that the
  * removal would miss, and it alone holds the signals back around libgit2's locks. A
  * signal that lands on another thread (the kernel picks any thread that does not block
  * it; tgkill picks one) is passed on to it, and that thread carries on until the process
  * ends. The main thread's id is the process id. */
-static volatile sig_atomic_t tempfile_creating, tempfile_pending;
-
 static void tempfile_signal(int sig)
 {
 	pid_t pid = getpid();

@@ -7,8 +7,8 @@
  * owned by its caller (it must stay put while registered); the registry only points at
  * it. Register and unregister from the main thread, the one that writes out/: a signal
  * is handled there (one that lands on another thread is passed on to it), and the
- * handler only reads, with async-signal-safe calls (unlinkat). Entries are removed newest first, so a directory
- * registered before the files in it is removed after them. */
+ * handler only reads, with async-signal-safe calls (unlinkat). Entries are removed
+ * newest first, so a directory registered before the files in it is removed after them. */
 #ifndef STAMP_TEMPFILE_H
 #define STAMP_TEMPFILE_H
 

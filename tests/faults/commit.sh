@@ -132,10 +132,7 @@ sweep small write error=ENOSPC 1
 sweep small write error=EIO 1
 # fsync: every third call (objects, the ref, the reflogs and out/'s files interleave,
 # so each kind is hit)
-every=$stride
-stride=$((every * 3))
-sweep small fsync error=EIO 1
-stride=$every
+thinned 3 small fsync error=EIO 1
 sweep big syncfs error=EIO 1
 
 # Held locks: refused before anything is rendered, left in place; the commit goes

@@ -131,11 +131,8 @@ sweep update renameat error=EIO 1
 # inode the next replacement reuses; EINVAL is a filesystem that cannot swap: the rest
 # are renamed over
 sweep update renameat2 error=EIO 1
-# (every 8th: each takes the same fallback; the budget of make test is 15 minutes)
-every=$stride
-stride=$((every * 8))
-sweep update renameat2 error=EINVAL 1
-stride=$every
+# (every 8th: each takes the same fallback)
+thinned 8 update renameat2 error=EINVAL 1
 # the stat that tells whether the file swapped out may be reused fails: it is swapped
 # back and renamed over, as a filesystem that cannot swap does (each such stat in turn)
 fresh_work update
@@ -169,8 +166,9 @@ check "a small render makes one syncfs, the closing one" test "$(grep -c 'syncfs
 export STAMP_TEST_WRITEBACK=8192
 fresh_work cold
 traced -f -qq -o "$work.log" -e trace=syncfs "$stamp" -C "$work" -j1 -q render >/dev/null 2>&1
-closing_thread=$(grep 'syncfs(' "$work.log" | tail -n 1 | awk '{ print $1 }')
-closing_fd=$(grep 'syncfs(' "$work.log" | tail -n 1 | sed 's/.*syncfs(\([0-9]*\).*/\1/')
+closing=$(grep 'syncfs(' "$work.log" | tail -n 1)
+closing_thread=$(echo "$closing" | awk '{ print $1 }')
+closing_fd=$(echo "$closing" | sed 's/.*syncfs(\([0-9]*\).*/\1/')
 background=$(grep 'syncfs(' "$work.log" | awk -v t="$closing_thread" '$1 != t' | grep -c 'syncfs(')
 background_fds=$(grep 'syncfs(' "$work.log" | awk -v t="$closing_thread" '$1 != t' |
 	sed 's/.*syncfs(\([0-9]*\).*/\1/' | sort -u | tr '\n' ' ')
@@ -198,27 +196,18 @@ while [ "$n" -le "$background" ]; do
 	runs=$((runs + 1))
 	n=$((n + stride * 2))
 done
-every=$stride
-stride=$((every * 4))
-sweep cold syncfs signal=KILL 0
-sweep cold syncfs signal=TERM 1
-stride=$every
+thinned 4 cold syncfs signal=KILL 0
+thinned 4 cold syncfs signal=TERM 1
 unset STAMP_TEST_WRITEBACK
 # every stat stamp makes (after the dynamic loader's, which end in exit 127 before main):
 # a file that cannot be looked at is the environment's failure (exit 2, one line), never
 # a spec that is "not a regular file" or a partial "not found"
 loader_stats=$(traced -f -qq -o /dev/stdout -e trace=newfstatat "$stamp" --version 2>/dev/null | grep -c 'newfstatat(')
-every=$stride
-stride=$((every * 2))
-sweep cold newfstatat error=EIO 1 $((loader_stats + 1))
-stride=$every
+thinned 2 cold newfstatat error=EIO 1 $((loader_stats + 1))
 sweep cold write signal=KILL 0
 sweep update renameat signal=KILL 0
 sweep update renameat2 signal=KILL 0
-every=$stride
-stride=$((every * 4))
-sweep update renameat2 signal=TERM 1
-stride=$every
+thinned 4 update renameat2 signal=TERM 1
 sweep update write signal=KILL 0
 sweep cold write signal=INT 1
 sweep update renameat signal=TERM 1

@@ -382,8 +382,7 @@ git -C "$r" checkout -q out
 # The repository's objects are loose (one file each), so every object read is an open.
 if command -v strace >/dev/null 2>&1; then
 	git -C "$r" ls-tree HEAD customers/ | awk '{ print substr($3, 1, 2) "/" substr($3, 3) " " $4 }' > "$scratch/spec-blobs"
-	strace_log "$scratch/diff.trace" -e trace=openat env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		"$stamp" -C "$r" diff --format json > "$scratch/traced.json"
+	strace_log "$scratch/diff.trace" -e trace=openat "$stamp" -C "$r" diff --format json > "$scratch/traced.json"
 	check "traced, the diff is the same" cmp "$scratch/diff.json" "$scratch/traced.json"
 	opened=$(grep -v ENOENT "$scratch/diff.trace" | grep -o '\.git/objects/[0-9a-f]*/[0-9a-f]*' | sed 's|^\.git/objects/||' | sort -u)
 	read_specs=$(echo "$opened" | while read -r id; do grep "^$id " "$scratch/spec-blobs"; done | awk '{ print $2 }')
@@ -613,8 +612,7 @@ if command -v strace >/dev/null 2>&1; then
 	trace_opens() { # file, stamp arguments...
 		out=$1
 		shift
-		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -o "$out" -e trace=open,openat \
-			"$stamp" -C "$r" "$@" >/dev/null 2>&1
+		strace_log "$out" -e trace=open,openat "$stamp" -C "$r" "$@" >/dev/null 2>&1
 	}
 	trace_opens "$scratch/lazy-diff.trace" diff
 	if grep -q 'ca-certificates' "$scratch/lazy-diff.trace"; then

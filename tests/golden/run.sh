@@ -248,7 +248,6 @@ inodes() { stat -c %i "$repo"/out/customers/*/service.yaml | sort; }
 inodes > "$scratch/template-change.before"
 if command -v strace >/dev/null 2>&1; then
 	strace_log "$scratch/template-change.trace" -e trace=openat,renameat,renameat2 \
-		env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 		"$stamp" -C "$repo" -j1 -q render >/dev/null 2>&1
 	read_service=$(grep -c 'openat([0-9]*, "service.yaml", O_RDONLY' "$scratch/template-change.trace" || true)
 	read_others=$(grep 'openat([0-9]*, "[a-z-]*\.yaml", O_RDONLY' "$scratch/template-change.trace" | grep -vc '"service.yaml"' || true)
@@ -315,9 +314,7 @@ sed -i '/^    reserved:$/,/^      VALKEY_URL: externalsecret$/d; /^disjoint:/d' 
 printf 'plan: starter\nimage:\n  tag: "1.0.0"\nenv:\n  PORT: "9"\n' > "$repo/customers/zz-late.yaml"
 status=0
 if command -v strace >/dev/null 2>&1; then
-	# LeakSanitizer cannot run under ptrace: a sanitized build leaves it out here
-	strace_log "$scratch/one-pass.trace" -e trace=openat,unlinkat \
-		env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$stamp" -C "$repo" -j2 render \
+	strace_log "$scratch/one-pass.trace" -e trace=openat,unlinkat "$stamp" -C "$repo" -j2 render \
 		>/dev/null 2>"$scratch/one-pass.err" || status=$?
 	# the five customers before it, 14 files each, created in place and removed again
 	created=$(grep 'O_CREAT|O_EXCL' "$scratch/one-pass.trace" | grep -c '"[a-z-]*\.yaml"' || true)
