@@ -10,7 +10,10 @@
  *
  * The new tree is the tip's tree with out/'s changed files replaced, found by comparing
  * the manifest committed at the tip with the one the render returns in memory; only
- * those files are read (through out/'s descriptor) and become blobs. The objects are
+ * those files are read (through out/'s descriptor) and become blobs; the new manifest's
+ * blob is the render's text, which is then parsed in place (the render's report no
+ * longer holds it). The manifests are released before git's index is read: at 100,000
+ * customers they are 270 MB parsed, the index 400 MB in libgit2. The objects are
  * made durable (fsync per object for a small commit, one syncfs() for a large one)
  * before the branch moves; the branch moves in a libgit2 transaction that holds its
  * lock (and HEAD's), under which its tip is compared with the one read at the start.

@@ -955,7 +955,9 @@ void outdir_abandon(struct outdir *od)
 
 /* ---- the manifest -------------------------------------------------------------------- */
 
-int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st_out, struct error *err)
+/* out/.stamp-manifest opened for reading, never through a link: 0 and *fd, 1 no manifest,
+ * -1 (err). */
+static int outdir_manifest_open(const struct outdir *od, int *fd_out, struct error *err)
 {
 	if (od->fd < 0)
 		return 1;
@@ -974,7 +976,18 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat 
 		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged: run "
 				    "stamp render, which rebuilds it");
 	}
-	int rc = buf_read_regular(text, fd, 0, (size_t)st.st_size);
+	*fd_out = fd;
+	return 0;
+}
+
+int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st_out, struct error *err)
+{
+	int fd = -1;
+	int found = outdir_manifest_open(od, &fd, err);
+	if (found != 0)
+		return found;
+	struct stat st;
+	int rc = fstat(fd, &st) < 0 ? -1 : buf_read_regular(text, fd, 0, (size_t)st.st_size);
 	int e = errno;
 	if (rc == 0 && st_out && fstat(fd, st_out) < 0) {
 		rc = -1;
@@ -985,6 +998,49 @@ int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat 
 		return outdir_fail(err, ".stamp-manifest", "cannot read", e);
 	buf_add(text, "", 0);
 	return 0;
+}
+
+int outdir_manifest_matches(const struct outdir *od, const char *text, size_t len, struct stat *st_out,
+			    struct error *err)
+{
+	int fd = -1;
+	int found = outdir_manifest_open(od, &fd, err);
+	if (found != 0)
+		return found;
+	/* a piece at a time: the manifest of 100,000 customers is 126 MB, which the caller
+	 * already holds once */
+	enum { PIECE = 1 << 20 };
+	char *piece = alloc_check(malloc(PIECE));
+	size_t at = 0;
+	int same = 1, rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, piece, PIECE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > len - at || memcmp(piece, text + at, (size_t)n) != 0) {
+			same = 0;
+			break;
+		}
+		at += (size_t)n;
+	}
+	int e = errno;
+	if (rc == 0 && same && at != len)
+		same = 0;
+	if (rc == 0 && same && st_out && fstat(fd, st_out) < 0) {
+		rc = -1;
+		e = errno;
+	}
+	free(piece);
+	close(fd);
+	if (rc < 0)
+		return outdir_fail(err, ".stamp-manifest", "cannot read", e);
+	return same ? 0 : 1;
 }
 
 int outdir_commit(struct outdir *od, outdir_text_fn next, void *data, struct error *err)

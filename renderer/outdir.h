@@ -147,6 +147,10 @@ int outdir_journal_load(struct outdir *od, struct error *err);
 void outdir_abandon(struct outdir *od);
 /* The manifest's text: 0 read, 1 no manifest, -1 unreadable (err); st as in outdir_read(). */
 int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st, struct error *err);
+/* Whether the manifest holds exactly text (read a piece at a time, never whole): 0 it
+ * does (st as in outdir_read()), 1 it differs or is missing, -1 unreadable (err). */
+int outdir_manifest_matches(const struct outdir *od, const char *text, size_t len, struct stat *st,
+			    struct error *err);
 /* Makes the render durable and final: flushes out/'s filesystem, writes the new manifest,
  * whose text comes from next(data, piece) (which appends the next piece and returns 1
  * while there is more: the text need not be held whole), removes the journal and

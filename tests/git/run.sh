@@ -192,6 +192,23 @@ check "and puts the subdirectory's out/ at the branch's root" sh -c "git -C '$su
 sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$sub/platform/customers/acme.yaml"
 check "diff works in a subdirectory" sh -c "'$stamp' -C '$sub/platform' diff | grep -q '^+++ b/out/customers/acme/configmap.yaml'"
 
+# --- the warning about uncommitted sources counts customers/ and templates/, taken as
+# literal paths: a directory named with glob characters is not a pattern ---
+glob=$scratch/globs
+mkdir -p "$glob/plat[f]orm" "$glob/platform/customers"
+git -C "$glob" init -q -b main
+cp -R "$root/templates" "$root/customers" "$glob/plat[f]orm/"
+git -C "$glob" add . && git -C "$glob" commit -q -m sources
+"$stamp" -C "$glob/plat[f]orm" -q commit
+# what the pattern plat[f]orm/customers/ would match: three untracked files
+for n in 1 2 3; do echo "a: b" > "$glob/platform/customers/decoy$n.yaml"; done
+sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$glob/plat[f]orm/customers/acme.yaml"
+printf '{{! a note }}\n' >> "$glob/plat[f]orm/templates/customer/configmap.yaml"
+"$stamp" -C "$glob/plat[f]orm" commit >"$scratch/out" 2>&1
+check "commit in a directory named plat[f]orm succeeds" test $? = 0
+check "and counts the changed spec and the changed template, not the files the pattern would match" \
+	grep -q '^stamp: warning: 2 paths in customers/ or templates/ differ from HEAD' "$scratch/out"
+
 # --- every lock the commit takes is looked at before rendering, and never removed ---
 r=$(repo locks)
 sed -i 's/LOG_LEVEL: info/LOG_LEVEL: debug/' "$r/customers/acme.yaml"
