@@ -72,6 +72,9 @@ struct customers_reuse {
 	 * customer parsed keeps only its summary (lean), so that 100,000 customers do not
 	 * sit in memory at once; the rules across customers read the summaries. */
 	size_t hold;
+	/* Keep no values at all: every customer parsed is lean (the caller's memory goes
+	 * to something else). */
+	int hold_none;
 };
 
 struct customers {
