@@ -22,8 +22,10 @@ fi
 suite() { # name, command...
 	name=$1
 	shift
+	started=$(date +%s)
 	out=$("$@" 2>&1)
 	status=$?
+	took=$(($(date +%s) - started))
 	printf '%s\n' "$out" | grep -v ': [0-9]* passed, [0-9]* failed$' | sed 's/^/  /' | tail -n 40
 	line=$(printf '%s\n' "$out" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	if [ -z "$line" ]; then
@@ -32,6 +34,7 @@ suite() { # name, command...
 		return
 	fi
 	echo "[$build] $line"
+	echo "  (${took} s)"
 	p=$(printf '%s' "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/')
 	f=$(printf '%s' "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\2/')
 	if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then

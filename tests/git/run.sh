@@ -113,6 +113,21 @@ check "the branch did not move" test "$(head_of "$r")" = "$head"
 rm -f "$r/.git/index.lock"
 check "git fsck is clean after the refusal" git -C "$r" fsck --strict
 
+# --- an index that cannot be read (EIO at its open, under strace -P): the status of the
+# sources fails before anything is committed, and says so (the commit below, --expect
+# with the right commit, then goes through) ---
+if command -v strace >/dev/null 2>&1; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -o /dev/null -P "$r/.git/index" \
+		-e trace=openat -e inject=openat:error=EIO "$stamp" -C "$r" commit >/dev/null 2>"$scratch/err"
+	check "an unreadable index stops commit (exit 2)" test $? = 2
+	check "in one line naming the status and the fix" sh -c "test \$(wc -l < '$scratch/err') = 1 &&
+		grep -q '^customers/: error: cannot read the status: .*; nothing was committed: run git status' '$scratch/err'"
+	check "the branch did not move" test "$(head_of "$r")" = "$head"
+	check "and git status shows nothing staged" test -z "$(git -C "$r" diff --cached --name-only)"
+else
+	echo "git: the unreadable index skipped (strace is not installed)"
+fi
+
 # --- a branch that moved: a clear error and no damage ---
 git -C "$r" commit -q --allow-empty -m "someone else's commit"
 moved=$(head_of "$r")
