@@ -470,7 +470,9 @@ static void gitcommit_message(struct buf *message, const char *subject, char *co
  * untracked): the commit renders the work tree, while its trailer can only name HEAD.
  * One status a directory: libgit2 walks only the common prefix of a pathspec, which for
  * the two together is the whole work tree, out/'s 1.5 million files at 100,000
- * customers (15 s against 0.5 s); the paths are literal (the prefix may hold '*'). */
+ * customers (15 s against 0.5 s); the paths are literal (the prefix may hold '*').
+ * -1 (err) when libgit2 cannot tell: nothing is committed yet, and a commit whose
+ * message may be wrong is not made. */
 static int gitcommit_dirty_sources(struct gitrepo *r, size_t *count, struct error *err)
 {
 	static const char *const dirs[] = { "customers/", "templates/" };
