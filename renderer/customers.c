@@ -180,8 +180,7 @@ static void customers_worker_main(void *arg, size_t worker)
 		pthread_mutex_lock(&job->lock);
 		job->held += grew;
 		size_t i = job->next++;
-		int lean = job->reuse && job->reuse->keys &&
-			   (job->reuse->hold_none || (job->reuse->hold && job->held >= job->reuse->hold));
+		int lean = job->reuse && job->reuse->keys && job->held >= job->reuse->hold;
 		pthread_mutex_unlock(&job->lock);
 		if (i >= job->count)
 			break;

@@ -21,6 +21,7 @@
 #include "source.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct manifest;
 struct summary_keys;
@@ -68,14 +69,13 @@ struct customers_reuse {
 	 * there is none to compare with. A customer parsed whose summary is that text again
 	 * claims what it claimed then (customer.summary_as_before). May be NULL. */
 	const char *(*summary_before)(void *data, const struct customer *c, size_t *len);
-	/* How many bytes of parsed values the load keeps in all (0: no limit). Past them, a
-	 * customer parsed keeps only its summary (lean), so that 100,000 customers do not
-	 * sit in memory at once; the rules across customers read the summaries. */
+	/* How many bytes of parsed values the load keeps in all (CUSTOMERS_HOLD_ALL: no
+	 * limit; 0: none). Past them, a customer parsed keeps only its summary (lean), so
+	 * that 100,000 customers do not sit in memory at once; the rules across customers
+	 * read the summaries. */
 	size_t hold;
-	/* Keep no values at all: every customer parsed is lean (the caller's memory goes
-	 * to something else). */
-	int hold_none;
 };
+#define CUSTOMERS_HOLD_ALL SIZE_MAX
 
 struct customers {
 	struct customer *items; /* sorted by id */

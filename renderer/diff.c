@@ -119,7 +119,8 @@ static int diff_side_load(struct diff_side *s, const struct source *src, const s
 		return error_list_environment(errors) ? -1 : 1;
 	summary_keys_init(&s->keys, s->manifest, &s->outputs);
 	s->have_keys = 1;
-	struct customers_reuse reuse = { .keys = &s->keys, .summary_of = diff_summary_of, .data = s };
+	struct customers_reuse reuse = { .keys = &s->keys, .summary_of = diff_summary_of, .data = s,
+					 .hold = CUSTOMERS_HOLD_ALL };
 	if (other && other->have_outputs) {
 		reuse.summary_of = diff_shared_summary_of;
 		reuse.spec_hash_of = diff_shared_spec_hash;

@@ -955,9 +955,9 @@ void outdir_abandon(struct outdir *od)
 
 /* ---- the manifest -------------------------------------------------------------------- */
 
-/* out/.stamp-manifest opened for reading, never through a link: 0 and *fd, 1 no manifest,
- * -1 (err). */
-static int outdir_manifest_open(const struct outdir *od, int *fd_out, struct error *err)
+/* out/.stamp-manifest opened for reading, never through a link: 0 with *fd and its
+ * status in *st, 1 no manifest, -1 (err). */
+static int outdir_manifest_open(const struct outdir *od, int *fd_out, struct stat *st, struct error *err)
 {
 	if (od->fd < 0)
 		return 1;
@@ -970,8 +970,7 @@ static int outdir_manifest_open(const struct outdir *od, int *fd_out, struct err
 					    "stamp render, which rebuilds it");
 		return outdir_fail(err, ".stamp-manifest", "cannot read", errno);
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
 		close(fd);
 		return outdir_error(err, ".stamp-manifest", "is not a regular file; the manifest is damaged: run "
 				    "stamp render, which rebuilds it");
@@ -983,11 +982,11 @@ static int outdir_manifest_open(const struct outdir *od, int *fd_out, struct err
 int outdir_manifest_read(const struct outdir *od, struct buf *text, struct stat *st_out, struct error *err)
 {
 	int fd = -1;
-	int found = outdir_manifest_open(od, &fd, err);
+	struct stat st;
+	int found = outdir_manifest_open(od, &fd, &st, err);
 	if (found != 0)
 		return found;
-	struct stat st;
-	int rc = fstat(fd, &st) < 0 ? -1 : buf_read_regular(text, fd, 0, (size_t)st.st_size);
+	int rc = buf_read_regular(text, fd, 0, (size_t)st.st_size);
 	int e = errno;
 	if (rc == 0 && st_out && fstat(fd, st_out) < 0) {
 		rc = -1;
@@ -1004,7 +1003,8 @@ int outdir_manifest_matches(const struct outdir *od, const char *text, size_t le
 			    struct error *err)
 {
 	int fd = -1;
-	int found = outdir_manifest_open(od, &fd, err);
+	struct stat st;
+	int found = outdir_manifest_open(od, &fd, &st, err);
 	if (found != 0)
 		return found;
 	/* a piece at a time: the manifest of 100,000 customers is 126 MB, which the caller
@@ -1012,8 +1012,8 @@ int outdir_manifest_matches(const struct outdir *od, const char *text, size_t le
 	enum { PIECE = 1 << 20 };
 	char *piece = alloc_check(malloc(PIECE));
 	size_t at = 0;
-	int same = 1, rc = 0;
-	for (;;) {
+	int same = (size_t)st.st_size == len, rc = 0;
+	while (same) {
 		ssize_t n = read(fd, piece, PIECE);
 		if (n < 0 && errno == EINTR)
 			continue;

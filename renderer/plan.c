@@ -277,8 +277,8 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	 * the first 14,000, each was parsed three times and rendered twice. */
 	int bytes_first = !p->full && !p->set_same;
 	struct customers_reuse reuse = { .keys = &p->keys, .summary_of = plan_summary_of,
-					 .summary_before = plan_summary_before, .data = p, .hold = hold,
-					 .hold_none = bytes_first };
+					 .summary_before = plan_summary_before, .data = p,
+					 .hold = bytes_first ? 0 : hold };
 	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL, &reuse);
 	/* the bytes kept for the writer come out of the same hold as the values: a cold
 	 * render of 10,000 customers of the default set keeps 47 MB of values (and needs no
