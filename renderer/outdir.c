@@ -95,6 +95,7 @@ void outdir_cursor_release(struct outdir_cursor *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	c->missing = 0;
 	c->path[0] = 0;
 }
 
@@ -451,6 +452,13 @@ static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const c
 {
 	if (c->fd >= 0 && strlen(c->path) == len && memcmp(c->path, dir, len) == 0)
 		return 0;
+	/* a cold render looks at 140,000 paths under a few missing directories: each look
+	 * would be a dup, an openat that fails and a close */
+	if (c->missing && !create) {
+		size_t gone = strlen(c->path);
+		if (len >= gone && memcmp(c->path, dir, gone) == 0 && (len == gone || dir[gone] == '/'))
+			return 1;
+	}
 	outdir_cursor_release(c);
 	if (od->fd < 0)
 		return 1;
@@ -491,8 +499,12 @@ static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const c
 		if (next < 0) {
 			int e = errno;
 			close(fd);
-			if (e == ENOENT)
+			if (e == ENOENT) {
+				memcpy(c->path, dir, end);
+				c->path[end] = 0;
+				c->missing = 1;
 				return 1;
+			}
 			struct buf shown = BUF_INIT;
 			buf_add(&shown, dir, end);
 			if (e == ELOOP || e == ENOTDIR) {

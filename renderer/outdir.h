@@ -49,9 +49,13 @@ struct error_list;
 struct outdir_cursor {
 	char path[OUTPATH_MAX + 1]; /* the directory whose descriptor is fd; "" is out/ */
 	int fd;                     /* -1: none cached */
+	int missing;                /* fd is -1 and path is a directory found missing: a look
+				     * below it needs no system call until this cursor creates
+				     * one (a cursor that looks while another writes must not
+				     * outlive the pass) */
 };
 
-#define OUTDIR_CURSOR_INIT { "", -1 }
+#define OUTDIR_CURSOR_INIT { "", -1, 0 }
 
 struct outdir {
 	int root_fd;            /* the stamp repository; not owned */

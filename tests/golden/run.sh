@@ -323,6 +323,20 @@ check "stamp diff over summaries names acme, evergreen and the DNS records" \
 	sh -c "grep -q '^# acme: ' '$scratch/diff-with.txt' && grep -q '^# evergreen: ' '$scratch/diff-with.txt' && grep -q '^+    name     = \"garden.evergreen.example\"' '$scratch/diff-with.txt'"
 check "and is the diff made from the specs alone" cmp "$scratch/diff-with.txt" "$scratch/diff-without.txt"
 
+# a cold render finds each directory of out/ missing once before it creates it, not once
+# for every file that goes in it: a cursor remembers the missing directory
+repo=$(fresh cold-lookups)
+if command -v strace >/dev/null 2>&1; then
+	strace_log "$scratch/cold-lookups.trace" -e trace=openat "$stamp" -C "$repo" -j1 -q render >/dev/null 2>&1
+	missing=$(grep 'O_DIRECTORY' "$scratch/cold-lookups.trace" | grep -c 'ENOENT' || true)
+	dirs=$(find "$repo/out" -mindepth 1 -type d | wc -l)
+	files=$(find "$repo/out" -type f | wc -l)
+	check "a cold render of $files files looks for each of its $dirs directories at most twice ($missing failed lookups)" \
+		test "$missing" -le $((2 * dirs))
+else
+	echo "golden: the cold render's lookups skipped (strace is not installed)"
+fi
+
 # one pass: a cold render renders each customer once, as it writes; a customer found
 # invalid after others were written undoes them, and out/ is as it was (here: absent)
 repo=$(fresh one-pass)
