@@ -67,6 +67,14 @@ for s in base cold update; do
 	"$stamp" -C "$scratch/$s-ref" -q render
 done
 check "the update state replaces, prunes and creates" sh -c "\"$stamp\" -C '$scratch/update-ref' -q check"
+# every replaced file shrinks: the update's out/ under the base's templates (each
+# temporary is a longer file, written over and cut to length)
+shrink=$scratch/shrink
+cp -a "$scratch/update-ref" "$shrink"
+rm -rf "$shrink/templates"
+cp -a "$base/templates" "$shrink/"
+cp -a "$shrink" "$scratch/shrink-ref"
+"$stamp" -C "$scratch/shrink-ref" -q render
 
 # stamp's own files, and anything else outside the rendered tree
 leftovers() { find "$1/out" -maxdepth 1 -name '.stamp-manifest.lock' -o -maxdepth 1 -name '.stamp-tmp' 2>/dev/null; }
@@ -133,6 +141,8 @@ sweep update renameat error=EIO 1
 sweep update renameat2 error=EIO 1
 # (every 8th: each takes the same fallback)
 thinned 8 update renameat2 error=EINVAL 1
+sweep shrink ftruncate error=EIO 1
+thinned 4 shrink lseek error=EIO 1
 # the stat that tells whether the file swapped out may be reused fails: it is swapped
 # back and renamed over, as a filesystem that cannot swap does (each such stat in turn)
 fresh_work update
@@ -209,6 +219,7 @@ sweep update renameat signal=KILL 0
 sweep update renameat2 signal=KILL 0
 thinned 4 update renameat2 signal=TERM 1
 sweep update write signal=KILL 0
+thinned 4 shrink ftruncate signal=KILL 0
 sweep cold write signal=INT 1
 sweep update renameat signal=TERM 1
 sweep update write signal=HUP 1

@@ -252,11 +252,13 @@ if command -v strace >/dev/null 2>&1; then
 	read_service=$(grep -c 'openat([0-9]*, "service.yaml", O_RDONLY' "$scratch/template-change.trace" || true)
 	read_others=$(grep 'openat([0-9]*, "[a-z-]*\.yaml", O_RDONLY' "$scratch/template-change.trace" | grep -vc '"service.yaml"' || true)
 	swapped=$(grep -c 'renameat2(.*"service.yaml", RENAME_EXCHANGE) = 0' "$scratch/template-change.trace" || true)
-	created=$(grep -c 'openat([0-9]*, "w", O_WRONLY|O_CREAT|O_TRUNC' "$scratch/template-change.trace" || true)
+	created=$(grep -c 'openat([0-9]*, "w", O_WRONLY|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0666) = ' "$scratch/template-change.trace" || true)
+	truncated=$(grep -c 'openat([0-9]*, "w", [A-Z_|]*O_TRUNC' "$scratch/template-change.trace" || true)
 	check "a template change reads each of the $files service.yaml files it replaces (read $read_service)" test "$read_service" = "$files"
 	check "and no other file of out/ (read $read_others)" test "$read_others" = 0
 	check "each is swapped into place ($swapped of $files)" test "$swapped" = "$files"
 	check "through a temporary opened $files times ($created)" test "$created" = "$files"
+	check "written over, never truncated to nothing first ($truncated)" test "$truncated" = 0
 else
 	"$stamp" -C "$repo" -j1 -q render
 	echo "golden: the template change's trace skipped (strace is not installed)"
@@ -267,6 +269,24 @@ check "all but one of the new files took a replaced file's inode ($reused of $fi
 cp -R "$repo/out" "$scratch/template-change-out"
 "$stamp" -C "$repo" -q render --force
 check "the template change wrote what a full render writes" diff -r "$scratch/template-change-out" "$repo/out"
+# replaced files that shrink: each temporary is the inode of a longer file, written over
+# and cut to its new length
+awk 'BEGIN { for (i = 0; i < 60; i++) printf "# a long comment line, to be removed again: %d\n", i }' \
+	>> "$repo/templates/customer/service.yaml"
+"$stamp" -C "$repo" -q render
+sed -i '/^# a long comment line/d' "$repo/templates/customer/service.yaml"
+if command -v strace >/dev/null 2>&1; then
+	strace_log "$scratch/template-shrink.trace" -e trace=ftruncate "$stamp" -C "$repo" -j1 -q render
+	cut=$(grep -c '^ftruncate([0-9]*, [1-9][0-9]*) *= 0' "$scratch/template-shrink.trace" || true)
+	check "each shorter file over a longer one is cut to its length ($cut of $((files - 1)))" test "$cut" = "$((files - 1))"
+else
+	"$stamp" -C "$repo" -q render
+	echo "golden: the shrinking replacements' trace skipped (strace is not installed)"
+fi
+shrunk=$(fresh template-shrink)
+rm -rf "$shrunk/templates" && cp -R "$repo/templates" "$shrunk/templates"
+"$stamp" -C "$shrunk" -q render
+check "and out/ is what a cold render of the same templates writes" diff -r "$shrunk/out" "$repo/out"
 # the check pass keeps the bytes of the files it will write (in what the hold of values
 # leaves; STAMP_TEST_KEEP sets it for the tests), so the writer does not render their
 # customers again: with no values kept (STAMP_TEST_HOLD=1, each spec parsed again where
