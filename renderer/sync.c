@@ -90,12 +90,125 @@ static size_t sync_planned(const struct plan *p, const char *path)
 	return f ? (size_t)(f - p->files) : SIZE_MAX;
 }
 
+/* The render's looks, a batch at a time: workers stat and read the files (a template
+ * change at 100,000 customers reads 100,000 files, most no longer in the page cache,
+ * and one thread waited for each read in turn), then this thread decides, in order. */
+#define SYNC_LOOK_BATCH 4096
+#define SYNC_LOOK_CHUNK 32
+
+struct sync_look_item {
+	const char *path;
+	size_t planned;
+	const struct outmanifest_file *recorded;
+	enum outdir_kind kind;
+	struct hash hash;
+	char *blocker; /* OUTDIR_LINK_ABOVE: the segment in the way */
+};
+
+struct sync_looks {
+	const struct outdir *od;
+	struct sync_look_item items[SYNC_LOOK_BATCH];
+	size_t count;
+	size_t next;
+	size_t failed;   /* the first item whose look failed (SIZE_MAX: none) */
+	struct error err; /* its error */
+	pthread_mutex_t lock;
+};
+
+static void sync_looks_worker(void *arg, size_t worker)
+{
+	(void)worker;
+	struct sync_looks *b = arg;
+	struct outdir_cursor c = OUTDIR_CURSOR_INIT;
+	for (;;) {
+		pthread_mutex_lock(&b->lock);
+		size_t from = b->next;
+		b->next += SYNC_LOOK_CHUNK;
+		/* past a failure, nothing is needed */
+		int stop = from >= b->count || from > b->failed;
+		pthread_mutex_unlock(&b->lock);
+		if (stop)
+			break;
+		size_t to = from + SYNC_LOOK_CHUNK < b->count ? from + SYNC_LOOK_CHUNK : b->count;
+		for (size_t i = from; i < to; i++) {
+			struct sync_look_item *it = &b->items[i];
+			struct outdir_info info;
+			struct error err = ERROR_INIT;
+			int rc = outdir_stat(b->od, &c, it->path, &info, &err);
+			if (rc == 0) {
+				it->kind = info.kind;
+				if (info.kind == OUTDIR_LINK_ABOVE)
+					it->blocker = alloc_check(strdup(info.blocker));
+				if (info.kind == OUTDIR_REGULAR)
+					rc = outdir_hash(b->od, &c, it->path, &it->hash, &err);
+			}
+			if (rc < 0) {
+				pthread_mutex_lock(&b->lock);
+				if (i < b->failed) {
+					b->failed = i;
+					error_clear(&b->err);
+					error_move(&b->err, &err);
+				}
+				pthread_mutex_unlock(&b->lock);
+				error_clear(&err);
+				break;
+			}
+		}
+	}
+	outdir_cursor_release(&c);
+}
+
+/* Looks at the batch's items, on up to `threads` threads, and decides them in order.
+ * -1 at the first failure, in order (err), as one thread looking in turn would. */
+static int sync_looks_run(struct sync_looks *b, struct sync *s, const struct plan *p, size_t threads,
+			  struct error *err)
+{
+	b->next = 0;
+	b->failed = SIZE_MAX;
+	if (threads > (b->count + SYNC_LOOK_CHUNK - 1) / SYNC_LOOK_CHUNK)
+		threads = (b->count + SYNC_LOOK_CHUNK - 1) / SYNC_LOOK_CHUNK;
+	pool_run(threads ? threads : 1, sync_looks_worker, b);
+	int rc = 0;
+	for (size_t i = 0; i < b->count; i++) {
+		struct sync_look_item *it = &b->items[i];
+		if (i == b->failed) {
+			error_move(err, &b->err);
+			rc = -1;
+		}
+		if (rc == 0) {
+			const struct plan_file *f = it->planned == SIZE_MAX ? NULL : &p->files[it->planned];
+			enum sync_disk disk = it->kind == OUTDIR_MISSING ? SYNC_DISK_MISSING
+					    : it->kind == OUTDIR_REGULAR ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
+			enum sync_state state = sync_decide(f, it->recorded, disk, it->hash,
+							    outdir_journal_has(b->od, it->path));
+			sync_add(s, it->path, state, it->planned, it->recorded, it->blocker);
+		}
+		free(it->blocker);
+	}
+	error_clear(&b->err);
+	b->count = 0;
+	return rc;
+}
+
+/* Adds a look to the batch; runs the batch when it is full. */
+static int sync_looks_add(struct sync_looks *b, struct sync *s, const struct plan *p, size_t threads,
+			  const char *path, size_t planned, const struct outmanifest_file *recorded, struct error *err)
+{
+	b->items[b->count++] = (struct sync_look_item){ path, planned, recorded, OUTDIR_MISSING, { 0, 0 }, NULL };
+	return b->count == SYNC_LOOK_BATCH ? sync_looks_run(b, s, p, threads, err) : 0;
+}
+
 int sync_classify_render(struct sync *s, const struct plan *p, const struct outdir *od, int force,
 			 struct error *err)
 {
 	memset(s, 0, sizeof *s);
 	s->force = force;
-	struct outdir_cursor c = OUTDIR_CURSOR_INIT;
+	struct sync_looks *b = alloc_check(calloc(1, sizeof *b));
+	b->od = od;
+	b->err = (struct error)ERROR_INIT;
+	if (pthread_mutex_init(&b->lock, NULL) != 0)
+		alloc_failed(); /* its only failure is a lack of memory */
+	size_t threads = p->worker_count ? p->worker_count : 1;
 	int rc = 0;
 	for (size_t i = 0; i < p->count && rc == 0; i++) {
 		const struct plan_file *f = &p->files[i];
@@ -107,19 +220,22 @@ int sync_classify_render(struct sync *s, const struct plan *p, const struct outd
 		if (!p->full && (!f->rendered || as_recorded))
 			s->counts[SYNC_UNCHANGED]++;
 		else
-			rc = sync_look(s, p, od, &c, f->path, i, r, err);
+			rc = sync_looks_add(b, s, p, threads, f->path, i, r, err);
 	}
 	for (size_t i = 0; i < p->old.file_count && rc == 0; i++) {
 		const struct outmanifest_file *r = &p->old.files[i];
 		if (!p->kept[i] && sync_planned(p, r->path) == SIZE_MAX)
-			rc = sync_look(s, p, od, &c, r->path, SIZE_MAX, r, err);
+			rc = sync_looks_add(b, s, p, threads, r->path, SIZE_MAX, r, err);
 	}
 	for (size_t i = 0; i < od->journal_count && rc == 0; i++) {
 		const char *path = od->journal[i];
 		if (sync_planned(p, path) == SIZE_MAX && !outmanifest_file(&p->old, path))
-			rc = sync_look(s, p, od, &c, path, SIZE_MAX, NULL, err);
+			rc = sync_looks_add(b, s, p, threads, path, SIZE_MAX, NULL, err);
 	}
-	outdir_cursor_release(&c);
+	if (rc == 0 && b->count)
+		rc = sync_looks_run(b, s, p, threads, err);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
 	return rc;
 }
 
