@@ -5,11 +5,13 @@
 #  - a no-op stamp render on the same trees, against the same git status (target: at most
 #    0.25x), and a render after one customer changed, against the no-op (target: at most
 #    50 ms more);
-#  - stamp diff of one changed customer against HEAD, N2 customers, against the no-op
-#    render (target: at most 2x);
-#  - stamp commit after 1,000 customers changed in a repository holding N2 rendered
-#    customers, next to `git add out && git commit` on the same change, in the same run
-#    (the two commits are checked to hold the same tree).
+#  - stamp diff of one changed customer against HEAD, N1 and N2 customers, against the
+#    no-op render (target: at most 2x);
+#  - stamp commit after 1,000 customers changed (all of them, when fewer) in a repository
+#    holding N1 and N2 rendered customers, next to `git add out && git commit` on the
+#    same change, in the same run (the two commits are checked to hold the same tree);
+#  - each figure at N2 against the same at N1 (make bench BENCH_SCALE=full runs it at
+#    10,000 and 100,000 customers, where the target is at most 11x).
 # Usage: bench/bench_git.sh STAMP BENCH_RENDER TEMPLATES N1 N2 RUNS
 set -eu
 stamp=$1 generator=$2 templates=$3 small=$4 large=$5 runs=$6
@@ -72,37 +74,40 @@ for n in $small $large; do
 	done
 done
 
-repo=$base/r$large
-one=$(ls "$repo/customers" | sed -n "$((large / 2))p")
-i=0
-while [ $i -lt "$runs" ]; do
-	sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: diff$i/" "$repo/customers/$one"
-	measured diff "$stamp" -C "$repo" diff
-	i=$((i + 1))
-done | median > "$base/diff"
-git -C "$repo" checkout -q customers
+for n in $small $large; do
+	repo=$base/r$n
+	one=$(ls "$repo/customers" | sed -n "$((n / 2))p")
+	: > "$base/rss.diff$n"
+	i=0
+	while [ $i -lt "$runs" ]; do
+		sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: diff$i/" "$repo/customers/$one"
+		measured diff$n "$stamp" -C "$repo" diff
+		i=$((i + 1))
+	done | median > "$base/diff$n"
+	git -C "$repo" checkout -q customers
 
-: > "$base/commit-git"
-: > "$base/commit-stamp"
-i=0
-while [ $i -lt "$runs" ]; do
-	ls "$repo/customers" | head -n 1000 | while read -r f; do
-		sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: commit$i/" "$repo/customers/$f"
+	: > "$base/commit-git$n"
+	: > "$base/commit-stamp$n"
+	i=0
+	while [ $i -lt "$runs" ]; do
+		ls "$repo/customers" | head -n 1000 | while read -r f; do
+			sed -i "s/LOG_LEVEL: .*/LOG_LEVEL: commit$i/" "$repo/customers/$f"
+		done
+		git -C "$repo" add customers && git -C "$repo" commit -q -m "1,000 specs change"
+		"$stamp" -C "$repo" -q render
+		timed sh -c "git -C '$repo' add out && git -C '$repo' commit -q -m 'rendered by git'" >> "$base/commit-git$n"
+		by_git=$(git -C "$repo" rev-parse HEAD^{tree})
+		git -C "$repo" reset -q HEAD~1
+		measured commit$n "$stamp" -C "$repo" -q commit >> "$base/commit-stamp$n"
+		if [ "$(git -C "$repo" rev-parse HEAD^{tree})" != "$by_git" ]; then
+			echo "bench: stamp commit and git commit made different trees" >&2
+			exit 1
+		fi
+		i=$((i + 1))
 	done
-	git -C "$repo" add customers && git -C "$repo" commit -q -m "1,000 specs change"
-	"$stamp" -C "$repo" -q render
-	timed sh -c "git -C '$repo' add out && git -C '$repo' commit -q -m 'rendered by git'" >> "$base/commit-git"
-	by_git=$(git -C "$repo" rev-parse HEAD^{tree})
-	git -C "$repo" reset -q HEAD~1
-	measured commit "$stamp" -C "$repo" -q commit >> "$base/commit-stamp"
-	if [ "$(git -C "$repo" rev-parse HEAD^{tree})" != "$by_git" ]; then
-		echo "bench: stamp commit and git commit made different trees" >&2
-		exit 1
-	fi
-	i=$((i + 1))
+	median < "$base/commit-git$n" > "$base/gitcommit$n"
+	median < "$base/commit-stamp$n" > "$base/commit$n"
 done
-g=$(median < "$base/commit-git")
-s=$(median < "$base/commit-stamp")
 
 echo "git workflow: median of $runs runs"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -116,8 +121,17 @@ for n in $small $large; do
 	printf '    one customer changed %8.3f s   (%+.0f ms over the no-op; target +50 ms)   peak RSS %s\n' "$on" \
 		"$(awk -v a="$on" -v b="$no" 'BEGIN { print (a - b) * 1000 }')" "$(peak one$n)"
 done
-d=$(cat "$base/diff") no=$(cat "$base/noop$large")
-printf '  diff, 1 of %d changed     %8.3f s   (ratio to the no-op render %sx; target 2x)   peak RSS %s\n' "$large" "$d" \
-	"$(ratio "$d" "$no")" "$(peak diff)"
-printf '  commit, 1,000 of %d changed: stamp commit %.3f s, git add out && git commit %.3f s (ratio %.2fx)   peak RSS %s\n' \
-	"$large" "$s" "$g" "$(awk -v a="$s" -v b="$g" 'BEGIN { print a / b }')" "$(peak commit)"
+for n in $small $large; do
+	d=$(cat "$base/diff$n") no=$(cat "$base/noop$n") g=$(cat "$base/gitcommit$n") c=$(cat "$base/commit$n")
+	printf '  %6d customers: diff, 1 changed %8.3f s   (ratio to the no-op render %sx; target 2x)   peak RSS %s\n' \
+		"$n" "$d" "$(ratio "$d" "$no")" "$(peak diff$n)"
+	printf '    commit, %d changed: stamp commit %.3f s, git add out && git commit %.3f s (ratio %sx; target 1.0x)   peak RSS %s\n' \
+		"$(( n < 1000 ? n : 1000 ))" "$c" "$g" "$(ratio "$c" "$g")" "$(peak commit$n)"
+done
+# each figure at N2 against the same figure at N1, in this run (at 100,000 against
+# 10,000 the target is at most 11x)
+printf '  %d customers against %d:' "$large" "$small"
+for f in check noop one diff commit; do
+	printf ' %s %sx' "$f" "$(ratio "$(cat "$base/$f$large")" "$(cat "$base/$f$small")")"
+done
+printf '\n'
