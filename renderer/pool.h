@@ -28,13 +28,6 @@ struct pool {
 	size_t started;
 };
 void pool_start(struct pool *p, size_t threads, pool_fn *fn, void *arg);
-/* The same, for threads that feed a calling thread on the critical path (the one
- * writer of out/): each runs POOL_BEHIND nice levels below the caller. With as many
- * workers as cores, the writer shared its core with them and was preempted thousands
- * of times a render, every file waiting; now it runs whenever it can, and they take
- * every cycle it leaves. */
-#define POOL_BEHIND 10
-void pool_start_behind(struct pool *p, size_t threads, pool_fn *fn, void *arg);
 void pool_join(struct pool *p);
 
 #endif

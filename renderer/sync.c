@@ -575,7 +575,7 @@ static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct o
 {
 	struct plan *p = pipe->plan;
 	struct pool pool;
-	pool_start_behind(&pool, p->worker_count, sync_worker, pipe);
+	pool_start(&pool, p->worker_count, sync_worker, pipe);
 	int rc = 0;
 	/* on a terminal, a write that takes more than a second says how far it is, as the
 	 * check pass does (plan.c): a cold render renders here */

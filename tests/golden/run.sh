@@ -357,31 +357,6 @@ else
 	echo "golden: the cold render's lookups skipped (strace is not installed)"
 fi
 
-# the workers that render for the writer run 10 nice levels behind it, each lowering
-# itself, and never the writer (the main thread); a refused setpriority costs speed, not
-# output
-repo=$(fresh behind)
-if command -v strace >/dev/null 2>&1; then
-	strace -f -qq -o "$scratch/behind.trace" -e trace=execve,setpriority "$stamp" -C "$repo" -j2 -q render
-	main=$(awk 'NR == 1 { print $1 }' "$scratch/behind.trace")
-	lowered=$(grep -c 'setpriority(PRIO_PROCESS, \([0-9]*\), 10) = 0' "$scratch/behind.trace" || true)
-	own=$(awk '/setpriority\(/ { t = $0; sub(/.*PRIO_PROCESS, /, "", t); sub(/,.*/, "", t); if (t == $1 && $1 != m) n++ }
-		END { print n + 0 }' m="$main" "$scratch/behind.trace")
-	check "a cold render with -j2 lowers its two workers to nice 10 ($lowered), each itself and not the writer ($own)" \
-		sh -c "test '$lowered' = 2 && test '$own' = 2"
-	repo2=$(fresh behind-nice)
-	strace -f -qq -o "$scratch/behind-nice.trace" -e trace=setpriority nice -n 15 "$stamp" -C "$repo2" -j2 -q render
-	check "under nice 15, to nice 19, the lowest" \
-		test "$(grep -c 'setpriority(PRIO_PROCESS, [0-9]*, 19) = 0' "$scratch/behind-nice.trace")" = 2
-	repo3=$(fresh behind-refused)
-	status=0
-	strace -f -qq -o /dev/null -e trace=setpriority -e inject=setpriority:error=EPERM "$stamp" -C "$repo3" -j2 -q render || status=$?
-	check "a refused setpriority: the render exits 0 ($status) and writes what it writes otherwise" \
-		sh -c "test '$status' = 0 && diff -r '$repo/out' '$repo3/out' >/dev/null"
-else
-	echo "golden: the workers' priority skipped (strace is not installed)"
-fi
-
 # the looks of a render go in batches of 4,096 paths, on the workers, decided in order:
 # 300 customers without a manifest make 4,200 looks, and a file that differs on each side
 # of the first batch's end is restored
