@@ -60,21 +60,52 @@ static void sync_add(struct sync *s, const char *path, enum sync_state state, si
 		item->blocker = alloc_check(strdup(blocker));
 }
 
+/* One path to look at, and what the look found. */
+struct sync_look_item {
+	const char *path;
+	size_t planned;
+	const struct outmanifest_file *recorded;
+	enum outdir_kind kind;
+	struct hash hash;  /* OUTDIR_REGULAR: its content's */
+	char *blocker;     /* OUTDIR_LINK_ABOVE: the segment in the way (malloc'd) */
+};
+
+/* Looks at out/<item->path> through od (any thread, with its own cursor). */
+static int sync_look_at(const struct outdir *od, struct outdir_cursor *c, struct sync_look_item *item,
+			struct error *err)
+{
+	struct outdir_info info;
+	if (outdir_stat(od, c, item->path, &info, err) < 0)
+		return -1;
+	item->kind = info.kind;
+	if (info.kind == OUTDIR_LINK_ABOVE)
+		item->blocker = alloc_check(strdup(info.blocker));
+	return info.kind == OUTDIR_REGULAR ? outdir_hash(od, c, item->path, &item->hash, err) : 0;
+}
+
+/* Decides what a looked-at path is, adds it to s and frees the item's blocker. */
+static void sync_look_decide(struct sync *s, const struct plan *p, const struct outdir *od,
+			     struct sync_look_item *item)
+{
+	const struct plan_file *f = item->planned == SIZE_MAX ? NULL : &p->files[item->planned];
+	enum sync_disk disk = item->kind == OUTDIR_MISSING ? SYNC_DISK_MISSING
+			    : item->kind == OUTDIR_REGULAR ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
+	enum sync_state state = sync_decide(f, item->recorded, disk, item->hash, outdir_journal_has(od, item->path));
+	sync_add(s, item->path, state, item->planned, item->recorded, item->blocker);
+	free(item->blocker);
+	item->blocker = NULL;
+}
+
 /* Looks at out/<path> through od and decides. */
 static int sync_look(struct sync *s, const struct plan *p, const struct outdir *od, struct outdir_cursor *c,
 		     const char *path, size_t planned, const struct outmanifest_file *recorded, struct error *err)
 {
-	struct outdir_info info;
-	if (outdir_stat(od, c, path, &info, err) < 0)
+	struct sync_look_item item = { path, planned, recorded, OUTDIR_MISSING, { 0, 0 }, NULL };
+	if (sync_look_at(od, c, &item, err) < 0) {
+		free(item.blocker);
 		return -1;
-	const struct plan_file *f = planned == SIZE_MAX ? NULL : &p->files[planned];
-	enum sync_disk disk = info.kind == OUTDIR_MISSING ? SYNC_DISK_MISSING
-			    : info.kind == OUTDIR_REGULAR ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
-	struct hash hash = { 0, 0 };
-	if (disk == SYNC_DISK_REGULAR && outdir_hash(od, c, path, &hash, err) < 0)
-		return -1;
-	enum sync_state state = sync_decide(f, recorded, disk, hash, outdir_journal_has(od, path));
-	sync_add(s, path, state, planned, recorded, info.kind == OUTDIR_LINK_ABOVE ? info.blocker : NULL);
+	}
+	sync_look_decide(s, p, od, &item);
 	return 0;
 }
 
@@ -95,15 +126,6 @@ static size_t sync_planned(const struct plan *p, const char *path)
  * and one thread waited for each read in turn), then this thread decides, in order. */
 #define SYNC_LOOK_BATCH 4096
 #define SYNC_LOOK_CHUNK 32
-
-struct sync_look_item {
-	const char *path;
-	size_t planned;
-	const struct outmanifest_file *recorded;
-	enum outdir_kind kind;
-	struct hash hash;
-	char *blocker; /* OUTDIR_LINK_ABOVE: the segment in the way */
-};
 
 struct sync_looks {
 	const struct outdir *od;
@@ -131,18 +153,8 @@ static void sync_looks_worker(void *arg, size_t worker)
 			break;
 		size_t to = from + SYNC_LOOK_CHUNK < b->count ? from + SYNC_LOOK_CHUNK : b->count;
 		for (size_t i = from; i < to; i++) {
-			struct sync_look_item *it = &b->items[i];
-			struct outdir_info info;
 			struct error err = ERROR_INIT;
-			int rc = outdir_stat(b->od, &c, it->path, &info, &err);
-			if (rc == 0) {
-				it->kind = info.kind;
-				if (info.kind == OUTDIR_LINK_ABOVE)
-					it->blocker = alloc_check(strdup(info.blocker));
-				if (info.kind == OUTDIR_REGULAR)
-					rc = outdir_hash(b->od, &c, it->path, &it->hash, &err);
-			}
-			if (rc < 0) {
+			if (sync_look_at(b->od, &c, &b->items[i], &err) < 0) {
 				pthread_mutex_lock(&b->lock);
 				if (i < b->failed) {
 					b->failed = i;
@@ -175,14 +187,8 @@ static int sync_looks_run(struct sync_looks *b, struct sync *s, const struct pla
 			error_move(err, &b->err);
 			rc = -1;
 		}
-		if (rc == 0) {
-			const struct plan_file *f = it->planned == SIZE_MAX ? NULL : &p->files[it->planned];
-			enum sync_disk disk = it->kind == OUTDIR_MISSING ? SYNC_DISK_MISSING
-					    : it->kind == OUTDIR_REGULAR ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
-			enum sync_state state = sync_decide(f, it->recorded, disk, it->hash,
-							    outdir_journal_has(b->od, it->path));
-			sync_add(s, it->path, state, it->planned, it->recorded, it->blocker);
-		}
+		if (rc == 0)
+			sync_look_decide(s, p, b->od, it);
 		free(it->blocker);
 	}
 	error_clear(&b->err);
