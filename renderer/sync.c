@@ -434,8 +434,11 @@ struct sync_pipe {
 	size_t next;
 	size_t in_flight;
 	int stop;                  /* the writer failed: render no more */
+	size_t awaited;            /* the customer the writer sleeps on; SIZE_MAX: none */
+	size_t idle;               /* workers asleep for want of room */
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
+	pthread_cond_t ready;      /* the writer's: the awaited customer is rendered */
+	pthread_cond_t room;       /* the workers': in_flight fell to SYNC_AHEAD / 2, or stop */
 };
 
 /* Tells the workers to render no more. */
@@ -443,7 +446,7 @@ static void sync_pipe_stop(struct sync_pipe *pipe)
 {
 	pthread_mutex_lock(&pipe->lock);
 	pipe->stop = 1;
-	pthread_cond_broadcast(&pipe->changed);
+	pthread_cond_broadcast(&pipe->room);
 	pthread_mutex_unlock(&pipe->lock);
 }
 
@@ -452,9 +455,12 @@ static void sync_pipe_stop(struct sync_pipe *pipe)
 static size_t sync_claim(struct sync_pipe *pipe, int wait)
 {
 	struct plan *p = pipe->plan;
-	while (wait && pipe->in_flight >= SYNC_AHEAD && !pipe->stop)
-		pthread_cond_wait(&pipe->changed, &pipe->lock);
-	if (pipe->stop)
+	while (wait && pipe->in_flight >= SYNC_AHEAD && !pipe->stop) {
+		pipe->idle++;
+		pthread_cond_wait(&pipe->room, &pipe->lock);
+		pipe->idle--;
+	}
+	if (pipe->stop || pipe->in_flight >= SYNC_AHEAD)
 		return SIZE_MAX;
 	size_t i = pipe->next;
 	while (i < p->customers.count && (!pipe->writes[i] || pipe->from_plan[i]))
@@ -473,7 +479,8 @@ static void sync_render_slot(struct sync_pipe *pipe, size_t i)
 	plan_render_again(pipe->plan, &pipe->plan->slots[i], &s->bytes, &s->again, &s->errors);
 	pthread_mutex_lock(&pipe->lock);
 	s->ready = 1;
-	pthread_cond_broadcast(&pipe->changed);
+	if (pipe->awaited == i)
+		pthread_cond_signal(&pipe->ready);
 	pthread_mutex_unlock(&pipe->lock);
 }
 
@@ -523,9 +530,21 @@ static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t
 	pthread_mutex_unlock(&pipe->lock);
 	if (mine)
 		sync_render_slot(pipe, i);
+	/* while a worker renders it, render one further ahead here rather than wait: the
+	 * writer would otherwise leave its core idle */
 	pthread_mutex_lock(&pipe->lock);
-	while (!slot->ready)
-		pthread_cond_wait(&pipe->changed, &pipe->lock);
+	while (!slot->ready) {
+		size_t ahead = sync_claim(pipe, 0);
+		if (ahead != SIZE_MAX) {
+			pthread_mutex_unlock(&pipe->lock);
+			sync_render_slot(pipe, ahead);
+			pthread_mutex_lock(&pipe->lock);
+			continue;
+		}
+		pipe->awaited = i;
+		pthread_cond_wait(&pipe->ready, &pipe->lock);
+		pipe->awaited = SIZE_MAX;
+	}
 	pthread_mutex_unlock(&pipe->lock);
 	int rc = 0;
 	if (slot->errors.count && c->deferred) {
@@ -565,7 +584,10 @@ static int sync_write_customer(struct sync_pipe *pipe, struct outdir *od, size_t
 	pipe->in_flight--;
 	if (rc < 0)
 		pipe->stop = 1;
-	pthread_cond_broadcast(&pipe->changed);
+	/* workers wake when half the window is free, not at every customer: each wakeup
+	 * lands a worker on a core the writer was using */
+	if (pipe->idle && (pipe->stop || pipe->in_flight <= SYNC_AHEAD / 2))
+		pthread_cond_broadcast(&pipe->room);
 	pthread_mutex_unlock(&pipe->lock);
 	return rc;
 }
@@ -581,7 +603,9 @@ static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct o
 {
 	struct plan *p = pipe->plan;
 	struct pool pool;
-	pool_start(&pool, p->worker_count, sync_worker, pipe);
+	/* one worker fewer than cores: the writer keeps a core of its own, and renders
+	 * ahead itself when its next customer is not ready */
+	pool_start(&pool, p->worker_count > 1 ? p->worker_count - 1 : 1, sync_worker, pipe);
 	int rc = 0;
 	/* on a terminal, a write that takes more than a second says how far it is, as the
 	 * check pass does (plan.c): a cold render renders here */
@@ -690,8 +714,8 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 {
 	od->replace_links = s->force;
 	size_t customers = p->customers.count;
-	struct sync_pipe pipe = { p, ERROR_LIST_INIT, NULL, NULL, NULL, NULL, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER,
-				  PTHREAD_COND_INITIALIZER };
+	struct sync_pipe pipe = { p, ERROR_LIST_INIT, NULL, NULL, NULL, NULL, 0, 0, 0, SIZE_MAX, 0,
+				  PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER };
 	pipe.actions = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.actions));
 	pipe.writes = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.writes));
 	pipe.slots = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.slots));
