@@ -636,6 +636,24 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 	return rc;
 }
 
+void outdir_prefetch(const struct outdir *od, struct outdir_cursor *c, const char *path)
+{
+	struct error ignored = ERROR_INIT;
+	const char *name;
+	size_t dir_len = outdir_split(path, &name);
+	if (outdir_check_path(path, &ignored) == 0 && outdir_walk(od, c, path, dir_len, 0, 0, NULL, &ignored) == 0) {
+		int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		/* a failure here costs the write a wait, nothing else: the write reports its own */
+		if (fd >= 0) {
+			if (posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED) != 0) {
+				/* no read ahead: the write reads what it needs itself */
+			}
+			close(fd);
+		}
+	}
+	error_clear(&ignored);
+}
+
 /* ---- writing ------------------------------------------------------------------------- */
 
 /* Opens dirfd/name for writing, watched by tempfile.h while it is written (a signal
@@ -1248,12 +1266,8 @@ static void outdir_scan_merge(struct outdir_scan *scan, struct outdir_scan *part
 int outdir_scan(const struct outdir *od, int threads, struct outdir_scan *scan, struct error *err)
 {
 	memset(scan, 0, sizeof *scan);
-	scan->manifest_mtime_ns = -1;
 	if (od->fd < 0)
 		return 0;
-	struct stat st;
-	if (fstatat(od->fd, ".stamp-manifest", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-		scan->manifest_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 	struct outdir_deferred deferred = { NULL, 0, 0 };
 	int top = dup(od->fd);
 	int rc = top < 0 ? outdir_fail(err, "", "cannot read the directory", errno)

@@ -126,6 +126,11 @@ int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *pa
 		struct stat *st, struct error *err);
 int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *path, struct hash *out,
 		struct error *err);
+/* Asks the kernel to read out/<path> into the page cache, without waiting: a file a
+ * replacement will write over (outdir_write() reuses each replaced file's inode, and a
+ * partial block written over one that is not cached is read first, by the writer).
+ * Advice only: a file it cannot open is left to the write that needs it. */
+void outdir_prefetch(const struct outdir *od, struct outdir_cursor *c, const char *path);
 void outdir_cursor_release(struct outdir_cursor *c);
 
 /* Says how many files the render will write and remove, which picks how they are made
@@ -179,7 +184,6 @@ struct outdir_scan {
 	char *text;
 	size_t text_len;
 	size_t text_cap;
-	long long manifest_mtime_ns; /* -1: no manifest */
 };
 /* A missing out/ scans as empty; `threads` share the directories two levels down. */
 int outdir_scan(const struct outdir *od, int threads, struct outdir_scan *scan, struct error *err);

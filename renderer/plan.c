@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -185,7 +186,9 @@ static int plan_read_old(struct plan *p, const struct outdir *od)
 {
 	struct buf text = BUF_INIT;
 	struct error err = ERROR_INIT;
-	int rc = outdir_manifest_read(od, &text, NULL, &err);
+	struct stat st;
+	p->old_mtime_ns = -1;
+	int rc = outdir_manifest_read(od, &text, &st, &err);
 	if (rc == 1) {
 		buf_release(&text);
 		p->old_missing = 1;
@@ -196,8 +199,10 @@ static int plan_read_old(struct plan *p, const struct outdir *od)
 		error_list_take(&p->errors, &err);
 		return -1;
 	}
-	if (rc == 0 && outmanifest_parse(&p->old, buf_detach(&text, NULL), OUTDIR "/" OUTMANIFEST_NAME, &err) == 0)
+	if (rc == 0 && outmanifest_parse(&p->old, buf_detach(&text, NULL), OUTDIR "/" OUTMANIFEST_NAME, &err) == 0) {
+		p->old_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 		return 0;
+	}
 	buf_release(&text);
 	error_move(&p->old_damage, &err);
 	return 0;

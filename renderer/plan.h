@@ -60,6 +60,8 @@ struct plan {
 	struct outmanifest old;          /* the last render's; sorted by path */
 	int old_missing;                 /* there was no manifest */
 	struct error old_damage;         /* why the manifest was set aside, if it was */
+	long long old_mtime_ns;          /* when the manifest read was last modified; -1: none
+					  * read, or set aside (sync.c trusts a file older) */
 	int full;                        /* every customer rendered, every file to be looked at:
 					  * --force, or no trustworthy manifest */
 	int set_same;                    /* the template set is the one the manifest records */

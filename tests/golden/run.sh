@@ -237,25 +237,35 @@ out=$("$stamp" -C "$repo" render 2>&1)
 check "a render over it writes no file ($out)" sh -c "echo '$out' | grep -q ' 0 files written' && test \"\$(echo '$before')\" = '$(tree_hashes "$repo")'"
 check "and records the summaries" sh -c "head -1 '$repo/out/.stamp-manifest' | grep -qx 'stamp-manifest 2' && grep -q '^customer acme [0-9a-f]\{32\} @1:1m4 ' '$repo/out/.stamp-manifest'"
 
-# a template change reads the files it replaces, and no other file of out/ (a kept
-# customer's files are not read either); each replaced file's name is swapped with the
-# temporary's, whose inode the next replacement reuses
+# a template change reads no file of out/: those it replaces are older than the manifest
+# the last render wrote after them, so they hold what it recorded (the last files written
+# can share the manifest's clock tick, and are then read: here they are made older); each
+# replaced file's name is swapped with the temporary's, whose inode the next replacement
+# reuses
 repo=$(fresh template-change)
 "$stamp" -C "$repo" -q render
+find "$repo/out" -type f ! -name .stamp-manifest -exec touch -d '@1700000000' {} +
 printf '# changed\n' >> "$repo/templates/customer/service.yaml"
 files=$(ls "$repo/customers" | grep -c '\.yaml$')
 inodes() { stat -c %i "$repo"/out/customers/*/service.yaml | sort; }
 inodes > "$scratch/template-change.before"
 if command -v strace >/dev/null 2>&1; then
-	strace_log "$scratch/template-change.trace" -e trace=openat,renameat,renameat2 \
+	strace_log "$scratch/template-change.trace" -e trace=openat,read,close,fadvise64,renameat,renameat2 \
 		"$stamp" -C "$repo" -j1 -q render >/dev/null 2>&1
-	read_service=$(grep -c 'openat([0-9]*, "service.yaml", O_RDONLY' "$scratch/template-change.trace" || true)
+	# reads from a descriptor opened on out/'s service.yaml (a name under its directory's)
+	read_service=$(awk '
+		/^openat\([0-9]+, "service.yaml", O_RDONLY/ { sub(/.*= /, ""); open[$0] = 1; next }
+		/^read\(/ { fd = $0; sub(/^read\(/, "", fd); sub(/,.*/, "", fd); if (fd in open) n++ }
+		/^close\(/ { fd = $0; sub(/^close\(/, "", fd); sub(/\).*/, "", fd); delete open[fd] }
+		END { print n + 0 }' "$scratch/template-change.trace")
+	ahead=$(grep -c '^fadvise64([0-9]*, 0, 0, POSIX_FADV_WILLNEED) = 0' "$scratch/template-change.trace" || true)
 	read_others=$(grep 'openat([0-9]*, "[a-z-]*\.yaml", O_RDONLY' "$scratch/template-change.trace" | grep -vc '"service.yaml"' || true)
 	swapped=$(grep -c 'renameat2(.*"service.yaml", RENAME_EXCHANGE) = 0' "$scratch/template-change.trace" || true)
 	created=$(grep -c 'openat([0-9]*, "w", O_WRONLY|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0666) = ' "$scratch/template-change.trace" || true)
 	truncated=$(grep -c 'openat([0-9]*, "w", [A-Z_|]*O_TRUNC' "$scratch/template-change.trace" || true)
-	check "a template change reads each of the $files service.yaml files it replaces (read $read_service)" test "$read_service" = "$files"
-	check "and no other file of out/ (read $read_others)" test "$read_others" = 0
+	check "a template change reads none of the $files service.yaml files it replaces (read $read_service)" test "$read_service" = 0
+	check "but asks for each to be read ahead, as it writes over their inodes ($ahead)" test "$ahead" = "$files"
+	check "and opens no other file of out/ (opened $read_others)" test "$read_others" = 0
 	check "each is swapped into place ($swapped of $files)" test "$swapped" = "$files"
 	check "through a temporary opened $files times ($created)" test "$created" = "$files"
 	check "written over, never truncated to nothing first ($truncated)" test "$truncated" = 0
@@ -269,6 +279,31 @@ check "all but one of the new files took a replaced file's inode ($reused of $fi
 cp -R "$repo/out" "$scratch/template-change-out"
 "$stamp" -C "$repo" -q render --force
 check "the template change wrote what a full render writes" diff -r "$scratch/template-change-out" "$repo/out"
+# the age rule: a file edited by hand since the last render is newer than the manifest,
+# and a template change that would replace it refuses to; one whose edit put its mtime
+# back before the manifest's is taken for what the render wrote (git trusts its index the
+# same way), and --force reads every file again
+edited=$(fresh edit-age)
+"$stamp" -C "$edited" -q render
+echo '# by hand' >> "$edited/out/customers/acme/service.yaml"
+printf '# changed\n' >> "$edited/templates/customer/service.yaml"
+"$stamp" -C "$edited" render > "$scratch/edit-age.out" 2>&1
+check "a hand edit newer than the manifest stops a template change" \
+	grep -q '^out/customers/acme/service.yaml: error: was edited by hand since the last render' "$scratch/edit-age.out"
+check "and stays" grep -qx '# by hand' "$edited/out/customers/acme/service.yaml"
+touch -d '@1700000000' "$edited/out/customers/acme/service.yaml"
+"$stamp" -C "$edited" check > "$scratch/edit-age.out" 2>&1
+check "put back before the manifest, it is out of date" \
+	grep -q '^out/customers/acme/service.yaml: error: is out of date' "$scratch/edit-age.out"
+check "not edited" sh -c "! grep -q 'edited by hand' '$scratch/edit-age.out'"
+if command -v strace >/dev/null 2>&1; then
+	strace_log "$scratch/edit-age.trace" -e trace=openat "$stamp" -C "$edited" -j1 -q render --force
+	read_service=$(grep -c 'openat([0-9]*, "service.yaml", O_RDONLY' "$scratch/edit-age.trace" || true)
+	check "render --force reads each of the $files files it replaces ($read_service reads)" test "$read_service" -ge "$files"
+else
+	echo "golden: the age rule's trace skipped (strace is not installed)"
+fi
+
 # replaced files that shrink: each temporary is the inode of a longer file, written over
 # and cut to its new length
 awk 'BEGIN { for (i = 0; i < 60; i++) printf "# a long comment line, to be removed again: %d\n", i }' \
