@@ -587,8 +587,8 @@ int outdir_stat(const struct outdir *od, struct outdir_cursor *c, const char *pa
 	return 0;
 }
 
-int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct buf *out,
-		struct stat *st_out, struct error *err)
+/* Opens out/<path> for reading through c, without following a link; -1 (err) otherwise. */
+static int outdir_open_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct error *err)
 {
 	if (outdir_check_path(path, err) < 0)
 		return -1;
@@ -601,8 +601,15 @@ int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *pa
 		return -1;
 	/* O_NONBLOCK: a FIFO put there must not hang the read */
 	int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return fd < 0 ? outdir_fail(err, path, "cannot read", errno) : fd;
+}
+
+int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *path, struct buf *out,
+		struct stat *st_out, struct error *err)
+{
+	int fd = outdir_open_read(od, c, path, err);
 	if (fd < 0)
-		return outdir_fail(err, path, "cannot read", errno);
+		return -1;
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
@@ -614,7 +621,7 @@ int outdir_read(const struct outdir *od, struct outdir_cursor *c, const char *pa
 		return outdir_error(err, path, "is not a regular file");
 	}
 	buf_clear(out);
-	rc = buf_read_fd(out, fd, 0);
+	int rc = buf_read_fd(out, fd, 0);
 	int e = errno;
 	/* the status after the read: what git's index needs to trust the file as read */
 	if (rc == 0 && st_out && fstat(fd, st_out) < 0) {
@@ -638,20 +645,16 @@ int outdir_hash(const struct outdir *od, struct outdir_cursor *c, const char *pa
 
 void outdir_prefetch(const struct outdir *od, struct outdir_cursor *c, const char *path)
 {
+	/* a failure here costs the write a wait, nothing else: the write reports its own */
 	struct error ignored = ERROR_INIT;
-	const char *name;
-	size_t dir_len = outdir_split(path, &name);
-	if (outdir_check_path(path, &ignored) == 0 && outdir_walk(od, c, path, dir_len, 0, 0, NULL, &ignored) == 0) {
-		int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		/* a failure here costs the write a wait, nothing else: the write reports its own */
-		if (fd >= 0) {
-			if (posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED) != 0) {
-				/* no read ahead: the write reads what it needs itself */
-			}
-			close(fd);
-		}
-	}
+	int fd = outdir_open_read(od, c, path, &ignored);
 	error_clear(&ignored);
+	if (fd < 0)
+		return;
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED) != 0) {
+		/* no read ahead: the write reads what it needs itself */
+	}
+	close(fd);
 }
 
 /* ---- writing ------------------------------------------------------------------------- */

@@ -289,9 +289,9 @@ int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir
 			i++;
 		if (order >= 0)
 			j++;
+		int untouched = entry && entry->regular && sync_unchanged_since_manifest(p, od, path, entry->mtime_ns);
 		/* a kept file untouched since the render that wrote it: no record needed */
-		if (f && !f->rendered && entry && entry->regular &&
-		    sync_unchanged_since_manifest(p, od, path, entry->mtime_ns)) {
+		if (f && !f->rendered && untouched) {
 			s->counts[SYNC_UNCHANGED]++;
 			continue;
 		}
@@ -305,7 +305,7 @@ int sync_classify_scan(struct sync *s, const struct plan *p, const struct outdir
 		}
 		struct hash hash = { 0, 0 };
 		enum sync_disk disk = entry->regular ? SYNC_DISK_REGULAR : SYNC_DISK_OTHER;
-		if (disk == SYNC_DISK_REGULAR && r && sync_unchanged_since_manifest(p, od, path, entry->mtime_ns)) {
+		if (untouched && r) {
 			hash = r->hash;
 		} else if (disk == SYNC_DISK_REGULAR && (f || r) && outdir_hash(od, &c, path, &hash, err) < 0) {
 			rc = -1;
