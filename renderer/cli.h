@@ -98,6 +98,7 @@ void cli_path(const struct cli *cli, const char *path, struct buf *out);
 /* Prints every error of the list, in its order. */
 void cli_print_errors(const struct cli *cli, const struct error_list *errors);
 
+int cmd_channels(struct cli *cli, int argc, char **argv);
 int cmd_mustache(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_commit(struct cli *cli, int argc, char **argv);

@@ -66,6 +66,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	struct sync_report r = SYNC_REPORT_INIT;
 	int status = sync_check(&o, &r);
 	cli_print_errors(cli, &r.problems);
+	if (r.notices.len)
+		fputs(r.notices.ptr, stderr);
 	if (status == CLI_INVALID)
 		check_print_summary(&r);
 	else if (status == CLI_OK && !cli->quiet)

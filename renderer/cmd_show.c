@@ -2,6 +2,7 @@
  * see, as YAML on stdout. */
 #include "alloc.h"
 #include "buf.h"
+#include "channel.h"
 #include "cli.h"
 #include "customers.h"
 #include "emit.h"
@@ -56,8 +57,20 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 		return CLI_INVALID;
 	}
 	int status = CLI_OK;
+	/* a customer's values come from its channel's template set */
+	struct channels ch;
+	int rc = channels_load(&ch, m, NULL, repo->source, &errors);
+	if (rc != 0) {
+		error_list_sort(&errors);
+		cli_print_errors(cli, &errors);
+		channels_release(&ch);
+		manifest_free(m);
+		error_list_release(&errors);
+		return rc < 0 ? CLI_USAGE : CLI_INVALID;
+	}
 	struct customers customers;
-	int rc = customers_valid_id(name, strlen(name)) ? customers_load(&customers, m, repo->source, 1, name, NULL) : -2;
+	rc = customers_valid_id(name, strlen(name))
+	     ? customers_load(&customers, channels_default_set(&ch)->manifest, &ch, repo->source, 1, name, NULL) : -2;
 	if (rc == -2 || (rc == 0 && customers.count == 0)) {
 		show_unknown(repo->source, name);
 		status = CLI_INVALID;
@@ -66,12 +79,21 @@ static int show_run(const struct cli *cli, const struct cli_repository *repo, co
 		status = rc < 0 ? CLI_USAGE : CLI_INVALID;
 	} else {
 		struct buf out = BUF_INIT;
+		if (ch.count) {
+			const struct channel *c = &ch.items[customers.items[0].channel];
+			const struct channel_set *set = channels_set_of(&ch, customers.items[0].channel);
+			buf_printf(&out, "# channel %s: %s", c->name, c->revision);
+			if (*set->sha)
+				buf_printf(&out, " (%.7s)", set->sha);
+			buf_add_char(&out, '\n');
+		}
 		emit_yaml(&out, customers.items[0].values);
 		fwrite(out.ptr, 1, out.len, stdout);
 		buf_release(&out);
 	}
 	if (rc != -2)
 		customers_release(&customers);
+	channels_release(&ch);
 	manifest_free(m);
 	error_list_release(&errors);
 	return status;

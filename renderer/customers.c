@@ -8,9 +8,11 @@
 
 #include "array.h"
 #include "buf.h"
+#include "channel.h"
 #include "document.h"
 #include "manifest.h"
 #include "source.h"
+#include "suggest.h"
 #include "summary.h"
 #include "value.h"
 #include "values.h"
@@ -29,6 +31,7 @@ struct customers_slot {
 
 struct customers_job {
 	const struct manifest *manifest;
+	const struct channels *channels;
 	const struct source *source;
 	const struct customers_reuse *reuse;
 	struct customers_slot *slots;
@@ -99,10 +102,71 @@ static int customers_read(const struct source *src, const char *file, struct buf
 	return -1;
 }
 
+const struct manifest *customers_manifest(const struct customers *c, const struct manifest *m,
+					  const struct customer *x)
+{
+	return c->channels ? channels_set_of(c->channels, x->channel)->manifest : m;
+}
+
+/* With channels, the spec's channel: field is stamp's, not the template set's: it picks
+ * c's channel and is taken out of what the set's schema sees (a copy of the top map
+ * without it). 0, or -1 after reporting a name that is not a channel. */
+static int customers_channel(struct customer *c, const struct channels *ch, struct arena *arena,
+			     const struct value **spec, struct error_list *errors)
+{
+	c->channel = ch->default_channel;
+	const struct value *top = *spec;
+	if (!top || top->type != VALUE_MAP)
+		return 0;
+	size_t at = 0;
+	while (at < top->as.map.count && strcmp(top->as.map.entries[at].key->as.string.ptr, "channel") != 0)
+		at++;
+	if (at == top->as.map.count)
+		return 0;
+	const struct value *name = top->as.map.entries[at].value;
+	long found = name->type == VALUE_STRING ? channels_find(ch, name->as.string.ptr, name->as.string.len) : -1;
+	if (found < 0) {
+		const char **names = alloc_check(calloc(ch->count, sizeof *names));
+		for (size_t i = 0; i < ch->count; i++)
+			names[i] = ch->items[i].name;
+		const char *hint = name->type == VALUE_STRING
+				   ? suggest_closest(name->as.string.ptr, name->as.string.len, names, ch->count) : NULL;
+		struct buf said = BUF_INIT, known = BUF_INIT;
+		for (size_t i = 0; i < ch->count; i++)
+			buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
+		if (name->type == VALUE_STRING)
+			error_quote_value(&said, name->as.string.ptr, name->as.string.len, 64);
+		struct error err = ERROR_INIT;
+		if (hint)
+			error_set(&err, name->file, name->line, name->col, "channel: '%s' is not a channel of "
+				  MANIFEST_PATH "; did you mean '%s'?", said.ptr, hint);
+		else
+			error_set(&err, name->file, name->line, name->col, "channel: %s%s%s is not a channel of "
+				  MANIFEST_PATH "; name one of %s, or remove the line to follow %s",
+				  name->type == VALUE_STRING ? "'" : "a ", name->type == VALUE_STRING ? said.ptr :
+				  value_type_name(name->type), name->type == VALUE_STRING ? "'" : "", known.ptr,
+				  ch->items[ch->default_channel].name);
+		error_list_take(errors, &err);
+		buf_release(&said);
+		buf_release(&known);
+		free(names);
+		return -1;
+	}
+	c->channel = (size_t)found;
+	struct value *rest = value_new_map(arena, top->file, top->line, top->col);
+	rest->as.map.entries = arena_alloc(arena, top->as.map.count * sizeof *rest->as.map.entries);
+	for (size_t i = 0; i < top->as.map.count; i++)
+		if (i != at)
+			rest->as.map.entries[rest->as.map.count++] = top->as.map.entries[i];
+	*spec = rest;
+	return 0;
+}
+
 /* Loads one customer into arena; with scratch, it is parsed there and only its summary
  * is kept in arena (it is lean), scratch being emptied after. */
-static void customers_process(struct customers_slot *slot, const struct manifest *m, const struct source *src,
-			      const struct customers_reuse *reuse, struct arena *arena, struct arena *scratch)
+static void customers_process(struct customers_slot *slot, const struct manifest *m, const struct channels *ch,
+			      const struct source *src, const struct customers_reuse *reuse, struct arena *arena,
+			      struct arena *scratch)
 {
 	struct customer *c = &slot->customer;
 	if (!c->reused && reuse && reuse->spec_hash_of &&
@@ -150,7 +214,12 @@ static void customers_process(struct customers_slot *slot, const struct manifest
 		return;
 	}
 	buf_release(&text);
-	c->values = values_build(m, c->id, c->file, c->spec, nodes, &slot->errors);
+	const struct value *spec = c->spec;
+	if (ch && ch->count && customers_channel(c, ch, nodes, &spec, &slot->errors) < 0)
+		spec = NULL;
+	if (ch)
+		m = channels_set_of(ch, c->channel)->manifest;
+	c->values = spec ? values_build(m, c->id, c->file, spec, nodes, &slot->errors) : NULL;
 	if (c->values && reuse && reuse->keys) {
 		struct buf summary = BUF_INIT;
 		summary_encode(reuse->keys, m, c->values, c->file, &summary);
@@ -185,7 +254,8 @@ static void customers_worker_main(void *arg, size_t worker)
 		if (i >= job->count)
 			break;
 		size_t before = w->arena->total;
-		customers_process(&job->slots[i], job->manifest, job->source, job->reuse, w->arena, lean ? &scratch : NULL);
+		customers_process(&job->slots[i], job->manifest, job->channels, job->source, job->reuse, w->arena,
+				  lean ? &scratch : NULL);
 		grew = w->arena->total - before;
 	}
 	arena_release(&scratch);
@@ -416,7 +486,7 @@ static void customers_parse_again(struct customers *c, const struct manifest *m,
 	struct customers_slot slot = { *x, ERROR_LIST_INIT };
 	slot.customer.values = NULL;
 	struct customers_reuse again = { .keys = c->keys };
-	customers_process(&slot, m, src, c->keys ? &again : NULL, &c->arenas[0], NULL);
+	customers_process(&slot, m, c->channels, src, c->keys ? &again : NULL, &c->arenas[0], NULL);
 	slot.customer.lean = 0;
 	*x = slot.customer;
 	error_list_append(&c->errors, &slot.errors);
@@ -444,7 +514,8 @@ static void customers_expand_main(void *arg, size_t worker)
 			struct customer *x = &c->items[i];
 			struct value *v;
 			if (!(x->reused || x->lean) || x->values ||
-			    summary_decode(&c->arenas[worker], x->summary, x->summary_len, x->file, job->manifest, &v) < 0)
+			    summary_decode(&c->arenas[worker], x->summary, x->summary_len, x->file,
+					   customers_manifest(c, job->manifest, x), &v) < 0)
 				continue;
 			const struct value *id = value_map_get(v, "id", 2);
 			if (strcmp(id->as.string.ptr, x->id) == 0)
@@ -475,10 +546,11 @@ int customers_parse(struct customers *c, const struct manifest *m, const struct 
 	return x->values ? 0 : -1;
 }
 
-int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
-		   const char *only, const struct customers_reuse *reuse)
+int customers_load(struct customers *out, const struct manifest *m, const struct channels *channels,
+		   const struct source *src, int jobs, const char *only, const struct customers_reuse *reuse)
 {
 	memset(out, 0, sizeof *out);
+	out->channels = channels;
 	char **names = NULL;
 	enum source_kind *kinds = NULL;
 	size_t name_count = 0;
@@ -507,7 +579,7 @@ int customers_load(struct customers *out, const struct manifest *m, const struct
 	out->arena_count = workers;
 	out->arenas = alloc_check(calloc(workers, sizeof *out->arenas));
 	out->keys = reuse ? reuse->keys : NULL;
-	struct customers_job job = { m, src, reuse, slots, count, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct customers_job job = { m, channels, src, reuse, slots, count, 0, 0, PTHREAD_MUTEX_INITIALIZER };
 	struct customers_worker *ws = alloc_check(calloc(workers, sizeof *ws));
 	for (size_t i = 0; i < workers; i++) {
 		ws[i].job = &job;
@@ -557,7 +629,7 @@ int customers_values(const struct customers *c, const struct manifest *m, const 
 	slot.customer.values = NULL;
 	slot.customer.spec = NULL;
 	slot.customer.lean = 1; /* its bytes are known: they must hash the same */
-	customers_process(&slot, m, src, NULL, arena, NULL);
+	customers_process(&slot, m, c->channels, src, NULL, arena, NULL);
 	*values = slot.customer.values;
 	error_list_append(errors, &slot.errors);
 	return *values ? 0 : -1;

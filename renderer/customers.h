@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct channels;
 struct manifest;
 struct summary_keys;
 struct value;
@@ -46,6 +47,8 @@ struct customer {
 			       * only its summary was kept; customers_values() parses it again */
 	struct source_blob blob; /* the spec's blob id, when has_blob (see customers_reuse) */
 	int has_blob;
+	size_t channel;       /* the channel (channel.h) its spec names, or the default one;
+			       * 0 without channels */
 	int summary_as_before; /* parsed, and its summary is the text the last render recorded
 				* for it (customers_reuse.summary_before): what the rules across
 				* customers and the outputs over all customers read is unchanged */
@@ -55,8 +58,9 @@ struct customer {
 struct customers_reuse {
 	const struct summary_keys *keys; /* what to keep of each customer parsed */
 	/* The summary the last render recorded for c (c->spec_hash is set), when c's inputs
-	 * are the ones it rendered; NULL to parse c. */
-	const char *(*summary_of)(void *data, const struct customer *c, size_t *len);
+	 * are the ones it rendered, setting c->channel to the channel it followed then; NULL
+	 * to parse c. */
+	const char *(*summary_of)(void *data, struct customer *c, size_t *len);
 	void *data;
 	/* Each spec read gets its blob id (c->blob), which a source over a revision names
 	 * without reading: the other side of a diff compares them. */
@@ -86,18 +90,24 @@ struct customers {
 	size_t lean;              /* customers parsed whose values were not kept */
 	size_t held;              /* bytes the load kept, against customers_reuse.hold */
 	const struct summary_keys *keys; /* from the reuse, for the summaries made later */
+	const struct channels *channels; /* the sets specs follow; NULL: the manifest's only */
 	int expanded;             /* customers_expand() ran */
 	struct error_list errors; /* every problem, sorted by file and position */
 };
 
 /* Loads every customer of src (or only `only`, when not NULL) with `jobs` threads (0: all
- * cores). With reuse, a customer whose spec hashes as the last render saw it is not
+ * cores). With channels (may be NULL), a spec's `channel:` field picks the set it is
+ * validated against (a name channels declares; no field: the default channel), and m
+ * is the default channel's manifest, whose unique: rules hold across every channel. With reuse, a customer whose spec hashes as the last render saw it is not
  * parsed or validated again (it was valid then, against the same rules); the rules
  * across customers then take its summary, and are skipped when every customer parsed
  * has the summary it had then (nothing they could refuse changed). Returns 0 when everything is valid, 1 when errors
  * holds problems, -1 when the directory cannot be read at all (errors says why). */
-int customers_load(struct customers *out, const struct manifest *m, const struct source *src, int jobs,
-		   const char *only, const struct customers_reuse *reuse);
+int customers_load(struct customers *out, const struct manifest *m, const struct channels *channels,
+		   const struct source *src, int jobs, const char *only, const struct customers_reuse *reuse);
+/* The manifest customer x is validated and rendered with: its channel's, else m. */
+const struct manifest *customers_manifest(const struct customers *c, const struct manifest *m,
+					  const struct customer *x);
 /* Gives every reused customer its values (its summary decoded; a summary that does not
  * decode sends it back to its spec). For the outputs over all customers. Returns as
  * customers_load(). */

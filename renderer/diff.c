@@ -15,6 +15,7 @@
 #include "pool.h"
 
 #include "array.h"
+#include "channel.h"
 #include "customers.h"
 #include "gitrepo.h"
 #include "hash.h"
@@ -37,6 +38,9 @@ struct diff_side {
 	struct manifest *manifest;
 	struct output_set outputs;
 	int have_outputs;
+	struct channels channels;   /* the sets this side's customers follow */
+	int have_channels;
+	const struct channel_set *main_set; /* its default channel's */
 	struct customers customers;
 	int loaded;
 	struct outmanifest record;  /* the side's out/.stamp-manifest, when it has a good one */
@@ -45,16 +49,33 @@ struct diff_side {
 	int have_keys;
 };
 
+static const struct output_set *diff_outputs_of(const struct diff_side *s, const struct customer *c)
+{
+	return channels_set_of(&s->channels, c->channel)->outputs;
+}
+
+/* The index in ch of the channel named name (NULL: none), or -1. */
+static long diff_channel_named(const struct channels *ch, const char *name)
+{
+	if (!name)
+		return ch->count ? -1 : 0;
+	return channels_find(ch, name, strlen(name));
+}
+
 /* customers_reuse: a customer whose input hash is the one its side's manifest records
  * is taken from the summary recorded there (which a render of those inputs wrote), and
  * parsed only if it is rendered after all. */
-static const char *diff_summary_of(void *data, const struct customer *c, size_t *len)
+static const char *diff_summary_of(void *data, struct customer *c, size_t *len)
 {
 	struct diff_side *s = data;
 	if (!s->have_record)
 		return NULL;
 	const struct outmanifest_customer *r = outmanifest_customer(&s->record, c->id);
-	if (!r || !r->summary || !hash_equal(r->input, output_customer_input(&s->outputs, c)))
+	long channel = r ? diff_channel_named(&s->channels, r->channel) : -1;
+	if (channel < 0 || !r->summary)
+		return NULL;
+	c->channel = (size_t)channel;
+	if (!hash_equal(r->input, output_customer_input(diff_outputs_of(s, c), c)))
 		return NULL;
 	*len = r->summary_len;
 	return r->summary;
@@ -79,14 +100,20 @@ static int diff_shared_spec_hash(void *data, const struct customer *c, struct ha
  * (nothing vouches for it with the rest), and not a summary that names a file besides
  * the spec (a value from the template set), which would show the other side's label.
  * Otherwise this side's own record, when it has one. */
-static const char *diff_shared_summary_of(void *data, const struct customer *c, size_t *len)
+static const char *diff_shared_summary_of(void *data, struct customer *c, size_t *len)
 {
 	struct diff_side *s = data;
 	const struct customer *o = customers_find(&s->other->customers, c->id);
-	if (o && o->reused && hash_equal(output_customer_input(&s->other->outputs, o), output_customer_input(&s->outputs, c)) &&
-	    summary_spec_only(o->summary, o->summary_len)) {
-		*len = o->summary_len;
-		return o->summary;
+	const struct channels *och = &s->other->channels;
+	long channel = o ? diff_channel_named(&s->channels, och->count ? och->items[o->channel].name : NULL) : -1;
+	if (channel >= 0) {
+		c->channel = (size_t)channel;
+		if (o->reused && hash_equal(output_customer_input(diff_outputs_of(s->other, o), o),
+					    output_customer_input(diff_outputs_of(s, c), c)) &&
+		    summary_spec_only(o->summary, o->summary_len)) {
+			*len = o->summary_len;
+			return o->summary;
+		}
 	}
 	return diff_summary_of(data, c, len);
 }
@@ -98,7 +125,7 @@ static void diff_side_record(struct diff_side *s)
 	struct error err = ERROR_INIT;
 	if (s->source->ops->read(s->source, OUTDIR "/" OUTMANIFEST_NAME, 0, &text, &err) == SOURCE_OK &&
 	    outmanifest_parse(&s->record, buf_detach(&text, NULL), OUTDIR "/" OUTMANIFEST_NAME, &err) == 0)
-		s->have_record = s->record.version && hash_equal(s->record.set_hash, s->outputs.set_hash);
+		s->have_record = s->record.version && hash_equal(s->record.set_hash, s->main_set->outputs->set_hash);
 	buf_release(&text);
 	error_clear(&err);
 }
@@ -117,7 +144,14 @@ static int diff_side_load(struct diff_side *s, const struct source *src, const s
 	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
 	if (!s->have_outputs)
 		return error_list_environment(errors) ? -1 : 1;
-	summary_keys_init(&s->keys, s->manifest, &s->outputs);
+	s->have_channels = 1;
+	int rc = channels_load(&s->channels, s->manifest, &s->outputs, src, errors);
+	if (rc != 0)
+		return rc;
+	s->main_set = channels_default_set(&s->channels);
+	summary_keys_init(&s->keys, s->main_set->manifest, s->main_set->outputs);
+	for (size_t i = 0; i < s->channels.set_count; i++)
+		summary_keys_add_set(&s->keys, s->channels.sets[i].outputs);
 	s->have_keys = 1;
 	struct customers_reuse reuse = { .keys = &s->keys, .summary_of = diff_summary_of, .data = s,
 					 .hold = CUSTOMERS_HOLD_ALL };
@@ -131,7 +165,7 @@ static int diff_side_load(struct diff_side *s, const struct source *src, const s
 	 * customers are not read for nothing) */
 	if (!other || !other->have_record)
 		diff_side_record(s);
-	int rc = customers_load(&s->customers, s->manifest, src, jobs, NULL, &reuse);
+	rc = customers_load(&s->customers, s->main_set->manifest, &s->channels, src, jobs, NULL, &reuse);
 	error_list_append(errors, &s->customers.errors);
 	s->loaded = rc == 0;
 	return rc < 0 || error_list_environment(errors) ? -1 : rc;
@@ -143,6 +177,8 @@ static void diff_side_release(struct diff_side *s)
 	outmanifest_release(&s->record);
 	if (s->have_keys)
 		summary_keys_release(&s->keys);
+	if (s->have_channels)
+		channels_release(&s->channels);
 	if (s->have_outputs)
 		output_set_release(&s->outputs);
 	manifest_free(s->manifest);
@@ -240,7 +276,7 @@ static void diff_render_all(const struct diff_side *s, struct arena *arena, stru
 		return;
 	/* no record of the customers' hashes here: an output over all of them that uses
 	 * them has them rendered (output.h) */
-	output_render_aggregate(&s->outputs, s->manifest, s->customers.items, s->customers.count, NULL,
+	output_render_aggregate(s->main_set->outputs, s->main_set->manifest, s->customers.items, s->customers.count, NULL,
 				OUTPUT_PARSE_BACK | OUTPUT_KEEP, arena, files, errors);
 }
 
@@ -253,10 +289,10 @@ static void diff_item_run(struct diff_job *job, struct diff_item *item)
 		diff_render_all(job->head, &arena, &new, &item->errors);
 	} else {
 		if (item->base)
-			output_render_customer(&job->base->outputs, item->base->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP, NULL,
+			output_render_customer(diff_outputs_of(job->base, item->base), item->base->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP, NULL,
 					       &arena, &old, &item->errors);
 		if (item->head)
-			output_render_customer(&job->head->outputs, item->head->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP, NULL,
+			output_render_customer(diff_outputs_of(job->head, item->head), item->head->values, OUTPUT_PARSE_BACK | OUTPUT_KEEP, NULL,
 					       &arena, &new, &item->errors);
 	}
 	if (!item->errors.count)
@@ -315,25 +351,26 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 			diff_add_item(&job, &cap, hc->items[j].id, NULL, &hc->items[j], 0);
 			j++;
 		} else {
-			if (!hash_equal(output_customer_input(&b.outputs, &bc->items[i]),
-					output_customer_input(&h.outputs, &hc->items[j])))
+			if (!hash_equal(output_customer_input(diff_outputs_of(&b, &bc->items[i]), &bc->items[i]),
+					output_customer_input(diff_outputs_of(&h, &hc->items[j]), &hc->items[j])))
 				diff_add_item(&job, &cap, hc->items[j].id, &bc->items[i], &hc->items[j], 0);
 			i++;
 			j++;
 		}
 	}
-	int over_all = job.count || !b.loaded || !hash_equal(b.outputs.set_hash, h.outputs.set_hash);
+	int over_all = job.count || !b.loaded || !h.loaded ||
+		       !hash_equal(b.main_set->outputs->set_hash, h.main_set->outputs->set_hash);
 	/* what is rendered needs its whole values: a customer taken from its summary is
 	 * parsed now; the outputs over all customers read the others' summaries */
 	for (size_t k = 0; k < job.count && status == 0; k++) {
-		if (job.items[k].base && customers_parse(bc, b.manifest, b.source, (size_t)(job.items[k].base - bc->items)) < 0)
+		if (job.items[k].base && customers_parse(bc, b.main_set->manifest, b.source, (size_t)(job.items[k].base - bc->items)) < 0)
 			status = 1;
-		if (job.items[k].head && customers_parse(hc, h.manifest, h.source, (size_t)(job.items[k].head - hc->items)) < 0)
+		if (job.items[k].head && customers_parse(hc, h.main_set->manifest, h.source, (size_t)(job.items[k].head - hc->items)) < 0)
 			status = 1;
 	}
-	if (status == 0 && over_all && b.loaded && customers_expand(bc, b.manifest, b.source) != 0)
+	if (status == 0 && over_all && b.loaded && customers_expand(bc, b.main_set->manifest, b.source) != 0)
 		status = 1;
-	if (status == 0 && over_all && h.loaded && customers_expand(hc, h.manifest, h.source) != 0)
+	if (status == 0 && over_all && h.loaded && customers_expand(hc, h.main_set->manifest, h.source) != 0)
 		status = 1;
 	error_list_append(&d->errors, &bc->errors);
 	error_list_append(&d->errors, &hc->errors);

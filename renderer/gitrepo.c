@@ -162,13 +162,12 @@ void gitrepo_close(struct gitrepo *r)
 	memset(r, 0, sizeof *r);
 }
 
-int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err)
+int gitrepo_resolve(struct gitrepo *r, const char *revision, git_oid *out, struct error *err)
 {
 	git_object *object = NULL;
 	int found = git_revparse_single(&object, r->repo, revision);
 	if (found == GIT_ENOTFOUND)
-		return error_set(err, NULL, 0, 0, "unknown revision '%s': no branch, tag or commit of this repository "
-				 "has that name; check it (git branch -a, git tag), or fetch it (git fetch)", revision);
+		return 1;
 	if (found < 0) {
 		struct buf what = BUF_INIT;
 		buf_printf(&what, "unknown revision '%s'", revision);
@@ -186,7 +185,22 @@ int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, st
 		buf_release(&what);
 		return -1;
 	}
-	*out = (git_commit *)peeled;
+	git_oid_cpy(out, git_object_id(peeled));
+	git_object_free(peeled);
+	return 0;
+}
+
+int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err)
+{
+	git_oid id;
+	int found = gitrepo_resolve(r, revision, &id, err);
+	if (found > 0)
+		return error_set(err, NULL, 0, 0, "unknown revision '%s': no branch, tag or commit of this repository "
+				 "has that name; check it (git branch -a, git tag), or fetch it (git fetch)", revision);
+	if (found < 0)
+		return -1;
+	if (git_commit_lookup(out, r->repo, &id) < 0)
+		return gitrepo_fail(err, "cannot read the commit");
 	return 0;
 }
 

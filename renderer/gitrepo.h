@@ -52,6 +52,10 @@ int gitrepo_branch_name_is_valid(const char *name);
 int gitrepo_made_by_stamp(const git_commit *commit);
 /* The commit a revision (HEAD, origin/main, a SHA, ...) names; the caller frees it. */
 int gitrepo_commit(struct gitrepo *r, const char *revision, git_commit **out, struct error *err);
+/* The commit revision names (a tag or branch peeled to it): 0 with *out set, 1 when
+ * this repository has no such revision (a tag a shallow clone did not fetch), -1 on
+ * any other failure (err says why). */
+int gitrepo_resolve(struct gitrepo *r, const char *revision, git_oid *out, struct error *err);
 /* A blob of tree at path, NUL-terminated: 0, 1 when there is none, -1 on error. */
 int gitrepo_read(struct gitrepo *r, git_tree *tree, const char *path, char **data, size_t *len,
 		 struct error *err);

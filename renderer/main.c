@@ -36,6 +36,16 @@ static int cmd_completion(struct cli *cli, int argc, char **argv);
 static int cmd_version(struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
+	{ "channels", cmd_channels, "list the channels, their revisions and their customers",
+	  "usage: stamp channels [--format text|json|github]\n"
+	  "\n"
+	  "Lists each channel templates/stamp.yaml declares (the default one marked *): the\n"
+	  "revision it names, the commit that resolves to (- for WORKTREE, the templates/ of\n"
+	  "the working tree) and how many customers follow it. Every spec and every channel's\n"
+	  "template set is validated, as stamp check does.\n"
+	  "\n"
+	  "Exit: 0 listed, 1 invalid input or a revision not in this clone, 2 not a stamp\n"
+	  "repository or an I/O error.\n" },
 	{ "check", cmd_check, "check that out/ is what the specs and templates render",
 	  "usage: stamp check [--format text|json|github]\n"
 	  "\n"

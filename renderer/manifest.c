@@ -20,7 +20,7 @@
 
 static const char *const manifest_sections[] = {
 	"platform", "plans", "schema", "derived", "unique", "secret_patterns", "outputs",
-	"deploy", "disjoint",
+	"deploy", "disjoint", "channels", "default_channel",
 };
 
 static void manifest_report(struct error_list *errors, const struct value *at, const char *fmt,
@@ -350,4 +350,43 @@ void manifest_free(struct manifest *m)
 	tmpl_set_free(m->templates);
 	arena_release(&m->arena);
 	free(m);
+}
+
+/* Which lines of the manifest's text a top-level section spans: from its key to the
+ * line before the next top-level key (or the end). 0 when it is written at column 1 of
+ * a block map (so the lines are its own), -1 when it is absent or written otherwise. */
+static int manifest_section_lines(const struct manifest *m, const char *name, unsigned *first, unsigned *next)
+{
+	for (size_t i = 0; m->root && i < m->root->as.map.count; i++) {
+		const struct value *k = m->root->as.map.entries[i].key;
+		if (strcmp(k->as.string.ptr, name) != 0)
+			continue;
+		if (k->col != 1 || !k->line)
+			return -1;
+		*first = k->line;
+		*next = i + 1 < m->root->as.map.count ? m->root->as.map.entries[i + 1].key->line : 0;
+		return *next == 0 || *next > *first ? 0 : -1;
+	}
+	return -1;
+}
+
+void manifest_rendered_text(const struct manifest *m, const char *text, size_t len, struct buf *out)
+{
+	static const char *const rollout[] = { "channels", "default_channel" };
+	unsigned first[2], next[2];
+	int skip[2];
+	for (size_t k = 0; k < 2; k++)
+		skip[k] = manifest_section_lines(m, rollout[k], &first[k], &next[k]) == 0;
+	unsigned line = 1;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - text) + 1 : len;
+		int dropped = 0;
+		for (size_t k = 0; k < 2; k++)
+			dropped |= skip[k] && line >= first[k] && (next[k] == 0 || line < next[k]);
+		if (!dropped)
+			buf_add(out, text + i, end - i);
+		i = end;
+		line++;
+	}
 }

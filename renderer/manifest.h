@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct error;
 struct error_list;
 struct schema;
@@ -87,6 +88,10 @@ struct manifest {
  * the manifest). Returns NULL if there was any. */
 struct manifest *manifest_load(const struct source *src, const char *path, struct error_list *errors);
 void manifest_free(struct manifest *m);
+/* The text of the manifest (len bytes, as read) less what no render reads: the
+ * channels: and default_channel: sections (channel.h) say which set each customer
+ * follows, not what a set renders, so moving a channel changes no set's hash. */
+void manifest_rendered_text(const struct manifest *m, const char *text, size_t len, struct buf *out);
 /* For stamp commit --branch: the rendered tree goes to the root of branch, so deploy:
  * must say Argo CD reads exactly there, or every Application would point at paths the
  * branch does not hold. 0 when it does, else -1 with err at the line to edit. */

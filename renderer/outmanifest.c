@@ -2,10 +2,13 @@
  *   stamp-manifest 1
  *   version <stamp version>
  *   set <hash>
- *   customer <id> <hash> [<summary>]
+ *   channel <name> <hash> <commit | WORKTREE>
+ *   customer <id> <hash> [^<channel>] [<summary>]
  *   file <hash> <owner> <path>
  * Fields are cut out of the text in place with NULs. Format 1 had no summaries; it is
- * still read (each customer is then parsed once, and the next render writes format 2). */
+ * still read (each customer is then parsed once, and the next render writes format 2).
+ * The channels, and the channel a customer followed, are written only when channels are
+ * declared. */
 #include "outmanifest.h"
 
 #include "alloc.h"
@@ -79,21 +82,53 @@ static const char *outmanifest_line(struct outmanifest *m, char *p, size_t n, un
 	}
 	if (n == 4 + HASH_HEX_LEN && memcmp(p, "set ", 4) == 0)
 		return hash_parse(p + 4, HASH_HEX_LEN, &m->set_hash) < 0 ? "has a malformed hash" : NULL;
+	if (n > 8 && memcmp(p, "channel ", 8) == 0) {
+		char *name = p + 8, *hash = strchr(name, ' ');
+		char *commit = hash && strlen(hash) > 1 + HASH_HEX_LEN + 1 ? hash + 1 + HASH_HEX_LEN : NULL;
+		if (!commit || *commit != ' ')
+			return "is not 'channel <name> <hash> <commit>'";
+		*hash++ = 0;
+		*commit++ = 0;
+		struct outmanifest_channel c = { NULL, { 0, 0 }, NULL };
+		if (!customers_valid_id(name, strlen(name)) || outmanifest_channel(m, name))
+			return "has a malformed or repeated channel name";
+		if (hash_parse(hash, HASH_HEX_LEN, &c.set) < 0)
+			return "has a malformed hash";
+		if (!outmanifest_word_ok(commit))
+			return "has a malformed commit";
+		size_t cap = m->channel_count;
+		m->channels = array_grow(m->channels, &cap, m->channel_count, sizeof *m->channels, 1);
+		c.name = alloc_check(strdup(name));
+		c.commit = alloc_check(strdup(commit));
+		m->channels[m->channel_count++] = c;
+		return NULL;
+	}
 	if (n > 9 + HASH_HEX_LEN + 1 && memcmp(p, "customer ", 9) == 0) {
 		struct outmanifest_customer *c = &m->customers[m->customer_count++];
 		c->id = p + 9;
 		char *hash = strchr(c->id, ' ');
 		if (!hash || (size_t)(p + n - hash) < 1 + HASH_HEX_LEN ||
 		    (hash[1 + HASH_HEX_LEN] != 0 && hash[1 + HASH_HEX_LEN] != ' '))
-			return "is not 'customer <id> <hash> [<summary>]'";
+			return "is not 'customer <id> <hash> [^<channel>] [<summary>]'";
 		*hash++ = 0;
+		c->channel = NULL;
+		c->summary = NULL;
+		c->summary_len = 0;
 		if (hash[HASH_HEX_LEN] == ' ') {
 			hash[HASH_HEX_LEN] = 0;
-			c->summary = hash + HASH_HEX_LEN + 1;
-			c->summary_len = (size_t)(p + n - c->summary);
-		} else {
-			c->summary = NULL;
-			c->summary_len = 0;
+			char *rest = hash + HASH_HEX_LEN + 1;
+			if (*rest == '^') { /* the channel it followed */
+				c->channel = rest + 1;
+				rest = strchr(rest, ' ');
+				if (rest)
+					*rest++ = 0;
+				if (!customers_valid_id(c->channel, strlen(c->channel)))
+					return "has a malformed channel name";
+			}
+			if (rest && *rest) {
+				c->summary = rest;
+				c->summary_len = (size_t)(p + n - c->summary);
+			}
 		}
 		if (!customers_valid_id(c->id, strlen(c->id)))
 			return "has a malformed customer id";
@@ -143,6 +178,8 @@ static void outmanifest_compact(struct outmanifest *m, char **w, size_t customer
 	if (m->customer_count > customers) {
 		struct outmanifest_customer *c = &m->customers[m->customer_count - 1];
 		c->id = outmanifest_move(w, c->id, strlen(c->id));
+		if (c->channel)
+			c->channel = outmanifest_move(w, c->channel, strlen(c->channel));
 		if (c->summary)
 			c->summary = outmanifest_move(w, c->summary, c->summary_len);
 	}
@@ -173,6 +210,8 @@ static void outmanifest_shrink(struct outmanifest *m, size_t used)
 		OUTMANIFEST_MOVED(m->version);
 	for (size_t i = 0; i < m->customer_count; i++) {
 		OUTMANIFEST_MOVED(m->customers[i].id);
+		if (m->customers[i].channel)
+			OUTMANIFEST_MOVED(m->customers[i].channel);
 		if (m->customers[i].summary)
 			OUTMANIFEST_MOVED(m->customers[i].summary);
 	}
@@ -252,8 +291,21 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 	return 0;
 }
 
+const struct outmanifest_channel *outmanifest_channel(const struct outmanifest *m, const char *name)
+{
+	for (size_t i = 0; i < m->channel_count; i++)
+		if (strcmp(m->channels[i].name, name) == 0)
+			return &m->channels[i];
+	return NULL;
+}
+
 void outmanifest_release(struct outmanifest *m)
 {
+	for (size_t i = 0; i < m->channel_count; i++) {
+		free(m->channels[i].name);
+		free(m->channels[i].commit);
+	}
+	free(m->channels);
 	free(m->customers);
 	free(m->files);
 	free(m->text);
@@ -262,7 +314,7 @@ void outmanifest_release(struct outmanifest *m)
 
 const struct outmanifest_customer *outmanifest_customer(const struct outmanifest *m, const char *id)
 {
-	struct outmanifest_customer key = { (char *)id, { 0, 0 }, NULL, 0 };
+	struct outmanifest_customer key = { (char *)id, { 0, 0 }, NULL, NULL, 0 };
 	if (!m->customer_count)
 		return NULL;
 	return bsearch(&key, m->customers, m->customer_count, sizeof key, outmanifest_compare_customers);
@@ -295,6 +347,10 @@ static int outmanifest_format_piece(const struct outmanifest *m, size_t *at, str
 		buf_printf(out, "version %s\n", m->version ? m->version : "");
 		hash_hex(m->set_hash, hex);
 		buf_printf(out, "set %s\n", hex);
+		for (size_t i = 0; i < m->channel_count; i++) {
+			hash_hex(m->channels[i].set, hex);
+			buf_printf(out, "channel %s %s %s\n", m->channels[i].name, hex, m->channels[i].commit);
+		}
 		(*at)++;
 	}
 	for (; *at <= m->customer_count && out->len - start < room; (*at)++) {
@@ -304,6 +360,10 @@ static int outmanifest_format_piece(const struct outmanifest *m, size_t *at, str
 		buf_add_str(out, c->id);
 		buf_add_char(out, ' ');
 		buf_add(out, hex, HASH_HEX_LEN);
+		if (c->channel) {
+			buf_add_str(out, " ^");
+			buf_add_str(out, c->channel);
+		}
 		if (c->summary_len) {
 			buf_add_char(out, ' ');
 			buf_add(out, c->summary, c->summary_len);

@@ -31,8 +31,17 @@ struct error;
 struct outmanifest_customer {
 	char *id;
 	struct hash input;
+	const char *channel; /* the channel it followed (channel.h), or NULL: none declared */
 	const char *summary; /* what the next render needs of it (summary.h), or NULL */
 	size_t summary_len;
+};
+
+/* A channel the render knew (channel.h): the set its customers were rendered with, and
+ * the commit it was read from ("" for the tree's own). */
+struct outmanifest_channel {
+	char *name;
+	struct hash set;
+	char *commit;
 };
 
 struct outmanifest_file {
@@ -45,6 +54,8 @@ struct outmanifest {
 	char *text;                            /* the file as read; the strings point into it */
 	char *version;
 	struct hash set_hash;
+	struct outmanifest_channel *channels;   /* as declared; malloc'd copies */
+	size_t channel_count;
 	struct outmanifest_customer *customers; /* sorted by id */
 	size_t customer_count;
 	struct outmanifest_file *files;         /* sorted by path */
@@ -62,6 +73,7 @@ int outmanifest_parse(struct outmanifest *m, char *text, const char *name, struc
 void outmanifest_release(struct outmanifest *m);
 const struct outmanifest_customer *outmanifest_customer(const struct outmanifest *m, const char *id);
 const struct outmanifest_file *outmanifest_file(const struct outmanifest *m, const char *path);
+const struct outmanifest_channel *outmanifest_channel(const struct outmanifest *m, const char *name);
 /* Appends the manifest's text; files must be in path order and customers in id order
  * (as a plan makes them). */
 void outmanifest_format(const struct outmanifest *m, struct buf *out);

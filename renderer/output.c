@@ -37,10 +37,11 @@ static int output_compare_names(const void *a, const void *b)
 }
 
 /* Every regular file under dir, sorted, into the hash: any change to the set (a
- * template, a partial, the manifest) changes it. Paths enter the hash relative to the
- * repository root, so the same set hashes the same from the working tree or a revision. */
-static void output_hash_tree(struct hash_state *state, const struct source *src, const char *dir,
-			     struct error_list *errors)
+ * template, a partial, the manifest less its channels: declaration) changes it. Paths
+ * enter the hash relative to the repository root, so the same set hashes the same from
+ * the working tree or a revision. */
+static void output_hash_tree(struct hash_state *state, const struct manifest *m, const struct source *src,
+			     const char *dir, struct error_list *errors)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -62,11 +63,17 @@ static void output_hash_tree(struct hash_state *state, const struct source *src,
 			error_environment(&err);
 			error_list_take(errors, &err);
 		} else if (kind == SOURCE_DIR) {
-			output_hash_tree(state, src, path.ptr, errors);
+			output_hash_tree(state, m, src, path.ptr, errors);
 		} else if (kind == SOURCE_FILE || kind == SOURCE_LINK) {
 			struct buf content = BUF_INIT;
 			enum source_status status = src->ops->read(src, path.ptr, 0, &content, &err);
-			if (status == SOURCE_OK) {
+			if (status == SOURCE_OK && strcmp(path.ptr, MANIFEST_PATH) == 0) {
+				struct buf rendered = BUF_INIT;
+				manifest_rendered_text(m, content.ptr ? content.ptr : "", content.len, &rendered);
+				hash_add(state, path.ptr, path.len);
+				hash_add(state, rendered.ptr ? rendered.ptr : "", rendered.len);
+				buf_release(&rendered);
+			} else if (status == SOURCE_OK) {
 				hash_add(state, path.ptr, path.len);
 				hash_add(state, content.ptr ? content.ptr : "", content.len);
 			} else if (status == SOURCE_FAILED && err.environment) {
@@ -142,7 +149,7 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 	size_t before = errors->count;
 	struct hash_state *state = hash_begin();
 	hash_add(state, STAMP_VERSION, strlen(STAMP_VERSION));
-	output_hash_tree(state, src, OUTPUT_TEMPLATES, errors);
+	output_hash_tree(state, m, src, OUTPUT_TEMPLATES, errors);
 	os->set_hash = hash_end(state);
 
 	const struct value *list = m->outputs;

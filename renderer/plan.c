@@ -31,6 +31,22 @@ struct plan_job {
 	pthread_mutex_t lock;
 };
 
+size_t plan_channel_moved(const struct plan *p, size_t channel)
+{
+	const struct outmanifest_channel *before = outmanifest_channel(&p->old, p->channels.items[channel].name);
+	if (!before || hash_equal(before->set, channels_set_of(&p->channels, channel)->outputs->set_hash))
+		return 0;
+	size_t moved = 0;
+	for (size_t i = 0; p->slots && i < p->customers.count; i++)
+		moved += p->customers.items[i].channel == channel && p->slots[i].changed;
+	return moved;
+}
+
+const struct output_set *plan_outputs_of(const struct plan *p, const struct customer *c)
+{
+	return channels_set_of(&p->channels, c->channel)->outputs;
+}
+
 /* The values customer c renders from: its own, or for a lean one (whose values are its
  * summary) its spec parsed again into arena. NULL when that fails (errors says why). */
 static const struct value *plan_values(const struct plan *p, const struct plan_customer *c, struct arena *arena,
@@ -39,7 +55,8 @@ static const struct value *plan_values(const struct plan *p, const struct plan_c
 	if (!c->customer->lean)
 		return c->customer->values;
 	struct value *full = NULL;
-	customers_values(&p->customers, p->manifest, p->source, (size_t)(c - p->slots), arena, &full, errors);
+	customers_values(&p->customers, p->main_set->manifest, p->source, (size_t)(c - p->slots), arena, &full,
+			 errors);
 	return full;
 }
 
@@ -86,7 +103,8 @@ static void plan_worker_main(void *arg, size_t worker)
 		/* deferred: only the paths now; the writer renders, parses back and hashes it
 		 * once, as it writes. A path that does not render is rendered in full here,
 		 * which says what is wrong with it */
-		if (s->deferred && output_render_paths(&p->outputs, s->customer->values, &p->arenas[worker], &s->files,
+		const struct output_set *os = plan_outputs_of(p, s->customer);
+		if (s->deferred && output_render_paths(os, s->customer->values, &p->arenas[worker], &s->files,
 							&s->errors) < 0) {
 			s->deferred = 0;
 			output_files_release(&s->files);
@@ -97,7 +115,7 @@ static void plan_worker_main(void *arg, size_t worker)
 			const struct value *values = plan_values(p, s, &scratch, &s->errors);
 			struct output_keep keep = { plan_keep, p };
 			if (values)
-				output_render_customer(&p->outputs, values, OUTPUT_PARSE_BACK, &keep, &p->arenas[worker],
+				output_render_customer(os, values, OUTPUT_PARSE_BACK, &keep, &p->arenas[worker],
 						       &s->files, &s->errors);
 			arena_release(&scratch);
 		}
@@ -215,15 +233,31 @@ static int plan_status(const struct plan *p)
 	return error_list_environment(&p->errors) ? -1 : 1;
 }
 
+/* The channel a customer followed in the last render (its record names it), as an index
+ * of today's channels: -1 when it followed none and channels are declared now, or it
+ * followed one that is gone (its spec is then parsed to know). */
+static long plan_channel_before(const struct channels *ch, const struct outmanifest_customer *before)
+{
+	if (!before->channel)
+		return ch->count ? -1 : 0;
+	return channels_find(ch, before->channel, strlen(before->channel));
+}
+
 /* customers_reuse: a customer whose input hash is the one the last render recorded is
- * reused through the summary it recorded, when it recorded one. */
-static const char *plan_summary_of(void *data, const struct customer *c, size_t *len)
+ * reused through the summary it recorded, when it recorded one. The channel it followed
+ * gives the set its inputs are hashed with: its spec, which names the channel, is the
+ * same bytes. */
+static const char *plan_summary_of(void *data, struct customer *c, size_t *len)
 {
 	struct plan *p = data;
 	if (p->full || !p->set_same)
 		return NULL;
 	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
-	if (!before || !before->summary || !hash_equal(before->input, output_customer_input(&p->outputs, c)))
+	long channel = before ? plan_channel_before(&p->channels, before) : -1;
+	if (channel < 0 || !before->summary)
+		return NULL;
+	c->channel = (size_t)channel;
+	if (!hash_equal(before->input, output_customer_input(plan_outputs_of(p, c), c)))
 		return NULL;
 	*len = before->summary_len;
 	return before->summary;
@@ -249,7 +283,8 @@ static const char *plan_summary_before(void *data, const struct customer *c, siz
 	if (p->full || !p->set_same)
 		return NULL;
 	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
-	if (!before || !before->summary)
+	/* on another channel, its summary's platform (P) is another set's */
+	if (!before || !before->summary || plan_channel_before(&p->channels, before) != (long)c->channel)
 		return NULL;
 	*len = before->summary_len;
 	return before->summary;
@@ -266,11 +301,20 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	p->have_outputs = output_set_load(&p->outputs, p->manifest, src, &p->errors) == 0;
 	if (!p->have_outputs)
 		return plan_status(p);
+	p->have_channels = 1;
+	int rc = channels_load(&p->channels, p->manifest, &p->outputs, src, &p->errors);
+	if (rc != 0)
+		return rc < 0 ? -1 : plan_status(p);
+	p->main_set = channels_default_set(&p->channels);
 	if (plan_read_old(p, od) < 0)
 		return -1;
 	p->full = force || p->old_missing || p->old_damage.message;
-	p->set_same = !p->full && p->old.version && hash_equal(p->old.set_hash, p->outputs.set_hash);
-	summary_keys_init(&p->keys, p->manifest, &p->outputs);
+	/* the default channel's set: what the summaries keep and the outputs over all
+	 * customers read. A customer's own set is in its input hash */
+	p->set_same = !p->full && p->old.version && hash_equal(p->old.set_hash, p->main_set->outputs->set_hash);
+	summary_keys_init(&p->keys, p->main_set->manifest, p->main_set->outputs);
+	for (size_t i = 0; i < p->channels.set_count; i++)
+		summary_keys_add_set(&p->keys, p->channels.sets[i].outputs);
 	p->have_keys = 1;
 	size_t hold = plan_test_bytes("STAMP_TEST_HOLD", PLAN_HOLD);
 	/* A changed template set (or stamp version) over a last render renders every
@@ -284,7 +328,7 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	struct customers_reuse reuse = { .keys = &p->keys, .summary_of = plan_summary_of,
 					 .summary_before = plan_summary_before, .data = p,
 					 .hold = bytes_first ? 0 : hold };
-	int rc = customers_load(&p->customers, p->manifest, src, jobs, NULL, &reuse);
+	rc = customers_load(&p->customers, p->main_set->manifest, &p->channels, src, jobs, NULL, &reuse);
 	/* the bytes kept for the writer come out of the same hold as the values: a cold
 	 * render of 10,000 customers of the default set keeps 47 MB of values (and needs no
 	 * bytes: its customers are rendered by the writer), a template change 7 MB of bytes
@@ -305,9 +349,11 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	for (size_t i = 0; i < p->customers.count; i++) {
 		struct plan_customer *s = &p->slots[i];
 		s->customer = &p->customers.items[i];
-		s->input = output_customer_input(&p->outputs, s->customer);
+		s->input = output_customer_input(plan_outputs_of(p, s->customer), s->customer);
 		const struct outmanifest_customer *before = outmanifest_customer(&p->old, s->customer->id);
-		s->changed = !set_same || !before || !hash_equal(before->input, s->input);
+		/* its input hash holds its set's: a set changed changes it (with channels, only
+		 * the customers of the channel moved) */
+		s->changed = p->full || !p->old.version || !before || !hash_equal(before->input, s->input);
 		p->changed += (size_t)s->changed;
 		summaries_as_before &= !s->changed || s->customer->summary_as_before;
 		/* kept, but parsed for want of a summary (a manifest of format 1): the next
@@ -320,7 +366,7 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	int same_customers = set_same && p->old.customer_count == p->customers.count;
 	p->noop = same_customers && !p->changed;
 	p->aggregates_rendered = !same_customers ||
-				 (p->changed && (!summaries_as_before || p->outputs.aggregates_use_hashes));
+				 (p->changed && (!summaries_as_before || p->main_set->outputs->aggregates_use_hashes));
 	return 0;
 }
 
@@ -378,7 +424,10 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	 * plan) is rendered once, by the writer, when nothing it writes can be in the way;
 	 * sync_render() checks that they are all new, and calls plan_undefer() if not.
 	 * The outputs over all customers read values only, unless they read hashes */
-	if (defer && p->changed && !p->outputs.aggregates_use_hashes && !output_paths_use_hashes(&p->outputs)) {
+	int paths_use_hashes = 0;
+	for (size_t i = 0; i < p->channels.set_count; i++)
+		paths_use_hashes |= output_paths_use_hashes(p->channels.sets[i].outputs);
+	if (defer && p->changed && !p->main_set->outputs->aggregates_use_hashes && !paths_use_hashes) {
 		for (size_t i = 0; i < p->customers.count; i++) {
 			struct plan_customer *s = &p->slots[i];
 			s->deferred = s->changed && (p->full || !outmanifest_customer(&p->old, s->customer->id));
@@ -407,14 +456,15 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	/* outputs over all customers, when anything about the customers changed: they read
 	 * every customer, the reused ones through their summaries */
 	if (p->aggregates_rendered && p->customers.reused) {
-		rc = customers_expand(&p->customers, p->manifest, src);
+		rc = customers_expand(&p->customers, p->main_set->manifest, src);
 		error_list_append(&p->errors, &p->customers.errors);
 		if (rc != 0)
 			return plan_status(p);
 	}
 	if (p->aggregates_rendered) {
 		struct output_hash_source hashes = { plan_hash_of, p };
-		output_render_aggregate(&p->outputs, p->manifest, p->customers.items, p->customers.count, &hashes,
+		output_render_aggregate(p->main_set->outputs, p->main_set->manifest, p->customers.items,
+					p->customers.count, &hashes,
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
 	}
 	/* nothing will be written: the deferred customers are rendered now, for their
@@ -504,7 +554,7 @@ int plan_render_again(const struct plan *p, struct plan_customer *c, struct aren
 	const struct value *values = plan_values(p, c, arena, errors);
 	if (!values)
 		return -1;
-	return output_render_customer(&p->outputs, values, c->deferred ? OUTPUT_KEEP | OUTPUT_PARSE_BACK : OUTPUT_KEEP,
+	return output_render_customer(plan_outputs_of(p, c->customer), values, c->deferred ? OUTPUT_KEEP | OUTPUT_PARSE_BACK : OUTPUT_KEEP,
 				      NULL, arena, files, errors);
 }
 
@@ -527,6 +577,8 @@ void plan_release(struct plan *p)
 		summary_keys_release(&p->keys);
 	outmanifest_release(&p->old);
 	error_clear(&p->old_damage);
+	if (p->have_channels)
+		channels_release(&p->channels);
 	if (p->have_outputs)
 		output_set_release(&p->outputs);
 	manifest_free(p->manifest);

@@ -14,6 +14,7 @@
 #define STAMP_PLAN_H
 
 #include "arena.h"
+#include "channel.h"
 #include "customers.h"
 #include "error.h"
 #include "hash.h"
@@ -54,9 +55,13 @@ struct plan_file {
 
 struct plan {
 	const struct source *source;     /* what it reads from (not owned) */
-	struct manifest *manifest;
+	struct manifest *manifest;       /* the tree's own set (channels' set 0) */
 	struct output_set outputs;
 	int have_outputs;
+	struct channels channels;        /* the sets customers follow (channel.h) */
+	int have_channels;
+	const struct channel_set *main_set; /* the default channel's: the outputs over all
+					  * customers, the rules across them, the record */
 	struct outmanifest old;          /* the last render's; sorted by path */
 	int old_missing;                 /* there was no manifest */
 	struct error old_damage;         /* why the manifest was set aside, if it was */
@@ -105,6 +110,12 @@ int plan_is_noop(const struct plan *p);
 /* Renders the deferred customers here after all, parsed back, and makes the new tree
  * again; returns as plan_build(). For when something is in their way (sync.h). */
 int plan_undefer(struct plan *p, int progress);
+/* When channel `channel` renders another set than the last render recorded for it (it
+ * was moved to another revision, or its revision's templates changed): how many of its
+ * customers are rendered now; else 0. */
+size_t plan_channel_moved(const struct plan *p, size_t channel);
+/* The set customer c renders with (its channel's). */
+const struct output_set *plan_outputs_of(const struct plan *p, const struct customer *c);
 /* Renders one customer again, keeping the bytes (in arena), for writing; a deferred
  * one is parsed back too (its first render). */
 int plan_render_again(const struct plan *p, struct plan_customer *c, struct arena *arena,

@@ -9,6 +9,7 @@
 #ifndef STAMP_SOURCE_H
 #define STAMP_SOURCE_H
 
+#include <git2.h>
 #include <stddef.h>
 
 struct buf;
@@ -87,7 +88,12 @@ void source_name(const struct source *s, const char *path, struct buf *out);
  * (r->prefix). The label is "<revision>:". 1 when the revision has no stamp repository
  * there (no templates/stamp.yaml), -1 on error. */
 int source_git_open(struct source *s, struct gitrepo *r, const char *revision, struct error *err);
+/* The same over commit id, labelled "<name>:" (the revision as the user wrote it). */
+int source_git_open_commit(struct source *s, struct gitrepo *r, const git_oid *id, const char *name,
+			   struct error *err);
 void source_git_close(struct source *s);
+/* The repository a git source reads; NULL for the working tree. */
+struct gitrepo *source_git_repo(const struct source *s);
 /* The blob id git gives these bytes ("blob <len>\0" and the bytes, hashed); -1 when
  * libgit2 cannot hash them (the caller goes without the id). */
 int source_blob_of(const char *data, size_t len, struct source_blob *out);

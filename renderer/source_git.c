@@ -261,6 +261,19 @@ int source_git_open(struct source *s, struct gitrepo *r, const char *revision, s
 	git_commit *commit = NULL;
 	if (gitrepo_commit(r, revision, &commit, err) < 0)
 		return -1;
+	git_oid id;
+	git_oid_cpy(&id, git_commit_id(commit));
+	git_commit_free(commit);
+	return source_git_open_commit(s, r, &id, revision, err);
+}
+
+int source_git_open_commit(struct source *s, struct gitrepo *r, const git_oid *id, const char *name,
+			   struct error *err)
+{
+	memset(s, 0, sizeof *s);
+	git_commit *commit = NULL;
+	if (git_commit_lookup(&commit, r->repo, id) < 0)
+		return gitrepo_fail(err, "cannot read the commit");
 	git_tree *top = NULL;
 	int rc = git_commit_tree(&top, commit);
 	git_commit_free(commit);
@@ -288,7 +301,7 @@ int source_git_open(struct source *s, struct gitrepo *r, const char *revision, s
 	g->root = root;
 	pthread_mutex_init(&g->lock, NULL);
 	struct buf label = BUF_INIT;
-	buf_printf(&label, "%s:", revision);
+	buf_printf(&label, "%s:", name);
 	g->label = buf_detach(&label, NULL);
 	*s = (struct source){ &git_ops, g->label, g, { -1, NULL } };
 	if (git_kind(s, "templates/stamp.yaml") != SOURCE_FILE) {
@@ -296,6 +309,11 @@ int source_git_open(struct source *s, struct gitrepo *r, const char *revision, s
 		return 1;
 	}
 	return 0;
+}
+
+struct gitrepo *source_git_repo(const struct source *s)
+{
+	return s->ops == &git_ops ? ((struct source_git *)s->data)->repo : NULL;
 }
 
 void source_git_close(struct source *s)

@@ -60,6 +60,13 @@ void summary_keys_init(struct summary_keys *k, const struct manifest *m, const s
 	}
 }
 
+void summary_keys_add_set(struct summary_keys *k, const struct output_set *os)
+{
+	for (size_t i = 0; i < os->count && !k->all; i++)
+		if (!os->defs[i].over_all && tmpl_names(os->defs[i].path, summary_add_key, k) < 0)
+			k->all = 1;
+}
+
 void summary_keys_release(struct summary_keys *k)
 {
 	for (size_t i = 0; i < k->count; i++)

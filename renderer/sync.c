@@ -682,7 +682,7 @@ static void sync_manifest(const struct plan *p, struct outmanifest *next)
 {
 	memset(next, 0, sizeof *next);
 	next->version = (char *)STAMP_VERSION;
-	next->set_hash = p->outputs.set_hash;
+	next->set_hash = p->main_set->outputs->set_hash;
 	next->customer_count = p->customers.count;
 	next->customers = alloc_check(calloc(p->customers.count ? p->customers.count : 1, sizeof *next->customers));
 	next->file_count = p->count;
@@ -691,14 +691,26 @@ static void sync_manifest(const struct plan *p, struct outmanifest *next)
 	for (size_t i = 0; i < p->customers.count; i++) {
 		next->customers[i].id = p->customers.items[i].id;
 		next->customers[i].input = p->slots[i].input;
+		if (p->channels.count)
+			next->customers[i].channel = p->channels.items[p->customers.items[i].channel].name;
 		next->customers[i].summary = p->customers.items[i].summary;
 		next->customers[i].summary_len = p->customers.items[i].summary_len;
+	}
+	/* each channel's set: the next check tells a channel moved from a spec changed */
+	next->channel_count = p->channels.count;
+	next->channels = alloc_check(calloc(p->channels.count ? p->channels.count : 1, sizeof *next->channels));
+	for (size_t i = 0; i < p->channels.count; i++) {
+		const struct channel_set *set = channels_set_of(&p->channels, i);
+		next->channels[i].name = (char *)p->channels.items[i].name;
+		next->channels[i].set = set->outputs->set_hash;
+		next->channels[i].commit = (char *)(*set->sha ? set->sha : CHANNEL_WORKTREE);
 	}
 }
 
 static void sync_manifest_release(struct outmanifest *next)
 {
 	free(next->customers);
+	free(next->channels);
 }
 
 static void sync_format_manifest(const struct plan *p, struct buf *text)
@@ -909,7 +921,11 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 			}
 		}
 	}
-	if (o->hydrated_branch && manifest_check_hydrated(plan.manifest, o->hydrated_branch, &err) < 0) {
+	/* every channel's Applications must point where the branch holds the files */
+	int hydrated_ok = 1;
+	for (size_t i = 0; o->hydrated_branch && hydrated_ok && i < plan.channels.set_count; i++)
+		hydrated_ok = manifest_check_hydrated(plan.channels.sets[i].manifest, o->hydrated_branch, &err) == 0;
+	if (!hydrated_ok) {
 		error_list_take(&r->problems, &err);
 		r->status = 1;
 		r->invalid = 1;
@@ -1040,6 +1056,14 @@ int sync_check(const struct sync_options *o, struct sync_report *r)
 		r->status = sync_problems(&s, &plan, o->staged_only ? SYNC_CHECK_STAGED : SYNC_CHECK, 0, &r->problems);
 		if (r->problems.count)
 			r->status = 1;
+		for (size_t i = 0; r->status && i < plan.channels.count; i++) {
+			size_t moved = plan_channel_moved(&plan, i);
+			const struct channel_set *set = channels_set_of(&plan.channels, i);
+			if (moved)
+				buf_printf(&r->notices, "stamp: channel %s moved to %.7s: %zu customer%s out of date\n",
+					   plan.channels.items[i].name, *set->sha ? set->sha : CHANNEL_WORKTREE, moved,
+					   moved == 1 ? "" : "s");
+		}
 		if (!r->problems.count && !plan_is_noop(&plan)) {
 			struct error stale = ERROR_INIT;
 			error_set(&stale, OUTDIR "/" OUTMANIFEST_NAME, 0, 0, "records an older render (%zu customer%s "

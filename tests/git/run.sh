@@ -663,6 +663,104 @@ else
 	echo "git: libgit2's lazy initialisation: skipped (strace is not installed)"
 fi
 
+# --- channels: customers pinned to revisions of templates/ ---
+r=$(repo channels)
+git -C "$r" tag templates-v1
+# the canary change: a label on every namespace
+sed -i 's|^    pod-security.kubernetes.io/audit: restricted$|&\n    rollout.example/wave: "2"|' "$r/templates/customer/namespace.yaml"
+git -C "$r" commit -q -am "namespaces: wave label" && git -C "$r" tag templates-v2
+cat >> "$r/templates/stamp.yaml" <<'YAML'
+channels:
+  stable: {revision: templates-v1}
+  canary: {revision: WORKTREE}
+default_channel: stable
+YAML
+printf 'channel: canary\n' >> "$r/customers/evergreen.yaml"
+"$stamp" -C "$r" render > "$scratch/out" 2>&1
+check "channels: the first render re-renders only the canary customer" grep -q '^5 customers (1 rendered)' "$scratch/out"
+check "which gets the working tree's templates" grep -q 'rollout.example/wave' "$r/out/customers/evergreen/namespace.yaml"
+check "the stable ones keep templates-v1's" sh -c "! grep -l 'rollout.example/wave' '$r'/out/customers/*/namespace.yaml | grep -v evergreen"
+check "the manifest records each customer's channel" grep -q '^customer acme [0-9a-f]* ^stable ' "$r/out/.stamp-manifest"
+check "and each channel's commit" grep -q "^channel stable [0-9a-f]* $(git -C "$r" rev-parse templates-v1)\$" "$r/out/.stamp-manifest"
+check "check agrees" "$stamp" -C "$r" check
+"$stamp" -C "$r" channels > "$scratch/channels.txt"
+check "stamp channels lists stable as the default, at templates-v1, with 4 customers" \
+	grep -q "^stable \*  templates-v1  $(git -C "$r" rev-parse --short=7 templates-v1)  4\$" "$scratch/channels.txt"
+check "and canary at WORKTREE with 1" grep -q '^canary    WORKTREE      -        1$' "$scratch/channels.txt"
+"$stamp" -C "$r" show evergreen > "$scratch/show"
+check "show names the customer's channel" test "$(head -n 1 "$scratch/show")" = "# channel canary: WORKTREE"
+"$stamp" -C "$r" show acme > "$scratch/show"
+check "and the resolved commit of a revision" \
+	test "$(head -n 1 "$scratch/show")" = "# channel stable: templates-v1 ($(git -C "$r" rev-parse --short=7 templates-v1))"
+git -C "$r" add . && git -C "$r" commit -q -m "channels"
+# promoting stable: its 4 customers, nothing else
+sed -i 's/revision: templates-v1/revision: templates-v2/' "$r/templates/stamp.yaml"
+"$stamp" -C "$r" check > /dev/null 2> "$scratch/err"
+check "check after a promotion fails" test $? = 1
+check "and says which channel moved, where, and how many customers it leaves out of date" \
+	grep -qx "stamp: channel stable moved to $(git -C "$r" rev-parse --short=7 templates-v2): 4 customers out of date" "$scratch/err"
+"$stamp" -C "$r" diff --format json > "$scratch/promote.json"
+check "diff of the promotion names exactly the promoted customers" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if sorted(g['customer'] for g in d['groups']) == ['acme','bluebird-music','corner-bikes','delta-repairs'] else 1)" "$scratch/promote.json"
+"$stamp" -C "$r" render > "$scratch/out" 2>&1
+check "the render renders the 4 stable customers" grep -q '^5 customers (4 rendered): 4 files written' "$scratch/out"
+check "only their namespaces changed" test "$(git -C "$r" status --porcelain out | grep -v stamp-manifest | sort | tr '\n' ' ')" = " M out/customers/acme/namespace.yaml  M out/customers/bluebird-music/namespace.yaml  M out/customers/corner-bikes/namespace.yaml  M out/customers/delta-repairs/namespace.yaml "
+git -C "$r" add . && git -C "$r" commit -q -m "promote stable"
+# a customer that switches channel re-renders alone
+sed -i 's/revision: templates-v2/revision: templates-v1/' "$r/templates/stamp.yaml"
+"$stamp" -C "$r" -q render
+git -C "$r" add . && git -C "$r" commit -q -m "stable back to v1"
+printf 'channel: stable\n' >> "$r/customers/corner-bikes.yaml"
+"$stamp" -C "$r" render > "$scratch/out" 2>&1
+check "writing the default channel out is no change at all" grep -q '(1 rendered): 0 files written' "$scratch/out"
+printf 'channel: canary\n' >> "$r/customers/delta-repairs.yaml"
+"$stamp" -C "$r" render > "$scratch/out" 2>&1
+check "a customer moved to canary re-renders alone" grep -q '^5 customers (1 rendered): 1 file written' "$scratch/out"
+check "and gets canary's templates" grep -q 'rollout.example/wave' "$r/out/customers/delta-repairs/namespace.yaml"
+# a spec naming no channel, and a stamp.yaml naming none
+printf 'channel: canry\n' >> "$r/customers/acme.yaml"
+cp "$r/out/.stamp-manifest" "$scratch/manifest-before"
+"$stamp" -C "$r" render > /dev/null 2> "$scratch/err"
+check "an unknown channel fails (exit 1)" test $? = 1
+check "at the spec's line, with the channel meant" \
+	grep -q "^customers/acme.yaml:$(grep -c '' "$r/customers/acme.yaml"):10: error: channel: 'canry' is not a channel of templates/stamp.yaml; did you mean 'canary'?" "$scratch/err"
+sed -i '$d' "$r/customers/acme.yaml"
+sed -i 's/^default_channel: stable$/default_channel: stabel/' "$r/templates/stamp.yaml"
+"$stamp" -C "$r" check > /dev/null 2> "$scratch/err"
+check "an unknown default channel is refused with a hint" \
+	grep -q "^templates/stamp.yaml:[0-9]*:18: error: default_channel: 'stabel' is not one of the channels; did you mean 'stable'?" "$scratch/err"
+sed -i 's/^default_channel: stabel$/default_channel: stable/' "$r/templates/stamp.yaml"
+# a revision that is not in the clone: refused, nothing written
+sed -i 's/revision: templates-v1/revision: templates-v9/' "$r/templates/stamp.yaml"
+"$stamp" -C "$r" render > /dev/null 2> "$scratch/err"
+check "a missing revision fails (exit 1)" test $? = 1
+check "naming the channel, the revision and the fetch" \
+	grep -q "^templates/stamp.yaml:[0-9]*:22: error: channels.stable.revision: 'templates-v9' is not in this clone; fetch it (git fetch --tags origin; in CI, check out with fetch-depth: 0)" "$scratch/err"
+check "and nothing was written" cmp "$r/out/.stamp-manifest" "$scratch/manifest-before"
+sed -i 's/revision: templates-v9/revision: templates-v1/' "$r/templates/stamp.yaml"
+# a revision's template set is checked as the working tree's, under the revision's name
+git -C "$r" worktree add -q "$scratch/broken-set" templates-v1
+sed -i 's/^plans:$/plans: 3\nplanz:/' "$scratch/broken-set/templates/stamp.yaml"
+git -C "$scratch/broken-set" commit -q -am "a broken set"
+git -C "$r" tag templates-broken "$(git -C "$scratch/broken-set" rev-parse HEAD)"
+sed -i 's/revision: templates-v1/revision: templates-broken/' "$r/templates/stamp.yaml"
+"$stamp" -C "$r" check > /dev/null 2> "$scratch/err"
+check "a channel's broken set is reported under its revision's name" grep -q '^templates-broken:templates/stamp.yaml:[0-9]*:[0-9]*: error: ' "$scratch/err"
+sed -i 's/revision: templates-broken/revision: templates-v1/' "$r/templates/stamp.yaml"
+"$stamp" -C "$r" -q render && git -C "$r" add . && git -C "$r" commit -q -m "canary: delta-repairs"
+# a shallow clone lacks the tag's commit: the documented error, not a crash
+git clone -q --depth 1 --no-tags "file://$r" "$scratch/shallow"
+"$stamp" -C "$scratch/shallow" check > /dev/null 2> "$scratch/err"
+check "a shallow clone without the revision fails (exit 1)" test $? = 1
+check "and says it is shallow and how to fetch" \
+	grep -q "error: channels.stable.revision: 'templates-v1' is not in this clone (a shallow clone: its history was not fetched); fetch it (git fetch --tags origin" "$scratch/err"
+git -C "$scratch/shallow" fetch -q --tags --unshallow
+check "after the fetch it names, check passes" "$stamp" -C "$scratch/shallow" check
+# no channels: declared: default_channel alone is refused
+rm -rf "$scratch/nochan" && mkdir "$scratch/nochan" && cp -R "$root/templates" "$root/customers" "$scratch/nochan/"
+printf 'default_channel: stable\n' >> "$scratch/nochan/templates/stamp.yaml"
+"$stamp" -C "$scratch/nochan" check > /dev/null 2> "$scratch/err"
+check "default_channel without channels: is refused" grep -q 'error: default_channel: there are no channels: to choose from' "$scratch/err"
+
 # --- no git repository ---
 mkdir -p "$scratch/nogit"
 cp -R "$root/templates" "$root/customers" "$scratch/nogit/"
