@@ -66,8 +66,26 @@ static void diff_print_patch(const struct buf *patch, int color)
  * customer, which must be impossible to miss in a review. */
 #define DIFF_REMOVAL_MEANS "its namespace, database and DNS name go when this is deployed"
 
+/* "Promote stable to abc1234 (templates-v2): 9,990 customers", for each channel whose set
+ * moved and whose customers render otherwise. */
+static void diff_promotion(struct buf *out, const struct diff_channel *c)
+{
+	buf_printf(out, "Promote %s to %.7s", c->name, *c->sha ? c->sha : c->revision);
+	if (*c->sha && strncmp(c->sha, c->revision, strlen(c->revision)) != 0)
+		buf_printf(out, " (%s)", c->revision);
+	buf_printf(out, ": %zu customer%s", c->customers, c->customers == 1 ? "" : "s");
+}
+
 static void diff_print_text(const struct diff *d, int color)
 {
+	for (size_t i = 0; i < d->channel_count; i++) {
+		if (!d->channels[i].moved || !d->channels[i].customers)
+			continue;
+		struct buf line = BUF_INIT;
+		diff_promotion(&line, &d->channels[i]);
+		printf("%s# %s%s\n", color ? "\033[1m" : "", line.ptr, color ? "\033[m" : "");
+		buf_release(&line);
+	}
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diff_group *g = &d->groups[i];
 		if (g->customer_removed)
@@ -76,8 +94,9 @@ static void diff_print_text(const struct diff *d, int color)
 	}
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diff_group *g = &d->groups[i];
-		printf("%s# %s%s: %zu added, %zu changed, %zu removed (+%zu -%zu)%s\n", color ? "\033[33m" : "",
-		       group_name(g), g->customer_removed ? " (customer removed)" : "", g->added, g->changed, g->removed,
+		printf("%s# %s%s%s%s%s: %zu added, %zu changed, %zu removed (+%zu -%zu)%s\n", color ? "\033[33m" : "",
+		       group_name(g), g->channel ? " [" : "", g->channel ? g->channel : "", g->channel ? "]" : "",
+		       g->customer_removed ? " (customer removed)" : "", g->added, g->changed, g->removed,
 		       g->additions, g->deletions, color ? "\033[m" : "");
 		for (size_t k = 0; k < g->count; k++)
 			diff_print_patch(&g->files[k].patch, color);
@@ -114,6 +133,16 @@ static void diff_print_markdown(const struct diff *d, const char *base)
 	buf_printf(&out, "%zu customer%s changed; %zu file%s: %zu added, %zu changed, %zu removed; "
 		   "+%zu -%zu lines.\n\n", customers, customers == 1 ? "" : "s", d->files, d->files == 1 ? "" : "s",
 		   d->added, d->changed, d->removed, d->additions, d->deletions);
+	for (size_t i = 0; i < d->channel_count; i++) {
+		if (!d->channels[i].moved || !d->channels[i].customers)
+			continue;
+		struct buf line = BUF_INIT, html = BUF_INIT;
+		diff_promotion(&line, &d->channels[i]);
+		escape_html(&html, line.ptr, line.len);
+		buf_printf(&out, "**%s**\n\n", html.ptr);
+		buf_release(&line);
+		buf_release(&html);
+	}
 	if (d->customers_removed) {
 		buf_printf(&out, "> [!WARNING]\n> **Removes %zu customer%s:", d->customers_removed,
 			   d->customers_removed == 1 ? "" : "s");
@@ -222,12 +251,31 @@ static int diff_print_json(const struct diff *d, const char *base)
 			buf_add_char(&out, ',');
 		rc |= diff_json_string(&out, d->groups[i].customer, strlen(d->groups[i].customer));
 	}
+	buf_add_str(&out, "],\"channels\":[");
+	for (size_t i = 0; i < d->channel_count; i++) {
+		const struct diff_channel *c = &d->channels[i];
+		buf_add_str(&out, i ? ",{\"name\":" : "{\"name\":");
+		rc |= diff_json_string(&out, c->name, strlen(c->name));
+		buf_add_str(&out, ",\"revision\":");
+		rc |= diff_json_string(&out, c->revision, strlen(c->revision));
+		buf_add_str(&out, ",\"commit\":");
+		if (*c->sha)
+			rc |= diff_json_string(&out, c->sha, strlen(c->sha));
+		else
+			buf_add_str(&out, "null");
+		buf_printf(&out, ",\"moved\":%s,\"customers\":%zu}", c->moved ? "true" : "false", c->customers);
+	}
 	buf_add_str(&out, "],\"groups\":[");
 	for (size_t i = 0; i < d->count; i++) {
 		const struct diff_group *g = &d->groups[i];
 		buf_add_str(&out, i ? ",{\"customer\":" : "{\"customer\":");
 		if (g->customer)
 			rc |= diff_json_string(&out, g->customer, strlen(g->customer));
+		else
+			buf_add_str(&out, "null");
+		buf_add_str(&out, ",\"channel\":");
+		if (g->channel)
+			rc |= diff_json_string(&out, g->channel, strlen(g->channel));
 		else
 			buf_add_str(&out, "null");
 		buf_printf(&out, ",\"customer_removed\":%s,\"added\":%zu,\"changed\":%zu,\"removed\":%zu,\"additions\":%zu,"

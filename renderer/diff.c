@@ -328,6 +328,45 @@ static void diff_add_item(struct diff_job *job, size_t *cap, const char *id, str
 	item->all = all;
 }
 
+/* The working tree's channels, each marked moved when its set is not the one the base's
+ * channel of that name renders with, and each group tagged with its customer's. */
+static void diff_channels(struct diff *d, const struct diff_side *b, const struct diff_side *h)
+{
+	const struct channels *hch = &h->channels, *bch = &b->channels;
+	if (!h->loaded || (!hch->count && !(b->loaded && bch->count)))
+		return;
+	d->channel_count = hch->count;
+	d->channels = alloc_check(calloc(hch->count ? hch->count : 1, sizeof *d->channels));
+	for (size_t i = 0; i < hch->count; i++) {
+		struct diff_channel *c = &d->channels[i];
+		const struct channel_set *set = channels_set_of(hch, i);
+		c->name = alloc_check(strdup(hch->items[i].name));
+		c->revision = alloc_check(strdup(hch->items[i].revision));
+		memcpy(c->sha, set->sha, sizeof c->sha);
+		long before = b->loaded ? channels_find(bch, c->name, strlen(c->name)) : -1;
+		c->moved = before < 0 ||
+			   !hash_equal(channels_set_of(bch, (size_t)before)->outputs->set_hash, set->outputs->set_hash);
+	}
+	for (size_t i = 0; i < d->count; i++) {
+		struct diff_group *g = &d->groups[i];
+		if (!g->customer)
+			continue;
+		const struct customer *x = customers_find(&h->customers, g->customer);
+		const struct channels *ch = hch;
+		if (!x && b->loaded) {
+			x = customers_find(&b->customers, g->customer);
+			ch = bch;
+		}
+		if (!x || !ch->count)
+			continue;
+		long at = channels_find(hch, ch->items[x->channel].name, strlen(ch->items[x->channel].name));
+		if (at < 0)
+			continue; /* a removed customer of a channel the working tree no longer has */
+		g->channel = d->channels[at].name;
+		d->channels[at].customers += !g->customer_removed;
+	}
+}
+
 int diff_compute(struct diff *d, const struct source *base, const struct source *head, int jobs)
 {
 	memset(d, 0, sizeof *d);
@@ -423,6 +462,7 @@ int diff_compute(struct diff *d, const struct source *base, const struct source 
 		d->removed += g->removed;
 	}
 	free(job.items);
+	diff_channels(d, &b, &h);
 	if (d->errors.count)
 		status = 1;
 out:
@@ -434,6 +474,11 @@ out:
 
 void diff_release(struct diff *d)
 {
+	for (size_t i = 0; i < d->channel_count; i++) {
+		free(d->channels[i].name);
+		free(d->channels[i].revision);
+	}
+	free(d->channels);
 	for (size_t i = 0; i < d->count; i++) {
 		for (size_t k = 0; k < d->groups[i].count; k++) {
 			free(d->groups[i].files[k].path);

@@ -31,6 +31,18 @@ struct diff_group {
 	size_t count;
 	size_t additions, deletions, added, changed, removed;
 	int customer_removed;   /* the customer exists in the base only: the deploy removes it */
+	const char *channel;    /* the channel it follows (the base's when removed), or NULL:
+				 * none declared; points into struct diff's channels */
+};
+
+/* A channel of the working tree's side (channel.h): where it points, and whether its
+ * set differs from the base's channel of that name (a promotion). */
+struct diff_channel {
+	char *name;
+	char *revision;         /* as written */
+	char sha[41];           /* what it resolved to; "" for WORKTREE */
+	int moved;              /* its set is not the base's for this channel (or the base had none) */
+	size_t customers;       /* groups of customers that follow it */
 };
 
 struct diff {
@@ -38,6 +50,8 @@ struct diff {
 	size_t count;
 	size_t files, additions, deletions, added, changed, removed;
 	size_t customers_removed;  /* groups with customer_removed */
+	struct diff_channel *channels; /* the working tree's, as declared; none without channels */
+	size_t channel_count;
 	struct error_list errors;  /* invalid input on either side */
 };
 

@@ -45,6 +45,9 @@ struct gitcommit {
 	struct stat manifest_st;         /* its file's, as the blob was compared with it */
 	char **customers, **removed;     /* for the message (owned copies) */
 	size_t customer_count, removed_count;
+	char *promote;                   /* "Promote stable to 7512cd4: 4 customers", or NULL */
+	char **others;                   /* customers changed on no channel promoted (into customers) */
+	size_t other_count;
 	struct gitindex_change *entries; /* the index's new out/ entries */
 	struct stat *stats;
 	char **paths;
@@ -388,6 +391,39 @@ static void gitcommit_removed(struct gitcommit *c)
 			c->removed[c->removed_count++] = alloc_check(strdup(c->old.customers[i].id));
 }
 
+/* With channels: each channel whose set is not the one the committed manifest recorded
+ * for it is promoted, "Promote stable to 7512cd4: 4 customers" naming how many of the
+ * changed customers follow it; the others changed for their specs. */
+static void gitcommit_promotions(struct gitcommit *c)
+{
+	c->others = alloc_check(calloc(c->customer_count + 1, sizeof *c->others));
+	char *promoted = alloc_check(calloc(c->customer_count + 1, 1));
+	struct buf subject = BUF_INIT;
+	for (size_t i = 0; i < c->new.channel_count; i++) {
+		const struct outmanifest_channel *ch = &c->new.channels[i];
+		const struct outmanifest_channel *before = outmanifest_channel(&c->old, ch->name);
+		if (before && hash_equal(before->set, ch->set))
+			continue;
+		size_t n = 0;
+		for (size_t k = 0; k < c->customer_count; k++) {
+			const struct outmanifest_customer *x = outmanifest_customer(&c->new, c->customers[k]);
+			if (x && x->channel && strcmp(x->channel, ch->name) == 0) {
+				promoted[k] = 1;
+				n++;
+			}
+		}
+		if (n)
+			buf_printf(&subject, "%sPromote %s to %.7s: %zu customer%s", subject.len ? ", " : "", ch->name,
+				   ch->commit, n, n == 1 ? "" : "s");
+	}
+	for (size_t k = 0; k < c->customer_count; k++)
+		if (!promoted[k])
+			c->others[c->other_count++] = c->customers[k];
+	free(promoted);
+	c->promote = subject.len ? buf_detach(&subject, NULL) : NULL;
+	buf_release(&subject);
+}
+
 /* "a, b, c", or the first four and "and N more" past five */
 static void gitcommit_names(struct buf *out, char *const *names, size_t count)
 {
@@ -419,11 +455,19 @@ static void gitcommit_name_list(struct buf *out, const char *title, char *const 
 	buf_add_str(out, "\n");
 }
 
-static void gitcommit_message(struct buf *message, const char *subject, char *const *customers, size_t count,
-			      char *const *removed, size_t removed_count, const git_oid *source, size_t dirty)
+static void gitcommit_message(struct buf *message, const char *subject, const struct gitcommit *c,
+			      const git_oid *source, size_t dirty)
 {
+	char *const *customers = c->customers, *const *removed = c->removed;
+	size_t count = c->customer_count, removed_count = c->removed_count;
 	if (subject) {
 		buf_add_str(message, subject);
+	} else if (c->promote && !removed_count) {
+		buf_add_str(message, c->promote);
+		if (c->other_count) {
+			buf_printf(message, "; render %zu more: ", c->other_count);
+			gitcommit_names(message, c->others, c->other_count);
+		}
 	} else if (removed_count) {
 		if (removed_count == 1)
 			buf_printf(message, "Remove customer %s", removed[0]);
@@ -448,6 +492,8 @@ static void gitcommit_message(struct buf *message, const char *subject, char *co
 				    "(their namespaces, databases and DNS names go when this is deployed)");
 	if (count)
 		gitcommit_name_list(message, "Changed customers:", customers, count, NULL);
+	if (c->promote && (subject || removed_count))
+		buf_printf(message, "%s.\n\n", c->promote);
 	if (dirty)
 		buf_printf(message, "Rendered from %zu uncommitted change%s to customers/ or templates/ on top of\nthe commit below.\n\n",
 			   dirty, dirty == 1 ? "" : "s");
@@ -612,6 +658,7 @@ static int gitcommit_write(struct gitcommit *c)
 	}
 	gitcommit_customers(c);
 	gitcommit_removed(c);
+	gitcommit_promotions(c);
 	rep->customers = c->customer_count;
 	rep->removed = c->removed_count;
 	rep->files = c->changes.count + (size_t)c->manifest_changed;
@@ -627,8 +674,7 @@ static int gitcommit_write(struct gitcommit *c)
 		buf_printf(&rep->notices, "stamp: warning: %zu path%s in customers/ or templates/ differ%s from HEAD; out/ "
 			   "was rendered from them, the commit's " GITREPO_TRAILER " trailer can only name HEAD\n", dirty,
 			   dirty == 1 ? "" : "s", dirty == 1 ? "s" : "");
-	gitcommit_message(&message, c->o->subject, c->customers, c->customer_count, c->removed, c->removed_count,
-			  c->has_source ? &c->source : NULL, dirty);
+	gitcommit_message(&message, c->o->subject, c, c->has_source ? &c->source : NULL, dirty);
 	rep->subject = alloc_check(strndup(message.ptr, strcspn(message.ptr, "\n")));
 	if (c->has_tip && git_commit_lookup(&parent, c->repo.repo, &c->tip) < 0) {
 		gitrepo_fail_at(err, c->ref, "read the branch's last commit", "run git fsck");
@@ -702,6 +748,8 @@ out:
 	for (size_t i = 0; i < c.customer_count; i++)
 		free(c.customers[i]);
 	free(c.customers);
+	free(c.others);
+	free(c.promote);
 	for (size_t i = 0; i < c.removed_count; i++)
 		free(c.removed[i]);
 	free(c.removed);

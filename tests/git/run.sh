@@ -701,9 +701,18 @@ check "and says which channel moved, where, and how many customers it leaves out
 	grep -qx "stamp: channel stable moved to $(git -C "$r" rev-parse --short=7 templates-v2): 4 customers out of date" "$scratch/err"
 "$stamp" -C "$r" diff --format json > "$scratch/promote.json"
 check "diff of the promotion names exactly the promoted customers" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if sorted(g['customer'] for g in d['groups']) == ['acme','bluebird-music','corner-bikes','delta-repairs'] else 1)" "$scratch/promote.json"
+v2=$(git -C "$r" rev-parse --short=7 templates-v2)
+"$stamp" -C "$r" diff > "$scratch/promote.txt"
+check "the text diff says what is promoted first" test "$(head -n 1 "$scratch/promote.txt")" = "# Promote stable to $v2 (templates-v2): 4 customers"
+check "and each group names its channel" grep -q '^# acme \[stable\]: 0 added, 1 changed, 0 removed' "$scratch/promote.txt"
+"$stamp" -C "$r" diff --format markdown > "$scratch/promote.md"
+check "so does the markdown" grep -qx "\*\*Promote stable to $v2 (templates-v2): 4 customers\*\*" "$scratch/promote.md"
+check "json lists the channels, stable moved" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); c={x['name']: (x['moved'], x['customers'], x['revision']) for x in d['channels']}; sys.exit(0 if c == {'stable': (True, 4, 'templates-v2'), 'canary': (False, 0, 'WORKTREE')} else 1)" "$scratch/promote.json"
 "$stamp" -C "$r" render > "$scratch/out" 2>&1
 check "the render renders the 4 stable customers" grep -q '^5 customers (4 rendered): 4 files written' "$scratch/out"
 check "only their namespaces changed" test "$(git -C "$r" status --porcelain out | grep -v stamp-manifest | sort | tr '\n' ' ')" = " M out/customers/acme/namespace.yaml  M out/customers/bluebird-music/namespace.yaml  M out/customers/corner-bikes/namespace.yaml  M out/customers/delta-repairs/namespace.yaml "
+"$stamp" -C "$r" commit > "$scratch/out" 2>&1
+check "stamp commit names the promotion" test "$(git -C "$r" log -1 --format=%s)" = "Promote stable to $v2: 4 customers"
 git -C "$r" add . && git -C "$r" commit -q -m "promote stable"
 # a customer that switches channel re-renders alone
 sed -i 's/revision: templates-v2/revision: templates-v1/' "$r/templates/stamp.yaml"
