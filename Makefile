@@ -121,6 +121,7 @@ bench: $(BENCH_BIN) $(BENCH_RENDER_BIN) $(BIN) $(BASELINE_BIN)
 		sleep $(BENCH_SETTLE_LARGE); $(BENCH_RENDER_BIN) $(BIN) templates 100000 1; fi
 	@sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 1000 10000 $(BENCH_RUNS)
 	@sh bench/bench_hogan.sh $(BIN) $(BENCH_RENDER_BIN) templates 10000 $(BENCH_RUNS)
+	@sh bench/bench_channels.sh $(BIN) $(BENCH_RENDER_BIN) templates 10000 10 $(BENCH_RUNS)
 	@if [ "$(BENCH_SCALE)" = full ]; then sh bench/bench_git.sh $(BIN) $(BENCH_RENDER_BIN) templates 10000 100000 1; fi
 
 # Coverage-guided fuzzing (clang's libFuzzer): the YAML loader, the schema (a spec

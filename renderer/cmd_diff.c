@@ -67,10 +67,14 @@ static void diff_print_patch(const struct buf *patch, int color)
 #define DIFF_REMOVAL_MEANS "its namespace, database and DNS name go when this is deployed"
 
 /* "Promote stable to abc1234 (templates-v2): 9,990 customers", for each channel whose set
- * moved and whose customers render otherwise. */
+ * moved and whose customers render otherwise; "Update canary (WORKTREE): 10 customers" for
+ * a channel that follows the working tree, whose templates changed. */
 static void diff_promotion(struct buf *out, const struct diff_channel *c)
 {
-	buf_printf(out, "Promote %s to %.7s", c->name, *c->sha ? c->sha : c->revision);
+	if (!*c->sha)
+		buf_printf(out, "Update %s (%s)", c->name, c->revision);
+	else
+		buf_printf(out, "Promote %s to %.7s", c->name, c->sha);
 	if (*c->sha && strncmp(c->sha, c->revision, strlen(c->revision)) != 0)
 		buf_printf(out, " (%s)", c->revision);
 	buf_printf(out, ": %zu customer%s", c->customers, c->customers == 1 ? "" : "s");

@@ -12,6 +12,7 @@
 #include "gitcommit.h"
 
 #include "alloc.h"
+#include "channel.h"
 #include "gitindex.h"
 #include "gitrepo.h"
 #include "outdir.h"
@@ -412,7 +413,10 @@ static void gitcommit_promotions(struct gitcommit *c)
 				n++;
 			}
 		}
-		if (n)
+		if (n && strcmp(ch->commit, CHANNEL_WORKTREE) == 0)
+			buf_printf(&subject, "%sUpdate %s (" CHANNEL_WORKTREE "): %zu customer%s", subject.len ? ", " : "",
+				   ch->name, n, n == 1 ? "" : "s");
+		else if (n)
 			buf_printf(&subject, "%sPromote %s to %.7s: %zu customer%s", subject.len ? ", " : "", ch->name,
 				   ch->commit, n, n == 1 ? "" : "s");
 	}

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "manifest.h"
 #include "source.h"
+#include "suggest.h"
 #include "value.h"
 
 #include <stdlib.h>
@@ -142,6 +143,146 @@ static int output_load_partial(void *data, const char *name, size_t len, struct 
 	return 1;
 }
 
+/* when: a map of dotted paths into a customer's values, each to a scalar or a list of
+ * scalars. Not with over: all (which renders once, over every customer). */
+static int output_when_load(struct output_set *os, struct output_def *d, const char *name, const struct value *when,
+			    int over_all, struct error_list *errors)
+{
+	if (over_all) {
+		output_report(errors, when, "outputs.%s.when: an output over all customers is rendered once; when: "
+			      "is for per-customer outputs%s", name, "");
+		return -1;
+	}
+	if (when->type != VALUE_MAP || when->as.map.count == 0) {
+		output_report(errors, when, "outputs.%s.when: expected a map of value names to what they must be, "
+			      "such as {platform.delivery: manifests}%s", name, "");
+		return -1;
+	}
+	d->when = arena_alloc(&os->arena, when->as.map.count * sizeof *d->when);
+	for (size_t i = 0; i < when->as.map.count; i++) {
+		const struct value *key = when->as.map.entries[i].key, *allowed = when->as.map.entries[i].value;
+		int scalars = allowed->type != VALUE_MAP && (allowed->type != VALUE_LIST || allowed->as.list.count);
+		for (size_t k = 0; scalars && allowed->type == VALUE_LIST && k < allowed->as.list.count; k++)
+			scalars = allowed->as.list.items[k]->type != VALUE_LIST &&
+				  allowed->as.list.items[k]->type != VALUE_MAP;
+		if (!scalars || key->as.string.len == 0 || key->as.string.ptr[0] == '.' ||
+		    key->as.string.ptr[key->as.string.len - 1] == '.' || strstr(key->as.string.ptr, "..")) {
+			output_report(errors, scalars ? key : allowed, "outputs.%s.when.%s: expected a dotted value name "
+				      "and a scalar, or a list of scalars, it must equal", name, key->as.string.ptr);
+			return -1;
+		}
+		d->when[d->when_count++] = (struct output_when){ key->as.string.ptr, allowed };
+	}
+	return 0;
+}
+
+/* The value at a dotted path of a map, or NULL. */
+static const struct value *output_lookup(const struct value *v, const char *path)
+{
+	while (v && v->type == VALUE_MAP) {
+		size_t len = strcspn(path, ".");
+		v = value_map_get(v, path, len);
+		if (!path[len])
+			return v;
+		path += len + 1;
+	}
+	return NULL;
+}
+
+static int output_scalar_equal(const struct value *a, const struct value *b, struct buf *x, struct buf *y)
+{
+	buf_clear(x);
+	buf_clear(y);
+	return value_scalar_text(a, x) == 0 && value_scalar_text(b, y) == 0 && x->len == y->len &&
+	       (x->len == 0 || memcmp(x->ptr, y->ptr, x->len) == 0);
+}
+
+int output_applies(const struct output_def *d, const struct value *values)
+{
+	struct buf x = BUF_INIT, y = BUF_INIT;
+	int applies = 1;
+	for (size_t i = 0; applies && i < d->when_count; i++) {
+		const struct value *v = output_lookup(values, d->when[i].path);
+		const struct value *allowed = d->when[i].allowed;
+		applies = 0;
+		if (!v || v->type == VALUE_LIST || v->type == VALUE_MAP)
+			break;
+		if (allowed->type != VALUE_LIST)
+			applies = output_scalar_equal(v, allowed, &x, &y);
+		for (size_t k = 0; !applies && allowed->type == VALUE_LIST && k < allowed->as.list.count; k++)
+			applies = output_scalar_equal(v, allowed->as.list.items[k], &x, &y);
+	}
+	buf_release(&x);
+	buf_release(&y);
+	return applies;
+}
+
+/* A when: on a platform setting is decided by the manifest alone, the same for every
+ * customer: the setting must hold one of the values the outputs name for it, or a typo
+ * (delivery: helmm) would silently leave out every output that names it. */
+static void output_when_platform(const struct output_set *os, const struct manifest *m, struct error_list *errors)
+{
+	for (size_t i = 0; i < os->count; i++)
+		for (size_t w = 0; w < os->defs[i].when_count; w++) {
+			const char *path = os->defs[i].when[w].path;
+			if (strncmp(path, "platform.", 9) != 0)
+				continue;
+			int first = 1; /* each path once: at its first output */
+			for (size_t k = 0; first && k <= i; k++)
+				for (size_t v = 0; first && v < os->defs[k].when_count && (k < i || v < w); v++)
+					first = strcmp(os->defs[k].when[v].path, path) != 0;
+			if (!first)
+				continue;
+			/* every value any output names for this path */
+			const char *names[64];
+			size_t count = 0;
+			struct buf known = BUF_INIT, text = BUF_INIT;
+			for (size_t k = 0; k < os->count; k++)
+				for (size_t v = 0; v < os->defs[k].when_count; v++) {
+					if (strcmp(os->defs[k].when[v].path, path) != 0)
+						continue;
+					const struct value *a = os->defs[k].when[v].allowed;
+					size_t n = a->type == VALUE_LIST ? a->as.list.count : 1;
+					for (size_t j = 0; j < n && count < 64; j++) {
+						const struct value *x = a->type == VALUE_LIST ? a->as.list.items[j] : a;
+						if (x->type != VALUE_STRING)
+							continue;
+						size_t seen = 0;
+						while (seen < count && strcmp(names[seen], x->as.string.ptr) != 0)
+							seen++;
+						if (seen == count) {
+							names[count++] = x->as.string.ptr;
+							buf_printf(&known, "%s%s", known.len ? ", " : "", x->as.string.ptr);
+						}
+					}
+				}
+			const struct value *setting = output_lookup(m->root, path);
+			int ok = 0;
+			if (setting && value_scalar_text(setting, &text) == 0)
+				for (size_t j = 0; !ok && j < count; j++)
+					ok = strlen(names[j]) == text.len && memcmp(names[j], text.ptr, text.len) == 0;
+			if (!ok) {
+				const char *hint = setting && text.len ? suggest_closest(text.ptr, text.len, names, count) : NULL;
+				struct buf said = BUF_INIT;
+				if (hint)
+					buf_printf(&said, "; did you mean '%s'?", hint);
+				struct error err = ERROR_INIT;
+				const struct value *at = setting ? setting : m->platform ? m->platform : m->root;
+				if (setting)
+					error_set(&err, at->file, at->line, at->col, "%s: '%s' is not one of %s (the values "
+						  "the outputs' when: name)%s", path, text.ptr ? text.ptr : "", known.ptr,
+						  said.ptr ? said.ptr : "");
+				else
+					error_set(&err, at->file, at->line, at->col, "%s: missing; the outputs' when: read it: "
+						  "set it to one of %s", path, known.ptr);
+				error_list_take(errors, &err);
+				buf_release(&said);
+			}
+			buf_release(&known);
+			buf_release(&text);
+		}
+}
+
 int output_set_load(struct output_set *os, const struct manifest *m, const struct source *src,
 		    struct error_list *errors)
 {
@@ -169,13 +310,16 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		const struct value *template = value_map_get(item, "template", 8);
 		const struct value *path = value_map_get(item, "path", 4);
 		const struct value *over = value_map_get(item, "over", 4);
+		const struct value *when = value_map_get(item, "when", 4);
 		if (item->type != VALUE_MAP || !name || !template || !path || name->type != VALUE_STRING ||
 		    template->type != VALUE_STRING || path->type != VALUE_STRING ||
-		    item->as.map.count != 3u + (over != NULL)) {
+		    item->as.map.count != 3u + (over != NULL) + (when != NULL)) {
 			output_report(errors, item, "outputs: each output is {name:, template:, path:} and "
-				      "optionally over: all%s%s", "", "");
+				      "optionally over: all or when: {VALUE: [ALLOWED, ...]}%s%s", "", "");
 			continue;
 		}
+		if (when && output_when_load(os, d, name->as.string.ptr, when, over != NULL, errors) < 0)
+			continue;
 		if (over && !(over->type == VALUE_STRING && strcmp(over->as.string.ptr, "all") == 0)) {
 			output_report(errors, over, "outputs.%s.over: the only value is all%s", name->as.string.ptr, "");
 			continue;
@@ -221,6 +365,7 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		buf_release(&file);
 		buf_release(&source);
 	}
+	output_when_platform(os, m, errors);
 	for (size_t i = 0; i < os->count; i++) {
 		os->defs[i].uses_hashes = os->defs[i].template && tmpl_uses_name(os->defs[i].template, "hashes");
 		if (os->defs[i].over_all && os->defs[i].uses_hashes)
@@ -390,7 +535,7 @@ int output_render_customer(const struct output_set *os, const struct value *valu
 	int rc = 0;
 	for (size_t i = 0; i < os->count; i++) {
 		const struct output_def *d = &os->defs[i];
-		if (d->over_all)
+		if (d->over_all || !output_applies(d, values))
 			continue;
 		/* after a failed output, one that reads the hashes would only fail for want of
 		 * its hash: a follow-on error, not printed */
@@ -427,7 +572,7 @@ int output_render_paths(const struct output_set *os, const struct value *values,
 	int rc = 0;
 	for (size_t i = 0; i < os->count; i++) {
 		const struct output_def *d = &os->defs[i];
-		if (d->over_all)
+		if (d->over_all || !output_applies(d, values))
 			continue;
 		struct error err = ERROR_INIT;
 		buf_clear(&path);
@@ -464,7 +609,7 @@ static struct value *output_customer_item(const struct output_set *os, const str
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	for (size_t i = 0; i < os->count; i++) {
 		const struct output_def *d = &os->defs[i];
-		if (d->over_all)
+		if (d->over_all || !output_applies(d, c->values))
 			continue;
 		struct hash h;
 		struct error err = ERROR_INIT;

@@ -21,6 +21,14 @@ struct manifest;
 struct source;
 struct value;
 
+/* when: {platform.delivery: manifests}: a per-customer output is rendered for a customer
+ * only when the value at each dotted path of its values is one of the scalars named
+ * (their text, as a template would print them). */
+struct output_when {
+	const char *path;            /* "platform.delivery" */
+	const struct value *allowed; /* a scalar, or a list of scalars */
+};
+
 struct output_def {
 	const char *name;
 	const char *template_path;   /* under templates/ */
@@ -30,6 +38,8 @@ struct output_def {
 	int over_all;                /* rendered once over every customer */
 	int uses_hashes;             /* its template reads {{hashes.<name>}} */
 	const struct value *where;
+	struct output_when *when;    /* all must hold; none: always rendered */
+	size_t when_count;
 };
 
 /* Where the templates of one format find their partials. */
@@ -70,6 +80,9 @@ struct output_files {
 	size_t count;
 	size_t cap;
 };
+
+/* 1 when output d is rendered for a customer with these values (its when: holds). */
+int output_applies(const struct output_def *d, const struct value *values);
 
 /* Compiles the outputs of m, reading templates and partials from src. */
 int output_set_load(struct output_set *os, const struct manifest *m, const struct source *src,

@@ -37,6 +37,14 @@ static void summary_add_key(void *data, const char *name, size_t len)
 	}
 }
 
+/* What a per-customer output's when: reads decides whether it is rendered, so whether
+ * its path is one of the customer's: the first key of each. */
+static void summary_add_when(struct summary_keys *k, const struct output_def *d)
+{
+	for (size_t w = 0; w < d->when_count; w++)
+		summary_add_key(k, d->when[w].path, strcspn(d->when[w].path, "."));
+}
+
 void summary_keys_init(struct summary_keys *k, const struct manifest *m, const struct output_set *os)
 {
 	memset(k, 0, sizeof *k);
@@ -51,6 +59,7 @@ void summary_keys_init(struct summary_keys *k, const struct manifest *m, const s
 		if (tmpl_names(d->path, summary_add_key, k) < 0 ||
 		    (d->over_all && tmpl_names(d->template, summary_add_key, k) < 0))
 			k->all = 1;
+		summary_add_when(k, d);
 	}
 	for (size_t u = 0; m->unique && m->unique->type == VALUE_LIST && u < m->unique->as.list.count; u++) {
 		const struct value *name = m->unique->as.list.items[u];
@@ -62,9 +71,11 @@ void summary_keys_init(struct summary_keys *k, const struct manifest *m, const s
 
 void summary_keys_add_set(struct summary_keys *k, const struct output_set *os)
 {
-	for (size_t i = 0; i < os->count && !k->all; i++)
+	for (size_t i = 0; i < os->count && !k->all; i++) {
 		if (!os->defs[i].over_all && tmpl_names(os->defs[i].path, summary_add_key, k) < 0)
 			k->all = 1;
+		summary_add_when(k, &os->defs[i]);
+	}
 }
 
 void summary_keys_release(struct summary_keys *k)

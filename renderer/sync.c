@@ -1059,10 +1059,12 @@ int sync_check(const struct sync_options *o, struct sync_report *r)
 		for (size_t i = 0; r->status && i < plan.channels.count; i++) {
 			size_t moved = plan_channel_moved(&plan, i);
 			const struct channel_set *set = channels_set_of(&plan.channels, i);
-			if (moved)
+			if (moved && *set->sha)
 				buf_printf(&r->notices, "stamp: channel %s moved to %.7s: %zu customer%s out of date\n",
-					   plan.channels.items[i].name, *set->sha ? set->sha : CHANNEL_WORKTREE, moved,
-					   moved == 1 ? "" : "s");
+					   plan.channels.items[i].name, set->sha, moved, moved == 1 ? "" : "s");
+			else if (moved)
+				buf_printf(&r->notices, "stamp: channel %s (" CHANNEL_WORKTREE "): the templates changed, %zu "
+					   "customer%s out of date\n", plan.channels.items[i].name, moved, moved == 1 ? "" : "s");
 		}
 		if (!r->problems.count && !plan_is_noop(&plan)) {
 			struct error stale = ERROR_INIT;

@@ -59,7 +59,7 @@ run_build() { # build
 	suite "mustache spec" "$build/tests/spec_runner"
 	suite errors sh tests/errors/run.sh "$root/$build/stamp"
 	suite cli sh tests/cli/run.sh "$root/$build/stamp"
-	suite golden sh tests/golden/run.sh "$root/$build/stamp"
+	suite golden sh tests/golden/run.sh "$root/$build/stamp" "$node_dir/node_modules"
 	suite git sh tests/git/run.sh "$root/$build/stamp"
 	suite examples sh tests/examples/run.sh "$root/$build/stamp" "$node_dir/node_modules"
 	# again when a render keeps the values of no customer but the first (plan.c's

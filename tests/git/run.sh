@@ -141,7 +141,8 @@ check "on top of the other commit" test "$(git -C "$r" rev-parse HEAD~1)" = "$mo
 # --- --branch: the hydrated branch holds only the rendered tree ---
 "$stamp" -C "$r" commit --branch deploy >/dev/null 2>"$scratch/err"
 check "--branch refuses a branch the Applications do not name (exit 1)" test $? = 1
-check "at templates/stamp.yaml's deploy:, with the fix" grep -q "^templates/stamp.yaml:30:9: error: deploy: says Argo CD reads out/ on main, but --branch deploy puts the files at that branch's root; set deploy: {branch: deploy, path: .}, or commit without --branch$" "$scratch/err"
+deploy_line=$(grep -n '^  path: out$' "$r/templates/stamp.yaml" | cut -d: -f1)
+check "at templates/stamp.yaml's deploy:, with the fix" grep -q "^templates/stamp.yaml:$deploy_line:9: error: deploy: says Argo CD reads out/ on main, but --branch deploy puts the files at that branch's root; set deploy: {branch: deploy, path: .}, or commit without --branch$" "$scratch/err"
 check "and creates no branch" sh -c "! git -C '$r' rev-parse -q --verify refs/heads/deploy"
 deploy_to "$r" deploy
 git -C "$r" commit -q -m "deploy from the deploy branch" templates/stamp.yaml

@@ -4,9 +4,10 @@
 # -j 1 and -j 8 agree, a change touches only its customer, hand edits are refused, the
 # lock is honoured, removed customers are pruned, invalid input writes nothing, and the
 # rendered manifests pass kubectl kustomize.
-# Usage: tests/golden/run.sh STAMP_BINARY
+# Usage: tests/golden/run.sh STAMP_BINARY [NODE_MODULES]
 set -u
 stamp=$1
+modules=${2:-}
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 . tests/lib.sh
@@ -487,5 +488,65 @@ if command -v kubectl >/dev/null 2>&1; then
 else
 	echo "kubectl kustomize: skipped (kubectl is not installed)"
 fi
+
+# --- platform.delivery: helm: the chart makes the workload, out/ holds its values ---
+helm=$(fresh helm)
+"$stamp" -C "$helm" -q render
+sed -i 's/^  delivery: manifests$/  delivery: helm/' "$helm/templates/stamp.yaml"
+"$stamp" -C "$helm" render > "$scratch/out" 2>&1
+check "helm: switching delivery prunes the 7 manifests the chart makes, per customer" \
+	grep -q '^5 customers (5 rendered): [0-9]* files written, [0-9]* unchanged, 35 removed$' "$scratch/out"
+check "helm: each customer keeps its values and what surrounds the release" \
+	test "$(cd "$helm/out/customers/acme" && ls | tr '\n' ' ')" = "kustomization.yaml limitrange.yaml namespace.yaml networkpolicy.yaml resourcequota.yaml values.yaml "
+check "helm: the values say Argo CD installs the chart with them" \
+	grep -q '^# installs the chart with this file (platform.delivery: helm; apps/acme.yaml)' "$helm/out/customers/acme/values.yaml"
+python3 - "$helm/out/apps/acme.yaml" > "$scratch/sources" <<'PY'
+import sys, yaml
+app = yaml.safe_load(open(sys.argv[1]))
+for s in app["spec"]["sources"]:
+    print(s.get("repoURL"), s.get("chart"), s.get("targetRevision"), s.get("ref"), s.get("path"),
+          (s.get("helm") or {}).get("valueFiles"))
+PY
+check "helm: the Application installs the chart from the OCI registry at the platform's version" \
+	grep -qx "registry.digitalocean.com/lunarfront lunarfront-app 0.1.42 None None \['\$values/out/customers/acme/values.yaml'\]" "$scratch/sources"
+check "helm: with the values from this repository, and its manifests from there" \
+	test "$(sed -n '2,3p' "$scratch/sources" | tr '\n' '|')" = "https://git.lunarfront.tech/lunarfront/lunarfront-charts.git None main values None None|https://git.lunarfront.tech/lunarfront/lunarfront-charts.git None main None out/customers/acme None|"
+if command -v kubectl >/dev/null 2>&1; then
+	check "helm: the kustomization builds what surrounds the release" \
+		test "$(kubectl kustomize "$helm/out/customers/acme" | grep '^kind:' | sort | tr '\n' ' ')" = "kind: LimitRange kind: Namespace kind: NetworkPolicy kind: ResourceQuota "
+fi
+if [ -n "$modules" ] && command -v node >/dev/null 2>&1; then
+	check "helm: every object, the multi-source Applications too, passes the schema validation" \
+		node tests/golden/validate.mjs "$modules" "$helm/out"
+else
+	echo "golden: helm schema validation skipped (node or the npm packages are missing)"
+fi
+# a customer pinned to another chart version: the "upgrade this customer" flow
+printf 'chart_version: 0.1.40\n' >> "$helm/customers/acme.yaml"
+"$stamp" -C "$helm" render > "$scratch/out" 2>&1
+check "helm: a pinned chart_version re-renders that customer's Application and values" \
+	grep -q '^5 customers (1 rendered): 2 files written' "$scratch/out"
+check "helm: its Application installs that version" grep -q '^    targetRevision: "0.1.40"$' "$helm/out/apps/acme.yaml"
+check "helm: its values say so" grep -q '^chartVersion: "0.1.40"$' "$helm/out/customers/acme/values.yaml"
+printf 'chart_version: v2\n' >> "$helm/customers/bluebird-music.yaml"
+"$stamp" -C "$helm" render > /dev/null 2> "$scratch/err"
+check "helm: a chart_version that is not a version is refused at its line" \
+	grep -q "^customers/bluebird-music.yaml:$(grep -c '' "$helm/customers/bluebird-music.yaml"):16: error: chart_version: \"v2\" is not a chart version" "$scratch/err"
+sed -i '$d' "$helm/customers/bluebird-music.yaml"
+# a typo in the setting would leave out every workload: refused
+sed -i 's/^  delivery: helm$/  delivery: helmm/' "$helm/templates/stamp.yaml"
+"$stamp" -C "$helm" check > /dev/null 2> "$scratch/err"
+check "helm: a delivery no output names is refused, with the one meant" \
+	grep -q "^templates/stamp.yaml:[0-9]*:13: error: platform.delivery: 'helmm' is not one of manifests, helm (the values the outputs' when: name); did you mean 'helm'?" "$scratch/err"
+sed -i 's/^  delivery: helmm$/  delivery: manifests/' "$helm/templates/stamp.yaml"
+"$stamp" -C "$helm" render > "$scratch/out" 2>&1
+check "helm: back to manifests, the 35 files come back" grep -q ' 0 removed$' "$scratch/out"
+check "helm: and the pinned version shows in the manifests' values" grep -q '^chartVersion: "0.1.40"$' "$helm/out/customers/acme/values.yaml"
+check "manifests: values.yaml says what it is for" \
+	grep -q "manifests), for comparing them with \`helm template\`" "$helm/out/customers/acme/values.yaml"
+# when: is for per-customer outputs, and names scalars
+sed -i 's|path: terraform/customers.auto.tfvars, over: all}|path: terraform/customers.auto.tfvars, over: all, when: {plan: x}}|' "$helm/templates/stamp.yaml"
+"$stamp" -C "$helm" check > /dev/null 2> "$scratch/err"
+check "when: on an output over all customers is refused" grep -q 'error: outputs.dns.when: an output over all customers is rendered once' "$scratch/err"
 
 report golden

@@ -206,10 +206,59 @@ static void check_pieces(void)
 	free(m.files);
 }
 
+/* Channels: each channel's set and commit, and the channel each customer followed, read
+ * back as written; a malformed or repeated channel line refuses the whole manifest. */
+static void check_channels(void)
+{
+	static const char body[] = "channel stable 00112233445566778899aabbccddeeff 9309b8e1c0a4f2d6e8b7a5c3d1e0f9a8b7c6d5e4\n"
+				   "channel canary ffeeddccbbaa99887766554433221100 WORKTREE\n"
+				   "customer acme 0123456789abcdef0123456789abcdef ^stable m1 sid sacme\n"
+				   "customer zeta 0123456789abcdef0123456789abcdef ^canary\n"
+				   "customer beta 0123456789abcdef0123456789abcdef\n";
+	struct outmanifest m;
+	struct error err = ERROR_INIT;
+	CHECK(parses(body, &m, &err) == 0);
+	CHECK(m.channel_count == 2);
+	const struct outmanifest_channel *stable = outmanifest_channel(&m, "stable");
+	CHECK(stable && strcmp(stable->commit, "9309b8e1c0a4f2d6e8b7a5c3d1e0f9a8b7c6d5e4") == 0);
+	CHECK(outmanifest_channel(&m, "canary") && strcmp(outmanifest_channel(&m, "canary")->commit, "WORKTREE") == 0);
+	CHECK(outmanifest_channel(&m, "beta") == NULL);
+	const struct outmanifest_customer *acme = outmanifest_customer(&m, "acme");
+	CHECK(acme && acme->channel && strcmp(acme->channel, "stable") == 0);
+	CHECK(acme->summary_len == 12 && memcmp(acme->summary, "m1 sid sacme", 12) == 0);
+	const struct outmanifest_customer *zeta = outmanifest_customer(&m, "zeta");
+	CHECK(zeta && zeta->channel && strcmp(zeta->channel, "canary") == 0 && zeta->summary == NULL);
+	CHECK(outmanifest_customer(&m, "beta")->channel == NULL);
+	struct buf text = BUF_INIT;
+	outmanifest_format(&m, &text);
+	CHECK_STR(text.ptr, "stamp-manifest 2\nversion 1.0.0\nset 0123456789abcdef0123456789abcdef\n"
+		  "channel stable 00112233445566778899aabbccddeeff 9309b8e1c0a4f2d6e8b7a5c3d1e0f9a8b7c6d5e4\n"
+		  "channel canary ffeeddccbbaa99887766554433221100 WORKTREE\n"
+		  "customer acme 0123456789abcdef0123456789abcdef ^stable m1 sid sacme\n"
+		  "customer beta 0123456789abcdef0123456789abcdef\n"
+		  "customer zeta 0123456789abcdef0123456789abcdef ^canary\n");
+	buf_release(&text);
+	outmanifest_release(&m);
+	static const char *const bad[] = {
+		"channel stable 00112233445566778899aabbccddeeff\n",               /* no commit */
+		"channel Stable 00112233445566778899aabbccddeeff WORKTREE\n",      /* not a DNS label */
+		"channel stable 0011 WORKTREE\n",                                   /* short hash */
+		"channel stable 00112233445566778899aabbccddeeff WORKTREE\n"
+		"channel stable 00112233445566778899aabbccddeeff WORKTREE\n",      /* twice */
+		"customer acme 0123456789abcdef0123456789abcdef ^\n",              /* empty channel */
+		"customer acme 0123456789abcdef0123456789abcdef ^Bad m1\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		CHECK_MSG(parses(bad[i], &m, &err) < 0, "accepted: %s", bad[i]);
+		error_clear(&err);
+	}
+}
+
 int main(void)
 {
 	check_paths();
 	check_parse();
+	check_channels();
 	check_pieces();
 	return test_report("outmanifest");
 }
