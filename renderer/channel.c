@@ -50,14 +50,21 @@ static int channels_repository(struct channels *ch, const struct source *src, co
 {
 	if (ch->repo)
 		return 0;
+	if (ch->repo_failed) /* said once, at the first channel that needs it */
+		return -1;
 	ch->repo = source_git_repo(src);
 	if (ch->repo)
 		return 0;
 	struct error err = ERROR_INIT;
 	if (gitrepo_open(&ch->owned_repo, src->root.path, &err) < 0) {
+		ch->repo_failed = 1;
+		/* gitrepo's own fix (git init) is not this one: its reason only */
+		char *fix = strstr(err.message, "; ");
+		if (fix)
+			*fix = 0;
 		struct error located = ERROR_INIT;
-		error_set(&located, at->file, at->line, at->col, "channels: a revision is read from git, but %s; "
-			  "pin the channels to %s, or render in a clone", err.message, CHANNEL_WORKTREE);
+		error_set(&located, at->file, at->line, at->col, "channels: a revision is read from git's history, but "
+			  "%s; render in a clone, or pin every channel to %s", err.message, CHANNEL_WORKTREE);
 		error_list_take(errors, &located);
 		error_clear(&err);
 		return -1;

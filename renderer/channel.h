@@ -60,6 +60,7 @@ struct channels {
 	struct gitrepo *repo;      /* where the revisions were resolved, or NULL */
 	struct gitrepo owned_repo; /* opened here for a working tree */
 	int owns_repo;
+	int repo_failed;           /* no repository holds the tree: said once */
 };
 
 /* Reads the channels m (the tree's own manifest, loaded from src together with os)

@@ -777,5 +777,10 @@ cp -R "$root/templates" "$root/customers" "$scratch/nogit/"
 GIT_CEILING_DIRECTORIES=$scratch "$stamp" -C "$scratch/nogit" commit >/dev/null 2>"$scratch/err"
 check "commit outside a git repository exits 2" test $? = 2
 check "and says why" grep -q 'not a git repository' "$scratch/err"
+# channels at revisions need the history; outside a clone they are refused once, at the first
+printf 'channels:\n  stable: {revision: v1}\n  beta: {revision: v2}\ndefault_channel: stable\n' >> "$scratch/nogit/templates/stamp.yaml"
+GIT_CEILING_DIRECTORIES=$scratch "$stamp" -C "$scratch/nogit" check >/dev/null 2>"$scratch/err"
+check "channels outside a git repository: exit 1" test $? = 1
+check "one error, at the first revision, with the way out" test "$(grep -c 'error: channels: a revision is read from git.s history, but not a git repository.*; render in a clone, or pin every channel to WORKTREE$' "$scratch/err")" = 1
 
 report git
