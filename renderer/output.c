@@ -371,7 +371,11 @@ int output_set_load(struct output_set *os, const struct manifest *m, const struc
 		if (os->defs[i].over_all && os->defs[i].uses_hashes)
 			os->aggregates_use_hashes = 1;
 	}
-	return errors->count == before ? 0 : -1;
+	if (errors->count == before)
+		return 0;
+	/* the caller keeps nothing of a set that failed: what was compiled goes now */
+	output_set_release(os);
+	return -1;
 }
 
 void output_set_release(struct output_set *os)

@@ -84,7 +84,8 @@ struct output_files {
 /* 1 when output d is rendered for a customer with these values (its when: holds). */
 int output_applies(const struct output_def *d, const struct value *values);
 
-/* Compiles the outputs of m, reading templates and partials from src. */
+/* Compiles the outputs of m, reading templates and partials from src. On failure (-1,
+ * the problems in errors) nothing is left to release. */
 int output_set_load(struct output_set *os, const struct manifest *m, const struct source *src,
 		    struct error_list *errors);
 void output_set_release(struct output_set *os);
