@@ -693,6 +693,21 @@ check "show names the customer's channel" test "$(head -n 1 "$scratch/show")" = 
 "$stamp" -C "$r" show acme > "$scratch/show"
 check "and the resolved commit of a revision" \
 	test "$(head -n 1 "$scratch/show")" = "# channel stable: templates-v1 ($(git -C "$r" rev-parse --short=7 templates-v1))"
+# the outputs over all customers use the default channel's set and see every customer
+sed -i '1s/^/# canary-only comment\n/' "$r/templates/aggregate/apps-kustomization.yaml"
+"$stamp" -C "$r" -q render
+check "the app-of-apps renders with the default channel's set, not the working tree's" \
+	sh -c "! grep -q 'canary-only' '$r/out/apps/kustomization.yaml'"
+check "and lists the canary customer with the others" grep -qx -- '- evergreen.yaml' "$r/out/apps/kustomization.yaml"
+check "the DNS tfvars name the canary customer's host" grep -q '"evergreen.app.lunarfront.tech"' "$r/out/terraform/customers.auto.tfvars"
+git -C "$r" checkout -q templates/aggregate
+# unique: values hold across channels
+printf 'plan: starter\nimage: {tag: "1.0"}\nchannel: canary\ndomains: [shop.acme-outdoor.com]\n' > "$r/customers/zulu.yaml"
+"$stamp" -C "$r" check > /dev/null 2> "$scratch/err"
+check "a canary customer cannot claim a stable customer's host" \
+	grep -q '^customers/zulu.yaml:4:11: error: hosts: "shop.acme-outdoor.com" is already claimed by customers/acme.yaml:5:11 (customer acme)' "$scratch/err"
+rm "$r/customers/zulu.yaml"
+"$stamp" -C "$r" -q render
 git -C "$r" add . && git -C "$r" commit -q -m "channels"
 # promoting stable: its 4 customers, nothing else
 sed -i 's/revision: templates-v1/revision: templates-v2/' "$r/templates/stamp.yaml"
@@ -753,8 +768,13 @@ sed -i 's/^plans:$/plans: 3\nplanz:/' "$scratch/broken-set/templates/stamp.yaml"
 git -C "$scratch/broken-set" commit -q -am "a broken set"
 git -C "$r" tag templates-broken "$(git -C "$scratch/broken-set" rev-parse HEAD)"
 sed -i 's/revision: templates-v1/revision: templates-broken/' "$r/templates/stamp.yaml"
+# a third channel naming the same commit by its sha shares the set loaded for the tag
+sed -i "s/^default_channel: stable\$/  beta: {revision: $(git -C "$r" rev-parse templates-broken)}\n&/" "$r/templates/stamp.yaml"
 "$stamp" -C "$r" check > /dev/null 2> "$scratch/err"
 check "a channel's broken set is reported under its revision's name" grep -q '^templates-broken:templates/stamp.yaml:[0-9]*:[0-9]*: error: ' "$scratch/err"
+check "a commit two channels name is loaded once: its problems are said once" \
+	sh -c "! grep -q '^$(git -C "$r" rev-parse templates-broken):' '$scratch/err'"
+sed -i '/^  beta: {revision: /d' "$r/templates/stamp.yaml"
 sed -i 's/revision: templates-broken/revision: templates-v1/' "$r/templates/stamp.yaml"
 "$stamp" -C "$r" -q render && git -C "$r" add . && git -C "$r" commit -q -m "canary: delta-repairs"
 # a shallow clone lacks the tag's commit: the documented error, not a crash
