@@ -13,26 +13,19 @@ set -eu
 stamp=$1 generator=$2 templates=$3 n=$4 canary=$5 runs=$6
 base=$(mktemp -d /tmp/stamp-bench-channels-XXXXXX)
 trap 'rm -rf "$base"' EXIT
+. "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 measured() { "$generator" --measure "$@" | awk '{ print $1 }'; }
 
-setup() { # dir: n customers rendered and committed, templates/ tagged templates-v1
-	mkdir -p "$1"
-	"$generator" --generate "$1" "$n"
-	cp -R "$templates" "$1/templates"
-	git -C "$1" init -q -b main
-	git -C "$1" config gc.auto 0
-	"$stamp" -C "$1" -q render
-	git -C "$1" add -A
-	git -C "$1" commit -q -m "rendered"
-	git -C "$1" tag templates-v1
-}
 one=$base/one two=$base/two
-setup "$one"
-setup "$two"
+# n customers rendered and committed, templates/ tagged templates-v1
+for dir in "$one" "$two"; do
+	bench_setup "$dir" "$n"
+	git -C "$dir" tag templates-v1
+done
 # the last C customers follow canary
 cat >> "$two/templates/stamp.yaml" <<'YAML'
 channels:

@@ -17,6 +17,7 @@ set -eu
 stamp=$1 generator=$2 templates=$3 small=$4 large=$5 runs=$6
 base=$(mktemp -d /tmp/stamp-bench-git-XXXXXX)
 trap 'rm -rf "$base"' EXIT
+. "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
@@ -38,21 +39,8 @@ measured() { # scenario, command...
 }
 peak() { sort -n "$base/rss.$1" | tail -n 1 | awk '{ printf "%.1f MiB", $1 / 1024 }'; }
 
-setup() { # dir n: a git repository with n customers rendered and committed
-	mkdir -p "$1"
-	"$generator" --generate "$1" "$2"
-	cp -R "$templates" "$1/templates"
-	git -C "$1" init -q -b main
-	# no automatic gc: a commit of 140,000 new objects starts one in the background,
-	# which would take a core from every figure measured after it
-	git -C "$1" config gc.auto 0
-	"$stamp" -C "$1" -q render
-	git -C "$1" add -A
-	git -C "$1" commit -q -m "rendered"
-}
-
 for n in $small $large; do
-	setup "$base/r$n" "$n"
+	bench_setup "$base/r$n" "$n"
 	: > "$base/check$n.all"
 	: > "$base/status$n.all"
 	: > "$base/noop$n.all"

@@ -250,24 +250,39 @@ void channels_release(struct channels *ch)
 	memset(ch, 0, sizeof *ch);
 }
 
+int channel_tree_load(struct channel_tree *t, const struct source *src, struct error_list *errors)
+{
+	memset(t, 0, sizeof *t);
+	t->manifest = manifest_load(src, MANIFEST_PATH, errors);
+	if (!t->manifest)
+		return error_list_environment(errors) ? -1 : 1;
+	t->have_outputs = output_set_load(&t->outputs, t->manifest, src, errors) == 0;
+	if (!t->have_outputs)
+		return error_list_environment(errors) ? -1 : 1;
+	t->have_channels = 1;
+	return channels_load(&t->channels, t->manifest, &t->outputs, src, errors);
+}
+
+void channel_tree_release(struct channel_tree *t)
+{
+	if (t->have_channels)
+		channels_release(&t->channels);
+	if (t->have_outputs)
+		output_set_release(&t->outputs);
+	manifest_free(t->manifest);
+	memset(t, 0, sizeof *t);
+}
+
 int channels_survey(struct channels_survey *s, const struct source *src, int jobs, struct error_list *errors)
 {
 	memset(s, 0, sizeof *s);
-	s->errors = errors;
-	s->manifest = manifest_load(src, MANIFEST_PATH, errors);
-	if (!s->manifest)
-		return error_list_environment(errors) ? -1 : 1;
-	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
-	if (!s->have_outputs)
-		return error_list_environment(errors) ? -1 : 1;
-	s->have_channels = 1;
-	int rc = channels_load(&s->channels, s->manifest, &s->outputs, src, errors);
+	int rc = channel_tree_load(&s->tree, src, errors);
 	if (rc != 0)
 		return rc;
+	const struct channels *ch = &s->tree.channels;
 	struct customers customers;
-	rc = customers_load(&customers, channels_default_set(&s->channels)->manifest, &s->channels, src, jobs, NULL,
-			    NULL);
-	s->followers = alloc_check(calloc(s->channels.count ? s->channels.count : 1, sizeof *s->followers));
+	rc = customers_load(&customers, channels_default_set(ch)->manifest, ch, src, jobs, NULL, NULL);
+	s->followers = alloc_check(calloc(ch->count ? ch->count : 1, sizeof *s->followers));
 	s->customers = customers.count;
 	for (size_t i = 0; i < customers.count; i++)
 		s->followers[customers.items[i].channel]++;
@@ -279,10 +294,6 @@ int channels_survey(struct channels_survey *s, const struct source *src, int job
 void channels_survey_release(struct channels_survey *s)
 {
 	free(s->followers);
-	if (s->have_channels)
-		channels_release(&s->channels);
-	if (s->have_outputs)
-		output_set_release(&s->outputs);
-	manifest_free(s->manifest);
+	channel_tree_release(&s->tree);
 	memset(s, 0, sizeof *s);
 }

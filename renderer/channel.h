@@ -82,17 +82,26 @@ const struct channel_set *channels_set_of(const struct channels *ch, size_t chan
  * across customers and the manifest's record use. */
 const struct channel_set *channels_default_set(const struct channels *ch);
 
-/* `stamp channels`: the channels of the tree at src, each with the customers that
- * follow it. Loads the template set, the channels' sets and every spec. */
-struct channels_survey {
+/* The template sets of one tree (the working tree, or the revision one side of `stamp
+ * diff` reads): its own manifest and outputs (set 0), and the sets its channels name.
+ * channel_tree_release() frees all of it, also after a load that failed. */
+struct channel_tree {
 	struct manifest *manifest;
 	struct output_set outputs;
 	int have_outputs;
 	struct channels channels;
 	int have_channels;
+};
+/* 0, 1 when errors holds problems of the input, -1 when the environment failed. */
+int channel_tree_load(struct channel_tree *t, const struct source *src, struct error_list *errors);
+void channel_tree_release(struct channel_tree *t);
+
+/* `stamp channels`: the channels of the tree at src, each with the customers that
+ * follow it. Loads the template sets and every spec. */
+struct channels_survey {
+	struct channel_tree tree;
 	size_t *followers;          /* per channel (one entry when there are none) */
 	size_t customers;
-	struct error_list *errors;  /* the caller's */
 };
 /* 0, 1 when errors holds invalid input, -1 when the environment failed. */
 int channels_survey(struct channels_survey *s, const struct source *src, int jobs, struct error_list *errors);

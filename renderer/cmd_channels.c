@@ -10,7 +10,7 @@
 
 static void channels_print(const struct channels_survey *s)
 {
-	const struct channels *ch = &s->channels;
+	const struct channels *ch = &s->tree.channels;
 	if (!ch->count) {
 		printf("no channels: the %zu customer%s render with templates/ of the tree; declare channels: in "
 		       "templates/stamp.yaml to pin them to revisions\n", s->customers, s->customers == 1 ? "" : "s");

@@ -35,11 +35,7 @@
 struct diff_side {
 	const struct source *source;
 	const struct diff_side *other; /* loaded before, holding what this side may share */
-	struct manifest *manifest;
-	struct output_set outputs;
-	int have_outputs;
-	struct channels channels;   /* the sets this side's customers follow */
-	int have_channels;
+	struct channel_tree tree;   /* the sets this side's customers follow */
 	const struct channel_set *main_set; /* its default channel's */
 	struct customers customers;
 	int loaded;
@@ -51,7 +47,7 @@ struct diff_side {
 
 static const struct output_set *diff_outputs_of(const struct diff_side *s, const struct customer *c)
 {
-	return channels_set_of(&s->channels, c->channel)->outputs;
+	return channels_set_of(&s->tree.channels, c->channel)->outputs;
 }
 
 /* The index in ch of the channel named name (NULL: none), or -1. */
@@ -71,7 +67,7 @@ static const char *diff_summary_of(void *data, struct customer *c, size_t *len)
 	if (!s->have_record)
 		return NULL;
 	const struct outmanifest_customer *r = outmanifest_customer(&s->record, c->id);
-	long channel = r ? diff_channel_named(&s->channels, r->channel) : -1;
+	long channel = r ? diff_channel_named(&s->tree.channels, r->channel) : -1;
 	if (channel < 0 || !r->summary)
 		return NULL;
 	c->channel = (size_t)channel;
@@ -104,8 +100,8 @@ static const char *diff_shared_summary_of(void *data, struct customer *c, size_t
 {
 	struct diff_side *s = data;
 	const struct customer *o = customers_find(&s->other->customers, c->id);
-	const struct channels *och = &s->other->channels;
-	long channel = o ? diff_channel_named(&s->channels, och->count ? och->items[o->channel].name : NULL) : -1;
+	const struct channels *och = &s->other->tree.channels;
+	long channel = o ? diff_channel_named(&s->tree.channels, och->count ? och->items[o->channel].name : NULL) : -1;
 	if (channel >= 0) {
 		c->channel = (size_t)channel;
 		if (o->reused && hash_equal(output_customer_input(diff_outputs_of(s->other, o), o),
@@ -138,24 +134,15 @@ static int diff_side_load(struct diff_side *s, const struct source *src, const s
 	s->other = other;
 	if (!src)
 		return 0; /* nothing rendered on this side */
-	s->manifest = manifest_load(src, MANIFEST_PATH, errors);
-	if (!s->manifest)
-		return error_list_environment(errors) ? -1 : 1;
-	s->have_outputs = output_set_load(&s->outputs, s->manifest, src, errors) == 0;
-	if (!s->have_outputs)
-		return error_list_environment(errors) ? -1 : 1;
-	s->have_channels = 1;
-	int rc = channels_load(&s->channels, s->manifest, &s->outputs, src, errors);
+	int rc = channel_tree_load(&s->tree, src, errors);
 	if (rc != 0)
 		return rc;
-	s->main_set = channels_default_set(&s->channels);
-	summary_keys_init(&s->keys, s->main_set->manifest, s->main_set->outputs);
-	for (size_t i = 0; i < s->channels.set_count; i++)
-		summary_keys_add_set(&s->keys, s->channels.sets[i].outputs);
+	s->main_set = channels_default_set(&s->tree.channels);
+	summary_keys_init_channels(&s->keys, &s->tree.channels);
 	s->have_keys = 1;
 	struct customers_reuse reuse = { .keys = &s->keys, .summary_of = diff_summary_of, .data = s,
 					 .hold = CUSTOMERS_HOLD_ALL };
-	if (other && other->have_outputs) {
+	if (other && other->main_set) {
 		reuse.summary_of = diff_shared_summary_of;
 		reuse.spec_hash_of = diff_shared_spec_hash;
 	} else {
@@ -165,7 +152,7 @@ static int diff_side_load(struct diff_side *s, const struct source *src, const s
 	 * customers are not read for nothing) */
 	if (!other || !other->have_record)
 		diff_side_record(s);
-	rc = customers_load(&s->customers, s->main_set->manifest, &s->channels, src, jobs, NULL, &reuse);
+	rc = customers_load(&s->customers, s->main_set->manifest, &s->tree.channels, src, jobs, NULL, &reuse);
 	error_list_append(errors, &s->customers.errors);
 	s->loaded = rc == 0;
 	return rc < 0 || error_list_environment(errors) ? -1 : rc;
@@ -177,11 +164,7 @@ static void diff_side_release(struct diff_side *s)
 	outmanifest_release(&s->record);
 	if (s->have_keys)
 		summary_keys_release(&s->keys);
-	if (s->have_channels)
-		channels_release(&s->channels);
-	if (s->have_outputs)
-		output_set_release(&s->outputs);
-	manifest_free(s->manifest);
+	channel_tree_release(&s->tree);
 }
 
 /* One customer to compare, or the outputs over all customers (base/head NULL, all set). */
@@ -332,7 +315,7 @@ static void diff_add_item(struct diff_job *job, size_t *cap, const char *id, str
  * channel of that name renders with, and each group tagged with its customer's. */
 static void diff_channels(struct diff *d, const struct diff_side *b, const struct diff_side *h)
 {
-	const struct channels *hch = &h->channels, *bch = &b->channels;
+	const struct channels *hch = &h->tree.channels, *bch = &b->tree.channels;
 	if (!h->loaded || (!hch->count && !(b->loaded && bch->count)))
 		return;
 	d->channel_count = hch->count;

@@ -33,8 +33,8 @@ struct plan_job {
 
 size_t plan_channel_moved(const struct plan *p, size_t channel)
 {
-	const struct outmanifest_channel *before = outmanifest_channel(&p->old, p->channels.items[channel].name);
-	if (!before || hash_equal(before->set, channels_set_of(&p->channels, channel)->outputs->set_hash))
+	const struct outmanifest_channel *before = outmanifest_channel(&p->old, p->tree.channels.items[channel].name);
+	if (!before || hash_equal(before->set, channels_set_of(&p->tree.channels, channel)->outputs->set_hash))
 		return 0;
 	size_t moved = 0;
 	for (size_t i = 0; p->slots && i < p->customers.count; i++)
@@ -44,7 +44,7 @@ size_t plan_channel_moved(const struct plan *p, size_t channel)
 
 const struct output_set *plan_outputs_of(const struct plan *p, const struct customer *c)
 {
-	return channels_set_of(&p->channels, c->channel)->outputs;
+	return channels_set_of(&p->tree.channels, c->channel)->outputs;
 }
 
 /* The values customer c renders from: its own, or for a lean one (whose values are its
@@ -253,7 +253,7 @@ static const char *plan_summary_of(void *data, struct customer *c, size_t *len)
 	if (p->full || !p->set_same)
 		return NULL;
 	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
-	long channel = before ? plan_channel_before(&p->channels, before) : -1;
+	long channel = before ? plan_channel_before(&p->tree.channels, before) : -1;
 	if (channel < 0 || !before->summary)
 		return NULL;
 	c->channel = (size_t)channel;
@@ -284,7 +284,7 @@ static const char *plan_summary_before(void *data, const struct customer *c, siz
 		return NULL;
 	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
 	/* on another channel, its summary's platform (P) is another set's */
-	if (!before || !before->summary || plan_channel_before(&p->channels, before) != (long)c->channel)
+	if (!before || !before->summary || plan_channel_before(&p->tree.channels, before) != (long)c->channel)
 		return NULL;
 	*len = before->summary_len;
 	return before->summary;
@@ -295,26 +295,17 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	memset(p, 0, sizeof *p);
 	p->source = src;
 	p->aggregate_arena = (struct arena)ARENA_INIT;
-	p->manifest = manifest_load(src, MANIFEST_PATH, &p->errors);
-	if (!p->manifest)
-		return plan_status(p);
-	p->have_outputs = output_set_load(&p->outputs, p->manifest, src, &p->errors) == 0;
-	if (!p->have_outputs)
-		return plan_status(p);
-	p->have_channels = 1;
-	int rc = channels_load(&p->channels, p->manifest, &p->outputs, src, &p->errors);
+	int rc = channel_tree_load(&p->tree, src, &p->errors);
 	if (rc != 0)
 		return rc < 0 ? -1 : plan_status(p);
-	p->main_set = channels_default_set(&p->channels);
+	p->main_set = channels_default_set(&p->tree.channels);
 	if (plan_read_old(p, od) < 0)
 		return -1;
 	p->full = force || p->old_missing || p->old_damage.message;
 	/* the default channel's set: what the summaries keep and the outputs over all
 	 * customers read. A customer's own set is in its input hash */
 	p->set_same = !p->full && p->old.version && hash_equal(p->old.set_hash, p->main_set->outputs->set_hash);
-	summary_keys_init(&p->keys, p->main_set->manifest, p->main_set->outputs);
-	for (size_t i = 0; i < p->channels.set_count; i++)
-		summary_keys_add_set(&p->keys, p->channels.sets[i].outputs);
+	summary_keys_init_channels(&p->keys, &p->tree.channels);
 	p->have_keys = 1;
 	size_t hold = plan_test_bytes("STAMP_TEST_HOLD", PLAN_HOLD);
 	/* A changed template set (or stamp version) over a last render renders every
@@ -328,7 +319,7 @@ static int plan_load(struct plan *p, const struct source *src, const struct outd
 	struct customers_reuse reuse = { .keys = &p->keys, .summary_of = plan_summary_of,
 					 .summary_before = plan_summary_before, .data = p,
 					 .hold = bytes_first ? 0 : hold };
-	rc = customers_load(&p->customers, p->main_set->manifest, &p->channels, src, jobs, NULL, &reuse);
+	rc = customers_load(&p->customers, p->main_set->manifest, &p->tree.channels, src, jobs, NULL, &reuse);
 	/* the bytes kept for the writer come out of the same hold as the values: a cold
 	 * render of 10,000 customers of the default set keeps 47 MB of values (and needs no
 	 * bytes: its customers are rendered by the writer), a template change 7 MB of bytes
@@ -425,8 +416,8 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 	 * sync_render() checks that they are all new, and calls plan_undefer() if not.
 	 * The outputs over all customers read values only, unless they read hashes */
 	int paths_use_hashes = 0;
-	for (size_t i = 0; i < p->channels.set_count; i++)
-		paths_use_hashes |= output_paths_use_hashes(p->channels.sets[i].outputs);
+	for (size_t i = 0; i < p->tree.channels.set_count; i++)
+		paths_use_hashes |= output_paths_use_hashes(p->tree.channels.sets[i].outputs);
 	if (defer && p->changed && !p->main_set->outputs->aggregates_use_hashes && !paths_use_hashes) {
 		for (size_t i = 0; i < p->customers.count; i++) {
 			struct plan_customer *s = &p->slots[i];
@@ -577,11 +568,7 @@ void plan_release(struct plan *p)
 		summary_keys_release(&p->keys);
 	outmanifest_release(&p->old);
 	error_clear(&p->old_damage);
-	if (p->have_channels)
-		channels_release(&p->channels);
-	if (p->have_outputs)
-		output_set_release(&p->outputs);
-	manifest_free(p->manifest);
+	channel_tree_release(&p->tree);
 	error_list_release(&p->errors);
 	memset(p, 0, sizeof *p);
 }

@@ -55,11 +55,7 @@ struct plan_file {
 
 struct plan {
 	const struct source *source;     /* what it reads from (not owned) */
-	struct manifest *manifest;       /* the tree's own set (channels' set 0) */
-	struct output_set outputs;
-	int have_outputs;
-	struct channels channels;        /* the sets customers follow (channel.h) */
-	int have_channels;
+	struct channel_tree tree;        /* the sets customers follow (channel.h) */
 	const struct channel_set *main_set; /* the default channel's: the outputs over all
 					  * customers, the rules across them, the record */
 	struct outmanifest old;          /* the last render's; sorted by path */

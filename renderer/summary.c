@@ -8,6 +8,7 @@
 #include "arena.h"
 #include "array.h"
 #include "buf.h"
+#include "channel.h"
 #include "manifest.h"
 #include "output.h"
 #include "value.h"
@@ -69,12 +70,17 @@ void summary_keys_init(struct summary_keys *k, const struct manifest *m, const s
 	}
 }
 
-void summary_keys_add_set(struct summary_keys *k, const struct output_set *os)
+void summary_keys_init_channels(struct summary_keys *k, const struct channels *ch)
 {
-	for (size_t i = 0; i < os->count && !k->all; i++) {
-		if (!os->defs[i].over_all && tmpl_names(os->defs[i].path, summary_add_key, k) < 0)
-			k->all = 1;
-		summary_add_when(k, &os->defs[i]);
+	const struct channel_set *main = channels_default_set(ch);
+	summary_keys_init(k, main->manifest, main->outputs);
+	for (size_t s = 0; s < ch->set_count; s++) {
+		const struct output_set *os = ch->sets[s].outputs;
+		for (size_t i = 0; i < os->count && !k->all; i++) {
+			if (!os->defs[i].over_all && tmpl_names(os->defs[i].path, summary_add_key, k) < 0)
+				k->all = 1;
+			summary_add_when(k, &os->defs[i]);
+		}
 	}
 }
 

@@ -28,6 +28,7 @@
 
 struct arena;
 struct buf;
+struct channels;
 struct manifest;
 struct output_set;
 struct value;
@@ -40,9 +41,9 @@ struct summary_keys {
 };
 
 void summary_keys_init(struct summary_keys *k, const struct manifest *m, const struct output_set *os);
-/* Adds what the paths of another set's per-customer outputs name (a channel's: its
- * customers' summaries must give their paths too). */
-void summary_keys_add_set(struct summary_keys *k, const struct output_set *os);
+/* With channels (channel.h): the default channel's set's keys, and what the paths of
+ * every channel's per-customer outputs name (its customers' summaries give their paths). */
+void summary_keys_init_channels(struct summary_keys *k, const struct channels *ch);
 void summary_keys_release(struct summary_keys *k);
 /* 1 when key (len bytes) is kept. */
 int summary_keeps(const struct summary_keys *k, const char *key, size_t len);

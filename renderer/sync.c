@@ -691,17 +691,17 @@ static void sync_manifest(const struct plan *p, struct outmanifest *next)
 	for (size_t i = 0; i < p->customers.count; i++) {
 		next->customers[i].id = p->customers.items[i].id;
 		next->customers[i].input = p->slots[i].input;
-		if (p->channels.count)
-			next->customers[i].channel = p->channels.items[p->customers.items[i].channel].name;
+		if (p->tree.channels.count)
+			next->customers[i].channel = p->tree.channels.items[p->customers.items[i].channel].name;
 		next->customers[i].summary = p->customers.items[i].summary;
 		next->customers[i].summary_len = p->customers.items[i].summary_len;
 	}
 	/* each channel's set: the next check tells a channel moved from a spec changed */
-	next->channel_count = p->channels.count;
-	next->channels = alloc_check(calloc(p->channels.count ? p->channels.count : 1, sizeof *next->channels));
-	for (size_t i = 0; i < p->channels.count; i++) {
-		const struct channel_set *set = channels_set_of(&p->channels, i);
-		next->channels[i].name = (char *)p->channels.items[i].name;
+	next->channel_count = p->tree.channels.count;
+	next->channels = alloc_check(calloc(p->tree.channels.count ? p->tree.channels.count : 1, sizeof *next->channels));
+	for (size_t i = 0; i < p->tree.channels.count; i++) {
+		const struct channel_set *set = channels_set_of(&p->tree.channels, i);
+		next->channels[i].name = (char *)p->tree.channels.items[i].name;
 		next->channels[i].set = set->outputs->set_hash;
 		next->channels[i].commit = (char *)(*set->sha ? set->sha : CHANNEL_WORKTREE);
 	}
@@ -866,7 +866,7 @@ static void sync_take_plan_errors(struct sync_report *r, struct plan *p, int rc)
 	error_list_append(&r->problems, &p->errors);
 	r->status = rc < 0 ? 2 : 1;
 	r->invalid = rc > 0;
-	r->template_set_invalid = rc > 0 && !p->manifest;
+	r->template_set_invalid = rc > 0 && !p->tree.manifest;
 }
 
 static void sync_fail(struct sync_report *r, struct error *err)
@@ -923,8 +923,8 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	}
 	/* every channel's Applications must point where the branch holds the files */
 	int hydrated_ok = 1;
-	for (size_t i = 0; o->hydrated_branch && hydrated_ok && i < plan.channels.set_count; i++)
-		hydrated_ok = manifest_check_hydrated(plan.channels.sets[i].manifest, o->hydrated_branch, &err) == 0;
+	for (size_t i = 0; o->hydrated_branch && hydrated_ok && i < plan.tree.channels.set_count; i++)
+		hydrated_ok = manifest_check_hydrated(plan.tree.channels.sets[i].manifest, o->hydrated_branch, &err) == 0;
 	if (!hydrated_ok) {
 		error_list_take(&r->problems, &err);
 		r->status = 1;
@@ -1056,15 +1056,15 @@ int sync_check(const struct sync_options *o, struct sync_report *r)
 		r->status = sync_problems(&s, &plan, o->staged_only ? SYNC_CHECK_STAGED : SYNC_CHECK, 0, &r->problems);
 		if (r->problems.count)
 			r->status = 1;
-		for (size_t i = 0; r->status && i < plan.channels.count; i++) {
+		for (size_t i = 0; r->status && i < plan.tree.channels.count; i++) {
 			size_t moved = plan_channel_moved(&plan, i);
-			const struct channel_set *set = channels_set_of(&plan.channels, i);
+			const struct channel_set *set = channels_set_of(&plan.tree.channels, i);
 			if (moved && *set->sha)
 				buf_printf(&r->notices, "stamp: channel %s moved to %.7s: %zu customer%s out of date\n",
-					   plan.channels.items[i].name, set->sha, moved, moved == 1 ? "" : "s");
+					   plan.tree.channels.items[i].name, set->sha, moved, moved == 1 ? "" : "s");
 			else if (moved)
 				buf_printf(&r->notices, "stamp: channel %s (" CHANNEL_WORKTREE "): the templates changed, %zu "
-					   "customer%s out of date\n", plan.channels.items[i].name, moved, moved == 1 ? "" : "s");
+					   "customer%s out of date\n", plan.tree.channels.items[i].name, moved, moved == 1 ? "" : "s");
 		}
 		if (!r->problems.count && !plan_is_noop(&plan)) {
 			struct error stale = ERROR_INIT;
