@@ -11,13 +11,9 @@
 # Usage: bench/bench_channels.sh STAMP BENCH_RENDER TEMPLATES N C RUNS
 set -eu
 stamp=$1 generator=$2 templates=$3 n=$4 canary=$5 runs=$6
-base=$(mktemp -d /tmp/stamp-bench-channels-XXXXXX)
-trap 'rm -rf "$base"' EXIT
 . "$(dirname "$0")/lib.sh"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+bench_scratch channels
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 measured() { "$generator" --measure "$@" | awk '{ print $1 }'; }
 
 one=$base/one two=$base/two

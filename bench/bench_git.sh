@@ -15,14 +15,10 @@
 # Usage: bench/bench_git.sh STAMP BENCH_RENDER TEMPLATES N1 N2 RUNS
 set -eu
 stamp=$1 generator=$2 templates=$3 small=$4 large=$5 runs=$6
-base=$(mktemp -d /tmp/stamp-bench-git-XXXXXX)
-trap 'rm -rf "$base"' EXIT
 . "$(dirname "$0")/lib.sh"
-export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
-export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+bench_scratch git
 
 now() { date +%s.%N; }
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 timed() { # command...; prints seconds
 	start=$(now)
 	"$@" >/dev/null

@@ -1,5 +1,16 @@
 # Shared by the benchmark scripts (sourced; $stamp, $generator and $templates set).
 
+# bench_scratch NAME: $base, a scratch directory removed on exit, and a git identity
+bench_scratch() {
+	base=$(mktemp -d "/tmp/stamp-bench-$1-XXXXXX")
+	trap 'rm -rf "$base"' EXIT
+	export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
+	export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
+}
+
+# the median of the numbers on stdin, one a line
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # bench_setup DIR N: a git repository with N generated customers, rendered and committed
 bench_setup() {
 	mkdir -p "$1"
