@@ -33,6 +33,35 @@ long channels_find(const struct channels *ch, const char *name, size_t len)
 	return -1;
 }
 
+long channels_find_recorded(const struct channels *ch, const char *recorded)
+{
+	if (!recorded)
+		return ch->count ? -1 : 0;
+	return channels_find(ch, recorded, strlen(recorded));
+}
+
+const char *channels_closest(const struct channels *ch, const char *name, size_t len)
+{
+	const char **names = alloc_check(calloc(ch->count ? ch->count : 1, sizeof *names));
+	for (size_t i = 0; i < ch->count; i++)
+		names[i] = ch->items[i].name;
+	const char *hint = suggest_closest(name, len, names, ch->count);
+	free(names);
+	return hint;
+}
+
+void channels_describe_promotion(struct buf *out, const char *name, const char *sha, const char *revision,
+				 size_t customers)
+{
+	if (!sha || !*sha || strcmp(sha, CHANNEL_WORKTREE) == 0)
+		buf_printf(out, "Update %s (" CHANNEL_WORKTREE ")", name);
+	else
+		buf_printf(out, "Promote %s to %.7s", name, sha);
+	if (sha && *sha && revision && strncmp(sha, revision, strlen(revision)) != 0)
+		buf_printf(out, " (%s)", revision);
+	buf_printf(out, ": %zu customer%s", customers, customers == 1 ? "" : "s");
+}
+
 const struct channel_set *channels_set_of(const struct channels *ch, size_t channel)
 {
 	return &ch->sets[ch->count ? ch->items[channel].set : 0];
@@ -190,11 +219,8 @@ static int channels_default(struct channels *ch, const struct manifest *m, const
 		ch->default_channel = (size_t)found;
 		return 0;
 	}
-	const char **names = alloc_check(calloc(ch->count ? ch->count : 1, sizeof *names));
-	for (size_t i = 0; i < ch->count; i++)
-		names[i] = ch->items[i].name;
 	const char *hint = name->type == VALUE_STRING
-			   ? suggest_closest(name->as.string.ptr, name->as.string.len, names, ch->count) : NULL;
+			   ? channels_closest(ch, name->as.string.ptr, name->as.string.len) : NULL;
 	struct buf said = BUF_INIT;
 	if (hint)
 		buf_printf(&said, "; did you mean '%s'?", hint);
@@ -203,7 +229,6 @@ static int channels_default(struct channels *ch, const struct manifest *m, const
 	channels_report(errors, name, "default_channel: '%s' is not one of the channels%s",
 			name->type == VALUE_STRING ? name->as.string.ptr : "", said.ptr);
 	buf_release(&said);
-	free(names);
 	return 1;
 }
 

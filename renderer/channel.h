@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+struct buf;
 struct error_list;
 struct manifest;
 struct value;
@@ -75,6 +76,16 @@ void channels_release(struct channels *ch);
 
 /* The channel named name (len bytes), or -1. */
 long channels_find(const struct channels *ch, const char *name, size_t len);
+/* The channel a manifest's record names (NULL: it followed none, as when no channels
+ * were declared), as an index of ch: -1 when ch has no such channel now. */
+long channels_find_recorded(const struct channels *ch, const char *recorded);
+/* The channel whose name is closest to name (a likely typo), or NULL. */
+const char *channels_closest(const struct channels *ch, const char *name, size_t len);
+/* "Promote stable to 9b874c5 (templates-v13): 4 customers", or for a channel that follows
+ * the working tree (sha NULL, "" or WORKTREE) "Update canary (WORKTREE): 1 customer";
+ * revision (may be NULL) is shown when it is not the sha itself. */
+void channels_describe_promotion(struct buf *out, const char *name, const char *sha, const char *revision,
+				 size_t customers);
 /* The set customers of channel i (or of the default, when there are no channels)
  * render with. */
 const struct channel_set *channels_set_of(const struct channels *ch, size_t channel);

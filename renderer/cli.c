@@ -381,3 +381,14 @@ void cli_close_repository(struct cli_repository *repo)
 	memset(repo, 0, sizeof *repo);
 	repo->fd = -1;
 }
+
+int cli_open_format_command(struct cli *cli, int argc, char **argv, struct cli_repository *repo)
+{
+	struct cli_option options[] = { { "--format", 1, NULL, 0 } };
+	const char *positional[1];
+	size_t count;
+	if (cli_parse_options(cli, argc, argv, options, 1, positional, 0, &count) < 0 ||
+	    cli_diagnostics_option(cli, options[0].value) < 0)
+		return -1;
+	return cli_open_repository(cli, repo);
+}

@@ -92,6 +92,10 @@ struct cli_repository {
 };
 /* Prints the reason and returns -1 when there is none. */
 int cli_open_repository(const struct cli *cli, struct cli_repository *repo);
+/* For a command whose only option is --format text|json|github and which takes no
+ * operand (check, channels): parses its line and opens the repository. 0, or -1 when
+ * either fails (said already; the command exits CLI_USAGE). */
+int cli_open_format_command(struct cli *cli, int argc, char **argv, struct cli_repository *repo);
 void cli_close_repository(struct cli_repository *repo);
 /* A path the user gave, as seen from -C DIR. */
 void cli_path(const struct cli *cli, const char *path, struct buf *out);

@@ -35,14 +35,8 @@ static void channels_print(const struct channels_survey *s)
 
 int cmd_channels(struct cli *cli, int argc, char **argv)
 {
-	struct cli_option options[] = { { "--format", 1, NULL, 0 } };
-	const char *positional[1];
-	size_t count;
-	if (cli_parse_options(cli, argc, argv, options, 1, positional, 0, &count) < 0 ||
-	    cli_diagnostics_option(cli, options[0].value) < 0)
-		return CLI_USAGE;
 	struct cli_repository repo;
-	if (cli_open_repository(cli, &repo) < 0)
+	if (cli_open_format_command(cli, argc, argv, &repo) < 0)
 		return CLI_USAGE;
 	struct error_list errors = ERROR_LIST_INIT;
 	struct channels_survey s;

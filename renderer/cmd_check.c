@@ -48,14 +48,8 @@ static void check_print_summary(const struct sync_report *r)
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
-	struct cli_option options[] = { { "--format", 1, NULL, 0 } };
-	const char *positional[1];
-	size_t count;
-	if (cli_parse_options(cli, argc, argv, options, 1, positional, 0, &count) < 0 ||
-	    cli_diagnostics_option(cli, options[0].value) < 0)
-		return CLI_USAGE;
 	struct cli_repository repo;
-	if (cli_open_repository(cli, &repo) < 0)
+	if (cli_open_format_command(cli, argc, argv, &repo) < 0)
 		return CLI_USAGE;
 	/* an index left reverted would have the user's next git commit undo stamp's */
 	int index_bad = cli_repair_index(cli, &repo) < 0;

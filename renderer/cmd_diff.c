@@ -6,6 +6,7 @@
  * summary table and the per-file diffs are cut where they would not fit, and a note
  * says exactly what was left out. */
 #include "buf.h"
+#include "channel.h"
 #include "cli.h"
 #include "diff.h"
 #include "error.h"
@@ -66,18 +67,10 @@ static void diff_print_patch(const struct buf *patch, int color)
  * customer, which must be impossible to miss in a review. */
 #define DIFF_REMOVAL_MEANS "its namespace, database and DNS name go when this is deployed"
 
-/* "Promote stable to abc1234 (templates-v2): 9,990 customers", for each channel whose set
- * moved and whose customers render otherwise; "Update canary (WORKTREE): 10 customers" for
- * a channel that follows the working tree, whose templates changed. */
+/* The line of a channel whose set moved and whose customers render otherwise. */
 static void diff_promotion(struct buf *out, const struct diff_channel *c)
 {
-	if (!*c->sha)
-		buf_printf(out, "Update %s (%s)", c->name, c->revision);
-	else
-		buf_printf(out, "Promote %s to %.7s", c->name, c->sha);
-	if (*c->sha && strncmp(c->sha, c->revision, strlen(c->revision)) != 0)
-		buf_printf(out, " (%s)", c->revision);
-	buf_printf(out, ": %zu customer%s", c->customers, c->customers == 1 ? "" : "s");
+	channels_describe_promotion(out, c->name, c->sha, c->revision, c->customers);
 }
 
 static void diff_print_text(const struct diff *d, int color)

@@ -12,7 +12,6 @@
 #include "document.h"
 #include "manifest.h"
 #include "source.h"
-#include "suggest.h"
 #include "summary.h"
 #include "value.h"
 #include "values.h"
@@ -126,14 +125,11 @@ static int customers_channel(struct customer *c, const struct channels *ch, stru
 	const struct value *name = top->as.map.entries[at].value;
 	long found = name->type == VALUE_STRING ? channels_find(ch, name->as.string.ptr, name->as.string.len) : -1;
 	if (found < 0) {
-		const char **names = alloc_check(calloc(ch->count, sizeof *names));
-		for (size_t i = 0; i < ch->count; i++)
-			names[i] = ch->items[i].name;
 		const char *hint = name->type == VALUE_STRING
-				   ? suggest_closest(name->as.string.ptr, name->as.string.len, names, ch->count) : NULL;
+				   ? channels_closest(ch, name->as.string.ptr, name->as.string.len) : NULL;
 		struct buf said = BUF_INIT, known = BUF_INIT;
 		for (size_t i = 0; i < ch->count; i++)
-			buf_printf(&known, "%s%s", i ? ", " : "", names[i]);
+			buf_printf(&known, "%s%s", i ? ", " : "", ch->items[i].name);
 		if (name->type == VALUE_STRING)
 			error_quote_value(&said, name->as.string.ptr, name->as.string.len, 64);
 		struct error err = ERROR_INIT;
@@ -149,7 +145,6 @@ static int customers_channel(struct customer *c, const struct channels *ch, stru
 		error_list_take(errors, &err);
 		buf_release(&said);
 		buf_release(&known);
-		free(names);
 		return -1;
 	}
 	c->channel = (size_t)found;

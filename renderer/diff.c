@@ -50,14 +50,6 @@ static const struct output_set *diff_outputs_of(const struct diff_side *s, const
 	return channels_set_of(&s->tree.channels, c->channel)->outputs;
 }
 
-/* The index in ch of the channel named name (NULL: none), or -1. */
-static long diff_channel_named(const struct channels *ch, const char *name)
-{
-	if (!name)
-		return ch->count ? -1 : 0;
-	return channels_find(ch, name, strlen(name));
-}
-
 /* customers_reuse: a customer whose input hash is the one its side's manifest records
  * is taken from the summary recorded there (which a render of those inputs wrote), and
  * parsed only if it is rendered after all. */
@@ -67,7 +59,7 @@ static const char *diff_summary_of(void *data, struct customer *c, size_t *len)
 	if (!s->have_record)
 		return NULL;
 	const struct outmanifest_customer *r = outmanifest_customer(&s->record, c->id);
-	long channel = r ? diff_channel_named(&s->tree.channels, r->channel) : -1;
+	long channel = r ? channels_find_recorded(&s->tree.channels, r->channel) : -1;
 	if (channel < 0 || !r->summary)
 		return NULL;
 	c->channel = (size_t)channel;
@@ -101,7 +93,8 @@ static const char *diff_shared_summary_of(void *data, struct customer *c, size_t
 	struct diff_side *s = data;
 	const struct customer *o = customers_find(&s->other->customers, c->id);
 	const struct channels *och = &s->other->tree.channels;
-	long channel = o ? diff_channel_named(&s->tree.channels, och->count ? och->items[o->channel].name : NULL) : -1;
+	long channel = o ? channels_find_recorded(&s->tree.channels, och->count ? och->items[o->channel].name : NULL)
+			 : -1;
 	if (channel >= 0) {
 		c->channel = (size_t)channel;
 		if (o->reused && hash_equal(output_customer_input(diff_outputs_of(s->other, o), o),

@@ -413,12 +413,10 @@ static void gitcommit_promotions(struct gitcommit *c)
 				n++;
 			}
 		}
-		if (n && strcmp(ch->commit, CHANNEL_WORKTREE) == 0)
-			buf_printf(&subject, "%sUpdate %s (" CHANNEL_WORKTREE "): %zu customer%s", subject.len ? ", " : "",
-				   ch->name, n, n == 1 ? "" : "s");
-		else if (n)
-			buf_printf(&subject, "%sPromote %s to %.7s: %zu customer%s", subject.len ? ", " : "", ch->name,
-				   ch->commit, n, n == 1 ? "" : "s");
+		if (n && subject.len)
+			buf_add_str(&subject, ", ");
+		if (n)
+			channels_describe_promotion(&subject, ch->name, ch->commit, NULL, n);
 	}
 	for (size_t k = 0; k < c->customer_count; k++)
 		if (!promoted[k])

@@ -220,67 +220,79 @@ int output_applies(const struct output_def *d, const struct value *values)
 /* A when: on a platform setting is decided by the manifest alone, the same for every
  * customer: the setting must hold one of the values the outputs name for it, or a typo
  * (delivery: helmm) would silently leave out every output that names it. */
+/* Every value the outputs' when: name for path, once each, into names (at most max). */
+#define OUTPUT_WHEN_VALUES 64
+static size_t output_when_values(const struct output_set *os, const char *path, const char **names)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < os->count; i++)
+		for (size_t w = 0; w < os->defs[i].when_count; w++) {
+			const struct value *a = os->defs[i].when[w].allowed;
+			size_t n = a->type == VALUE_LIST ? a->as.list.count : 1;
+			for (size_t j = 0; strcmp(os->defs[i].when[w].path, path) == 0 && j < n; j++) {
+				const struct value *x = a->type == VALUE_LIST ? a->as.list.items[j] : a;
+				if (x->type != VALUE_STRING)
+					continue;
+				size_t seen = 0;
+				while (seen < count && strcmp(names[seen], x->as.string.ptr) != 0)
+					seen++;
+				if (seen == count && count < OUTPUT_WHEN_VALUES)
+					names[count++] = x->as.string.ptr;
+			}
+		}
+	return count;
+}
+
+/* The platform setting at path against the values the outputs name for it. */
+static void output_when_setting(const struct output_set *os, const struct manifest *m, const char *path,
+				struct error_list *errors)
+{
+	const char *names[OUTPUT_WHEN_VALUES];
+	size_t count = output_when_values(os, path, names);
+	const struct value *setting = output_lookup(m->root, path);
+	struct buf text = BUF_INIT, known = BUF_INIT, said = BUF_INIT;
+	int ok = 0;
+	if (setting && value_scalar_text(setting, &text) == 0)
+		for (size_t j = 0; !ok && j < count; j++)
+			ok = strlen(names[j]) == text.len && memcmp(names[j], text.ptr, text.len) == 0;
+	if (!ok) {
+		for (size_t j = 0; j < count; j++)
+			buf_printf(&known, "%s%s", j ? ", " : "", names[j]);
+		const char *hint = setting && text.len ? suggest_closest(text.ptr, text.len, names, count) : NULL;
+		if (hint)
+			buf_printf(&said, "; did you mean '%s'?", hint);
+		struct error err = ERROR_INIT;
+		const struct value *at = setting ? setting : m->platform ? m->platform : m->root;
+		if (setting)
+			error_set(&err, at->file, at->line, at->col, "%s: '%s' is not one of %s (the values the outputs' "
+				  "when: name)%s", path, text.ptr ? text.ptr : "", known.ptr, said.ptr ? said.ptr : "");
+		else
+			error_set(&err, at->file, at->line, at->col, "%s: missing; the outputs' when: read it: set it to "
+				  "one of %s", path, known.ptr);
+		error_list_take(errors, &err);
+	}
+	buf_release(&text);
+	buf_release(&known);
+	buf_release(&said);
+}
+
+/* Is (i, w) the first when: of the outputs to name its path? */
+static int output_when_first(const struct output_set *os, size_t i, size_t w)
+{
+	const char *path = os->defs[i].when[w].path;
+	for (size_t k = 0; k <= i; k++)
+		for (size_t v = 0; v < os->defs[k].when_count && (k < i || v < w); v++)
+			if (strcmp(os->defs[k].when[v].path, path) == 0)
+				return 0;
+	return 1;
+}
+
 static void output_when_platform(const struct output_set *os, const struct manifest *m, struct error_list *errors)
 {
 	for (size_t i = 0; i < os->count; i++)
-		for (size_t w = 0; w < os->defs[i].when_count; w++) {
-			const char *path = os->defs[i].when[w].path;
-			if (strncmp(path, "platform.", 9) != 0)
-				continue;
-			int first = 1; /* each path once: at its first output */
-			for (size_t k = 0; first && k <= i; k++)
-				for (size_t v = 0; first && v < os->defs[k].when_count && (k < i || v < w); v++)
-					first = strcmp(os->defs[k].when[v].path, path) != 0;
-			if (!first)
-				continue;
-			/* every value any output names for this path */
-			const char *names[64];
-			size_t count = 0;
-			struct buf known = BUF_INIT, text = BUF_INIT;
-			for (size_t k = 0; k < os->count; k++)
-				for (size_t v = 0; v < os->defs[k].when_count; v++) {
-					if (strcmp(os->defs[k].when[v].path, path) != 0)
-						continue;
-					const struct value *a = os->defs[k].when[v].allowed;
-					size_t n = a->type == VALUE_LIST ? a->as.list.count : 1;
-					for (size_t j = 0; j < n && count < 64; j++) {
-						const struct value *x = a->type == VALUE_LIST ? a->as.list.items[j] : a;
-						if (x->type != VALUE_STRING)
-							continue;
-						size_t seen = 0;
-						while (seen < count && strcmp(names[seen], x->as.string.ptr) != 0)
-							seen++;
-						if (seen == count) {
-							names[count++] = x->as.string.ptr;
-							buf_printf(&known, "%s%s", known.len ? ", " : "", x->as.string.ptr);
-						}
-					}
-				}
-			const struct value *setting = output_lookup(m->root, path);
-			int ok = 0;
-			if (setting && value_scalar_text(setting, &text) == 0)
-				for (size_t j = 0; !ok && j < count; j++)
-					ok = strlen(names[j]) == text.len && memcmp(names[j], text.ptr, text.len) == 0;
-			if (!ok) {
-				const char *hint = setting && text.len ? suggest_closest(text.ptr, text.len, names, count) : NULL;
-				struct buf said = BUF_INIT;
-				if (hint)
-					buf_printf(&said, "; did you mean '%s'?", hint);
-				struct error err = ERROR_INIT;
-				const struct value *at = setting ? setting : m->platform ? m->platform : m->root;
-				if (setting)
-					error_set(&err, at->file, at->line, at->col, "%s: '%s' is not one of %s (the values "
-						  "the outputs' when: name)%s", path, text.ptr ? text.ptr : "", known.ptr,
-						  said.ptr ? said.ptr : "");
-				else
-					error_set(&err, at->file, at->line, at->col, "%s: missing; the outputs' when: read it: "
-						  "set it to one of %s", path, known.ptr);
-				error_list_take(errors, &err);
-				buf_release(&said);
-			}
-			buf_release(&known);
-			buf_release(&text);
-		}
+		for (size_t w = 0; w < os->defs[i].when_count; w++)
+			if (strncmp(os->defs[i].when[w].path, "platform.", 9) == 0 && output_when_first(os, i, w))
+				output_when_setting(os, m, os->defs[i].when[w].path, errors);
 }
 
 int output_set_load(struct output_set *os, const struct manifest *m, const struct source *src,

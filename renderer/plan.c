@@ -233,16 +233,6 @@ static int plan_status(const struct plan *p)
 	return error_list_environment(&p->errors) ? -1 : 1;
 }
 
-/* The channel a customer followed in the last render (its record names it), as an index
- * of today's channels: -1 when it followed none and channels are declared now, or it
- * followed one that is gone (its spec is then parsed to know). */
-static long plan_channel_before(const struct channels *ch, const struct outmanifest_customer *before)
-{
-	if (!before->channel)
-		return ch->count ? -1 : 0;
-	return channels_find(ch, before->channel, strlen(before->channel));
-}
-
 /* customers_reuse: a customer whose input hash is the one the last render recorded is
  * reused through the summary it recorded, when it recorded one. The channel it followed
  * gives the set its inputs are hashed with: its spec, which names the channel, is the
@@ -253,7 +243,8 @@ static const char *plan_summary_of(void *data, struct customer *c, size_t *len)
 	if (p->full || !p->set_same)
 		return NULL;
 	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
-	long channel = before ? plan_channel_before(&p->tree.channels, before) : -1;
+	/* a channel gone, or none recorded where channels are declared now: its spec says */
+	long channel = before ? channels_find_recorded(&p->tree.channels, before->channel) : -1;
 	if (channel < 0 || !before->summary)
 		return NULL;
 	c->channel = (size_t)channel;
@@ -284,7 +275,7 @@ static const char *plan_summary_before(void *data, const struct customer *c, siz
 		return NULL;
 	const struct outmanifest_customer *before = outmanifest_customer(&p->old, c->id);
 	/* on another channel, its summary's platform (P) is another set's */
-	if (!before || !before->summary || plan_channel_before(&p->tree.channels, before) != (long)c->channel)
+	if (!before || !before->summary || channels_find_recorded(&p->tree.channels, before->channel) != (long)c->channel)
 		return NULL;
 	*len = before->summary_len;
 	return before->summary;
