@@ -22,7 +22,8 @@
 const struct document_limits document_default_limits = { 4 * 1024 * 1024, 64 };
 
 struct document_frame {
-	struct value *node;
+	enum value_type type;      /* VALUE_LIST or VALUE_MAP */
+	struct value *node;        /* NULL when only checking */
 	struct value *pending_key; /* maps: the key waiting for its value */
 	void **items;              /* list items, or key/value pairs for maps */
 	size_t count;
@@ -37,7 +38,14 @@ struct document_loader {
 	struct document_frame *stack;
 	size_t depth;
 	size_t stack_cap;
+	int check_only; /* document_check_string(): keys are built, nothing else */
 };
+
+/* What stands for a node that is only checked: the loader looks at nothing but its type
+ * (a key is always built, so duplicate keys are found the same way). */
+static struct value document_checked_scalar = { .type = VALUE_NULL };
+static struct value document_checked_list = { .type = VALUE_LIST };
+static struct value document_checked_map = { .type = VALUE_MAP };
 
 static int document_fail(struct document_loader *l, yaml_mark_t mark, const char *fmt,
 			 const char *detail)
@@ -89,8 +97,11 @@ static int document_attach(struct document_loader *l, struct value *node, struct
 		return 0;
 	}
 	struct document_frame *top = &l->stack[l->depth - 1];
-	if (top->node->type == VALUE_LIST) {
-		document_frame_push_item(top, node);
+	if (top->type == VALUE_LIST) {
+		if (l->check_only)
+			top->count++; /* nothing reads the items */
+		else
+			document_frame_push_item(top, node);
 		return 0;
 	}
 	if (!top->pending_key) {
@@ -165,6 +176,8 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 				  "merge keys ('<<') are YAML 1.1 and not supported; write the keys out");
 			return NULL;
 		}
+		if (l->check_only && !is_key)
+			return &document_checked_scalar;
 		return value_new_string(l->arena, text, len, l->file, line, col);
 	}
 	struct scalar_resolved r;
@@ -187,6 +200,8 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 		return document_refuse_scalar(l, line, col, text, len, "tag '%s' does not match the value; remove "
 					      "the tag or fix the value", document_tag_shown(tag, tmp, sizeof tmp));
 	}
+	if (l->check_only)
+		return &document_checked_scalar; /* a plain scalar is never a key here */
 	struct value *v;
 	switch (r.kind) {
 	case SCALAR_NULL:
@@ -235,8 +250,10 @@ static int document_open(struct document_loader *l, yaml_event_t *ev, enum value
 	l->stack = array_grow(l->stack, &l->stack_cap, l->depth, sizeof *l->stack, 16);
 	struct document_frame *f = &l->stack[l->depth++];
 	memset(f, 0, sizeof *f);
-	f->node = value_new(l->arena, type, l->file, (unsigned)ev->start_mark.line + 1,
-			    (unsigned)ev->start_mark.column + 1);
+	f->type = type;
+	if (!l->check_only)
+		f->node = value_new(l->arena, type, l->file, (unsigned)ev->start_mark.line + 1,
+				    (unsigned)ev->start_mark.column + 1);
 	return 0;
 }
 
@@ -244,6 +261,10 @@ static struct value *document_close(struct document_loader *l)
 {
 	struct document_frame *f = &l->stack[--l->depth];
 	struct value *node = f->node;
+	if (l->check_only) {
+		free(f->items);
+		return f->type == VALUE_LIST ? &document_checked_list : &document_checked_map;
+	}
 	if (node->type == VALUE_LIST) {
 		node->as.list.count = f->count;
 		node->as.list.items = arena_alloc(l->arena, (f->count ? f->count : 1) * sizeof(struct value *));
@@ -270,7 +291,7 @@ static int document_expecting_key(struct document_loader *l)
 	if (l->depth == 0)
 		return 0;
 	struct document_frame *top = &l->stack[l->depth - 1];
-	return top->node->type == VALUE_MAP && !top->pending_key;
+	return top->type == VALUE_MAP && !top->pending_key;
 }
 
 /* 1 when the parser stopped in the leading blanks of a line that hold a tab (or at the
@@ -315,6 +336,18 @@ int document_load_recover(struct arena *arena, const char *text, size_t len, con
 	return document_load(arena, text, len, file, limits, root, err, recovered);
 }
 
+/* Why: a render parses back every file it writes and throws the tree away; building it
+ * was a tenth of that parse. The same loop runs with the same rules, only the keys are
+ * kept (duplicates are found by comparing them). */
+int document_check_string(const char *text, size_t len, const char *file,
+			  const struct document_limits *limits, struct error *err)
+{
+	struct arena keys = ARENA_INIT;
+	int rc = document_load(&keys, text, len, file, limits, NULL, err, NULL);
+	arena_release(&keys);
+	return rc;
+}
+
 static int document_load(struct arena *arena, const char *text, size_t len, const char *file,
 			 const struct document_limits *limits, struct value **root, struct error *err,
 			 struct error_list *recovered)
@@ -322,12 +355,13 @@ static int document_load(struct arena *arena, const char *text, size_t len, cons
 	if (!limits)
 		limits = &document_default_limits;
 	file = arena_strdup(arena, file);
-	*root = NULL;
+	if (root)
+		*root = NULL;
 	if (limits->max_bytes && len > limits->max_bytes)
 		return error_set(err, file, 0, 0, "file is larger than %zu bytes; split it",
 				 limits->max_bytes);
 
-	struct document_loader l = { arena, file, err, recovered, NULL, 0, 0 };
+	struct document_loader l = { arena, file, err, recovered, NULL, 0, 0, root == NULL };
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		alloc_failed(); /* its only failure is an allocation */
@@ -448,9 +482,8 @@ static int document_load(struct arena *arena, const char *text, size_t len, cons
 	document_free_stack(&l);
 	if (status < 0)
 		return -1;
-	if (!result)
-		result = value_new(arena, VALUE_NULL, file, 1, 1);
-	*root = result;
+	if (root)
+		*root = result ? result : value_new(arena, VALUE_NULL, file, 1, 1);
 	return 0;
 }
 

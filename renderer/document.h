@@ -33,6 +33,10 @@ int document_load_string(struct arena *arena, const char *text, size_t len,
 int document_load_recover(struct arena *arena, const char *text, size_t len, const char *file,
 			  const struct document_limits *limits, struct value **root, struct error *err,
 			  struct error_list *recovered);
+/* The same rules over text, and nothing built: 0 when document_load_string() would load
+ * it, else -1 with the same error. */
+int document_check_string(const char *text, size_t len, const char *file,
+			  const struct document_limits *limits, struct error *err);
 int document_load_file(struct arena *arena, const char *path,
 		       const struct document_limits *limits, struct value **root,
 		       struct error *err);

@@ -491,23 +491,19 @@ static int output_render_over(const struct output_def *d, const struct value *co
 		return -1;
 	}
 	if ((mode & OUTPUT_PARSE_BACK) && (d->format == TMPL_FORMAT_YAML || d->format == TMPL_FORMAT_JSON)) {
-		struct arena parsed = ARENA_INIT;
-		struct value *root;
 		struct document_limits limits = { 0, 64 };
 		struct buf shown = BUF_INIT;
-		buf_printf(&shown, "out/%s", path.ptr);
-		if (document_load_string(&parsed, text->ptr ? text->ptr : "", text->len, shown.ptr, &limits, &root,
-					 &err) < 0) {
+		buf_add_str(&shown, "out/");
+		buf_add(&shown, path.ptr, path.len);
+		if (document_check_string(text->ptr ? text->ptr : "", text->len, shown.ptr, &limits, &err) < 0) {
 			struct error located = ERROR_INIT;
 			output_blame(d, frames, count, text, &err, &located);
 			error_list_take(errors, &located);
 			error_clear(&err);
-			arena_release(&parsed);
 			buf_release(&shown);
 			buf_release(&path);
 			return -1;
 		}
-		arena_release(&parsed);
 		buf_release(&shown);
 	}
 	file->len = text->len;

@@ -82,6 +82,7 @@ static void check_refusals(void)
 {
 	static const struct { const char *text; unsigned line, col; const char *message; } bad[] = {
 		{ "a: 1\na: 2\n", 2, 1, "duplicate key \"a\" (first defined at line 1); remove one of them" },
+		{ "x:\n  - {b: 1, b: 2}\n", 2, 12, "duplicate key \"b\" (first defined at line 2); remove one of them" },
 		{ "a: &x 1\nb: *x\n", 1, 4, "anchors ('&x') are not supported; write the value out" },
 		{ "a: !!python/object x\n", 1, 4,
 		  "tag '!!python/object' is not allowed here; only the YAML core schema's tags are accepted (remove the tag, or quote the value)" },
@@ -101,6 +102,34 @@ static void check_refusals(void)
 		CHECK_MSG(err.line == bad[i].line && err.col == bad[i].col, "case %zu at %u:%u, want %u:%u",
 			  i, err.line, err.col, bad[i].line, bad[i].col);
 		CHECK_STR(err.message, bad[i].message);
+		error_clear(&err);
+		/* checking without a tree refuses the same thing at the same place */
+		CHECK_MSG(document_check_string(bad[i].text, strlen(bad[i].text), "out.yaml", NULL, &err) < 0,
+			  "case %zu accepted when only checked", i);
+		CHECK_MSG(err.line == bad[i].line && err.col == bad[i].col, "case %zu checked at %u:%u, want %u:%u",
+			  i, err.line, err.col, bad[i].line, bad[i].col);
+		CHECK_STR(err.message, bad[i].message);
+		CHECK_STR(err.file, "out.yaml");
+		error_clear(&err);
+		arena_release(&arena);
+	}
+	/* and accepts what loads: keys that differ only deeper, equal keys in sibling maps, a
+	 * key equal to a value, nested lists of maps, quoted and tagged scalars */
+	static const char *const good[] = {
+		"a: {b: 1}\nc: {b: 1}\n",
+		"a: a\nb: [a, a, {a: a}]\n",
+		"- {x: 1, y: [1, 2]}\n- {x: 1, y: [1, 2]}\n",
+		"k: !!str 12\nq: \"a: b\"\ns: 'x'\nn: !!float 1\n",
+		"[1, 2, 3]\n",
+		"",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		struct arena arena = ARENA_INIT;
+		struct error err = ERROR_INIT;
+		CHECK_MSG(load(&arena, good[i], &err) != NULL, "good case %zu refused: %s", i,
+			  err.message ? err.message : "");
+		CHECK_MSG(document_check_string(good[i], strlen(good[i]), "out.yaml", NULL, &err) == 0,
+			  "good case %zu refused when only checked: %s", i, err.message ? err.message : "");
 		error_clear(&err);
 		arena_release(&arena);
 	}
