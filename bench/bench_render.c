@@ -91,7 +91,25 @@ struct spawn_reply {
 	int status;   /* from wait4, or -1 when the helper could not fork */
 	long rss;     /* KiB */
 	double seconds;
+	double user, sys;             /* the command's own CPU seconds */
+	double all_user, all_sys, idle; /* every core's, from /proc/stat, over the same time */
 };
+
+/* Every core's user, system (irq included) and idle (iowait included) time so far, in
+ * seconds. */
+static void cpu_totals(double *user, double *sys, double *idle)
+{
+	unsigned long long u = 0, ni = 0, sy = 0, id = 0, io = 0, irq = 0, soft = 0;
+	FILE *f = fopen("/proc/stat", "r");
+	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &u, &ni, &sy, &id, &io, &irq, &soft) != 7)
+		u = ni = sy = id = io = irq = soft = 0;
+	if (f)
+		fclose(f);
+	double tick = (double)sysconf(_SC_CLK_TCK);
+	*user = (double)(u + ni) / tick;
+	*sys = (double)(sy + irq + soft) / tick;
+	*idle = (double)(id + io) / tick;
+}
 
 static void spawn_serve(int requests, int replies)
 {
@@ -101,7 +119,9 @@ static void spawn_serve(int requests, int replies)
 		if (len >= sizeof command || read(requests, command, len) != (ssize_t)len)
 			_exit(1);
 		command[len] = 0;
-		struct spawn_reply reply = { -1, 0, 0 };
+		struct spawn_reply reply = { -1, 0, 0, 0, 0, 0, 0, 0 };
+		double u0, s0, i0;
+		cpu_totals(&u0, &s0, &i0);
 		double start = now();
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -112,6 +132,13 @@ static void spawn_serve(int requests, int replies)
 		if (pid > 0 && wait4(pid, &reply.status, 0, &usage) == pid) {
 			reply.seconds = now() - start;
 			reply.rss = usage.ru_maxrss;
+			reply.user = (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
+			reply.sys = (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+			double u1, s1, i1;
+			cpu_totals(&u1, &s1, &i1);
+			reply.all_user = u1 - u0;
+			reply.all_sys = s1 - s0;
+			reply.idle = i1 - i0;
 		}
 		if (write(replies, &reply, sizeof reply) != (ssize_t)sizeof reply)
 			_exit(1);
@@ -138,6 +165,8 @@ static void spawn_start(void)
 	spawn_replies = replies[0];
 }
 
+static struct spawn_reply last_reply; /* of the last run(): its CPU figures */
+
 /* Runs a shell command; returns wall seconds, and the peak RSS (KiB) in *rss. */
 static double run(const char *command, long *rss)
 {
@@ -155,6 +184,7 @@ static double run(const char *command, long *rss)
 	}
 	if (rss)
 		*rss = reply.rss;
+	last_reply = reply;
 	return reply.seconds;
 }
 
@@ -402,6 +432,9 @@ int main(int argc, char **argv)
 
 	double cold[32], floor_s[32], parse[32], noop[32], one[32], tmpl[32];
 	double base_cold[32], base_noop[32], base_one[32], inplace[32], renamed[32], synced[32], fsynced[32];
+	/* where a cold render's CPU goes: its own, the kernel's work for it outside it (the
+	 * writeback of the files it makes durable), and what the cores left idle */
+	double cold_user[32], cold_sys[32], cold_others[32], cold_idle[32], durable[32];
 	long rss, peak = 0, peak_cold = 0, peak_noop = 0, peak_one = 0, peak_tmpl = 0;
 	char last[4096] = "", base_last[4096] = "";
 	if (runs > 32)
@@ -424,6 +457,10 @@ int main(int argc, char **argv)
 		fmt(command, sizeof command, "'%s' -C '%s' -q render", stamp, dir);
 		cold[r] = run(command, &rss);
 		peak_cold = rss > peak_cold ? rss : peak_cold;
+		cold_user[r] = last_reply.user;
+		cold_sys[r] = last_reply.sys;
+		cold_others[r] = last_reply.all_user + last_reply.all_sys - last_reply.user - last_reply.sys;
+		cold_idle[r] = last_reply.idle;
 		fmt(last, sizeof last, "%s", dir);
 		if (baseline) {
 			fmt(dir, sizeof dir, "%s/base%d", base, r);
@@ -438,6 +475,7 @@ int main(int argc, char **argv)
 		mkdir(dir, 0777);
 		floor_s[r] = floor_run(dir, &sizes, FLOOR_IN_PLACE, (size_t)-1);
 		synced[r] = sync_run(dir);
+		durable[r] = floor_s[r] + synced[r];
 		/* the two ways of creating a new file, on the first 20,000 files each */
 		fmt(dir, sizeof dir, "%s/inplace%d", base, r);
 		mkdir(dir, 0777);
@@ -496,6 +534,11 @@ int main(int argc, char **argv)
 	printf("  cold render          %8.3f s   (floor, plain create: %.3f s; ratio %.2fx)\n", c, f, c / f);
 	printf("  libyaml parse alone  %8.3f s   (floor + parse: %.3f s; cold ratio to it %.2fx)\n",
 	       median(parse, runs), fp, c / fp);
+	double fd = median(durable, runs);
+	printf("  durable floor        %8.3f s   (plain create, then one syncfs; cold ratio to it %.2fx)\n", fd, c / fd);
+	printf("  cold render CPU      user %.2f s, system %.2f s; the rest of the machine %.2f s; cores idle %.2f s "
+	       "(%ld cores)\n", median(cold_user, runs), median(cold_sys, runs), median(cold_others, runs),
+	       median(cold_idle, runs), sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  no-op render         %8.3f s\n", median(noop, runs));
 	printf("  one customer changed %8.3f s\n", median(one, runs));
 	printf("  one template changed %8.3f s\n", median(tmpl, runs));

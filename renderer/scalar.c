@@ -194,6 +194,11 @@ static int scalar_all_printable(const char *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f) { /* printable ASCII, most of every value */
+			i++;
+			continue;
+		}
 		size_t n = utf8_sequence_length(s + i, len - i);
 		if (!n || !utf8_is_printable(utf8_decode(s + i, n)))
 			return 0;
