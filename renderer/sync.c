@@ -441,8 +441,14 @@ enum sync_action { SYNC_SKIP = 0, SYNC_WRITE_REPLACE = 1, SYNC_WRITE_CREATE = 2 
  * files to write (in order, at most SYNC_AHEAD ahead, so memory stays bounded) while
  * one writer, the calling thread, writes them. One writer, because ext4 serialises file
  * creation: two threads creating files at once spend three times the system time for
- * no gain in wall time. */
-#define SYNC_AHEAD 64
+ * no gain in wall time.
+ *
+ * Why 1,024 customers ahead (about 20 MB of rendered text): the writer stalls in the
+ * kernel for tens of milliseconds at a time (a journal commit, writeback), longer than
+ * a worker takes to render 64 customers; with a window of 64 the worker then slept too
+ * and a core stood idle. Measured on 2 cores, 10,000 customers, alternating, 3 runs
+ * each: cold render 3.99 s with 64, 3.83 s with 1,024 (idle cores 0.5 s -> 0.35 s). */
+#define SYNC_AHEAD 1024
 
 struct sync_slot {
 	struct output_files again;
