@@ -443,12 +443,13 @@ enum sync_action { SYNC_SKIP = 0, SYNC_WRITE_REPLACE = 1, SYNC_WRITE_CREATE = 2 
  * creation: two threads creating files at once spend three times the system time for
  * no gain in wall time.
  *
- * Why 1,024 customers ahead (about 20 MB of rendered text): the writer stalls in the
- * kernel for tens of milliseconds at a time (a journal commit, writeback), longer than
- * a worker takes to render 64 customers; with a window of 64 the worker then slept too
- * and a core stood idle. Measured on 2 cores, 10,000 customers, alternating, 3 runs
- * each: cold render 3.99 s with 64, 3.83 s with 1,024 (idle cores 0.5 s -> 0.35 s). */
-#define SYNC_AHEAD 1024
+ * Why 256 customers ahead (about 5 MB of rendered text): the writer stalls in the kernel
+ * for tens of milliseconds at a time (a journal commit, writeback), longer than a worker
+ * takes to render 64 customers; with a window of 64 the worker then slept too and a core
+ * stood idle. Measured on 2 cores, 10,000 customers, alternating, 3 runs each: cold
+ * render 3.99 s with 64, 3.84 s with 256, 3.83 s with 1,024, whose 20 MB more took the
+ * 100,000-customer cold render from 446 to 487 MiB (the limit is 512). */
+#define SYNC_AHEAD 256
 
 struct sync_slot {
 	struct output_files again;
