@@ -67,19 +67,14 @@ static void diff_print_patch(const struct buf *patch, int color)
  * customer, which must be impossible to miss in a review. */
 #define DIFF_REMOVAL_MEANS "its namespace, database and DNS name go when this is deployed"
 
-/* The line of a channel whose set moved and whose customers render otherwise. */
-static void diff_promotion(struct buf *out, const struct diff_channel *c)
-{
-	channels_describe_promotion(out, c->name, c->sha, c->revision, c->customers);
-}
-
 static void diff_print_text(const struct diff *d, int color)
 {
 	for (size_t i = 0; i < d->channel_count; i++) {
 		if (!d->channels[i].moved || !d->channels[i].customers)
 			continue;
 		struct buf line = BUF_INIT;
-		diff_promotion(&line, &d->channels[i]);
+		channels_describe_promotion(&line, d->channels[i].name, d->channels[i].sha, d->channels[i].revision,
+					    d->channels[i].customers);
 		printf("%s# %s%s\n", color ? "\033[1m" : "", line.ptr, color ? "\033[m" : "");
 		buf_release(&line);
 	}
@@ -134,7 +129,8 @@ static void diff_print_markdown(const struct diff *d, const char *base)
 		if (!d->channels[i].moved || !d->channels[i].customers)
 			continue;
 		struct buf line = BUF_INIT, html = BUF_INIT;
-		diff_promotion(&line, &d->channels[i]);
+		channels_describe_promotion(&line, d->channels[i].name, d->channels[i].sha, d->channels[i].revision,
+					    d->channels[i].customers);
 		escape_html(&html, line.ptr, line.len);
 		buf_printf(&out, "**%s**\n\n", html.ptr);
 		buf_release(&line);

@@ -217,10 +217,8 @@ int output_applies(const struct output_def *d, const struct value *values)
 	return applies;
 }
 
-/* A when: on a platform setting is decided by the manifest alone, the same for every
- * customer: the setting must hold one of the values the outputs name for it, or a typo
- * (delivery: helmm) would silently leave out every output that names it. */
-/* Every value the outputs' when: name for path, once each, into names (at most max). */
+/* Every value the outputs' when: name for path, once each, into names (at most
+ * OUTPUT_WHEN_VALUES). */
 #define OUTPUT_WHEN_VALUES 64
 static size_t output_when_values(const struct output_set *os, const char *path, const char **names)
 {
@@ -287,6 +285,10 @@ static int output_when_first(const struct output_set *os, size_t i, size_t w)
 	return 1;
 }
 
+/* A when: on a platform setting is decided by the manifest alone, the same for every
+ * customer: the setting must hold one of the values the outputs name for it, or a typo
+ * (delivery: helmm) would silently leave out every output that names it. Each path is
+ * checked once, at the first output that names it. */
 static void output_when_platform(const struct output_set *os, const struct manifest *m, struct error_list *errors)
 {
 	for (size_t i = 0; i < os->count; i++)

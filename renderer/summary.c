@@ -46,22 +46,29 @@ static void summary_add_when(struct summary_keys *k, const struct output_def *d)
 		summary_add_key(k, d->when[w].path, strcspn(d->when[w].path, "."));
 }
 
+/* What the outputs of os name in their paths and when: (a render of more customers than
+ * it keeps the values of learns their paths from their summaries: customers.h); with
+ * aggregates, also the paths and templates of the outputs over all customers (only the
+ * default channel's set renders those). */
+static void summary_add_outputs(struct summary_keys *k, const struct output_set *os, int aggregates)
+{
+	for (size_t i = 0; i < os->count && !k->all; i++) {
+		const struct output_def *d = &os->defs[i];
+		if ((!d->over_all || aggregates) &&
+		    (tmpl_names(d->path, summary_add_key, k) < 0 ||
+		     (d->over_all && tmpl_names(d->template, summary_add_key, k) < 0)))
+			k->all = 1;
+		summary_add_when(k, d);
+	}
+}
+
 void summary_keys_init(struct summary_keys *k, const struct manifest *m, const struct output_set *os)
 {
 	memset(k, 0, sizeof *k);
 	/* an output over all customers that reads hashes renders each customer's paths, or
 	 * its outputs, to learn them: that takes everything */
 	k->all = os->aggregates_use_hashes;
-	/* every output's path (a render of more customers than it keeps the values of
-	 * learns their paths from their summaries: customers.h), and what the outputs over
-	 * all customers read */
-	for (size_t i = 0; i < os->count && !k->all; i++) {
-		const struct output_def *d = &os->defs[i];
-		if (tmpl_names(d->path, summary_add_key, k) < 0 ||
-		    (d->over_all && tmpl_names(d->template, summary_add_key, k) < 0))
-			k->all = 1;
-		summary_add_when(k, d);
-	}
+	summary_add_outputs(k, os, 1);
 	for (size_t u = 0; m->unique && m->unique->type == VALUE_LIST && u < m->unique->as.list.count; u++) {
 		const struct value *name = m->unique->as.list.items[u];
 		if (name->type != VALUE_STRING)
@@ -74,14 +81,8 @@ void summary_keys_init_channels(struct summary_keys *k, const struct channels *c
 {
 	const struct channel_set *main = channels_default_set(ch);
 	summary_keys_init(k, main->manifest, main->outputs);
-	for (size_t s = 0; s < ch->set_count; s++) {
-		const struct output_set *os = ch->sets[s].outputs;
-		for (size_t i = 0; i < os->count && !k->all; i++) {
-			if (!os->defs[i].over_all && tmpl_names(os->defs[i].path, summary_add_key, k) < 0)
-				k->all = 1;
-			summary_add_when(k, &os->defs[i]);
-		}
-	}
+	for (size_t s = 0; s < ch->set_count; s++)
+		summary_add_outputs(k, ch->sets[s].outputs, 0);
 }
 
 void summary_keys_release(struct summary_keys *k)
