@@ -92,8 +92,11 @@ int outdir_open(struct outdir *od, int root_fd, struct error *err)
 
 void outdir_cursor_release(struct outdir_cursor *c)
 {
-	if (c->fd >= 0)
-		close(c->fd);
+	for (size_t i = 0; i < OUTDIR_CURSOR_KEPT; i++) {
+		if (c->kept[i].used)
+			close(c->kept[i].fd);
+		c->kept[i].used = 0;
+	}
 	c->fd = -1;
 	c->missing = 0;
 	c->path[0] = 0;
@@ -444,61 +447,128 @@ int outdir_lock(struct outdir *od, struct error *err)
 
 /* ---- walking ------------------------------------------------------------------------- */
 
+/* Keeps fd, the directory dir[0..len), in c, in the slot used longest ago (closing
+ * the directory it held). */
+static struct outdir_cursor_dir *outdir_cursor_keep(struct outdir_cursor *c, const char *dir, size_t len, int fd,
+						    int made)
+{
+	struct outdir_cursor_dir *slot = &c->kept[0];
+	for (size_t i = 1; i < OUTDIR_CURSOR_KEPT && slot->used; i++)
+		if (!c->kept[i].used || c->kept[i].used < slot->used)
+			slot = &c->kept[i];
+	if (slot->used)
+		close(slot->fd);
+	memcpy(slot->path, dir, len);
+	slot->path[len] = 0;
+	slot->len = len;
+	slot->fd = fd;
+	slot->made = made;
+	slot->used = ++c->clock;
+	return slot;
+}
+
+/* Closes every kept directory but the one whose descriptor is `keep`: for a walk that
+ * ran out of descriptors, which the kept ones must never cost. 1 when one was closed. */
+static int outdir_cursor_shed(struct outdir_cursor *c, int keep)
+{
+	int shed = 0;
+	for (size_t i = 0; i < OUTDIR_CURSOR_KEPT; i++)
+		if (c->kept[i].used && c->kept[i].fd != keep) {
+			close(c->kept[i].fd);
+			c->kept[i].used = 0;
+			shed = 1;
+		}
+	return shed;
+}
+
+/* openat() of a directory segment, once more after shedding the kept directories when
+ * the process is out of descriptors. */
+static int outdir_open_segment(struct outdir_cursor *c, int fd, const char *name)
+{
+	int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (next < 0 && (errno == EMFILE || errno == ENFILE) && outdir_cursor_shed(c, fd))
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return next;
+}
+
+/* Whether an open that failed with errno e is worth once more: it ran out of
+ * descriptors, and c had directories kept beside the one in use, now closed. */
+static int outdir_cursor_retry(struct outdir_cursor *c, int e)
+{
+	return (e == EMFILE || e == ENFILE) && outdir_cursor_shed(c, c->fd);
+}
+
 /* Opens the directory `dir` (len bytes of a path, "" for out/ itself) into c, one
- * segment at a time without following links. 1 when a segment is missing (and not
- * created); -1 on error, with info->blocker set when a segment is a link or a file. */
+ * segment at a time without following links, from the deepest directory c keeps that
+ * holds it (each directory opened on the way is kept). 1 when a segment is missing
+ * (and not created); -1 on error, with info->blocker set when a segment is a link or a
+ * file. A kept directory is the one stamp opened, wherever it is now: as out/'s own
+ * descriptor, held for the whole render, it is not looked up by name again. */
 static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const char *dir, size_t len, int create,
 		       int replace_links, char *blocker, struct error *err)
 {
 	if (c->fd >= 0 && strlen(c->path) == len && memcmp(c->path, dir, len) == 0)
 		return 0;
 	/* a cold render looks at 140,000 paths under a few missing directories: each look
-	 * would be a dup, an openat that fails and a close */
+	 * would be an openat that fails */
 	if (c->missing && !create) {
 		size_t gone = strlen(c->path);
 		if (len >= gone && memcmp(c->path, dir, gone) == 0 && (len == gone || dir[gone] == '/'))
 			return 1;
 	}
-	outdir_cursor_release(c);
+	c->fd = -1;
+	c->missing = 0;
+	c->path[0] = 0;
 	if (od->fd < 0)
 		return 1;
-	int fd = dup(od->fd);
-	if (fd < 0)
-		return outdir_fail(err, "", "cannot open the directory", errno);
+	struct outdir_cursor_dir *from = NULL;
+	for (size_t i = 0; i < OUTDIR_CURSOR_KEPT; i++) {
+		struct outdir_cursor_dir *k = &c->kept[i];
+		if (k->used && k->len <= len && (!from || k->len > from->len) && memcmp(k->path, dir, k->len) == 0 &&
+		    (k->len == len || dir[k->len] == '/'))
+			from = k;
+	}
+	int fd = od->fd, in_made = 0;
 	size_t start = 0;
+	if (from) {
+		from->used = ++c->clock;
+		fd = from->fd;
+		in_made = from->made;
+		start = from->len + 1;
+	}
 	while (start < len) {
 		size_t end = start;
 		while (end < len && dir[end] != '/')
 			end++;
 		char name[256];
 		size_t n = end - start;
-		if (n >= sizeof name) {
-			close(fd);
+		if (n >= sizeof name)
 			return outdir_error(err, "", "has a path segment longer than 255 bytes");
-		}
 		memcpy(name, dir + start, n);
 		name[n] = 0;
-		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && errno == ENOENT && create) {
-			if (mkdirat(fd, name, 0777) < 0 && errno != EEXIST) {
+		/* in a directory this cursor made, a name is missing unless it made it too
+		 * (or someone else did meanwhile: EEXIST, and the openat sees what it is) */
+		int made = 0;
+		int next = create && in_made ? -1 : outdir_open_segment(c, fd, name);
+		if (create && (in_made || (next < 0 && errno == ENOENT))) {
+			made = mkdirat(fd, name, 0777) == 0;
+			if (!made && errno != EEXIST) {
 				int e = errno;
-				close(fd);
 				struct buf shown = BUF_INIT;
 				buf_add(&shown, dir, end);
 				outdir_fail(err, shown.ptr, "cannot create the directory", e);
 				buf_release(&shown);
 				return -1;
 			}
-			next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			next = outdir_open_segment(c, fd, name);
 		}
 		if (next < 0 && (errno == ELOOP || errno == ENOTDIR) && create && replace_links) {
 			/* --force: the link (or file) in the way goes, not what it points to */
 			if (unlinkat(fd, name, 0) == 0 && mkdirat(fd, name, 0777) == 0)
-				next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				next = outdir_open_segment(c, fd, name);
 		}
 		if (next < 0) {
 			int e = errno;
-			close(fd);
 			if (e == ENOENT) {
 				memcpy(c->path, dir, end);
 				c->path[end] = 0;
@@ -519,14 +589,28 @@ static int outdir_walk(const struct outdir *od, struct outdir_cursor *c, const c
 			buf_release(&shown);
 			return -1;
 		}
-		close(fd);
-		fd = next;
+		fd = outdir_cursor_keep(c, dir, end, next, made)->fd;
+		in_made = made;
 		start = end + 1;
 	}
 	memcpy(c->path, dir, len);
 	c->path[len] = 0;
 	c->fd = fd;
 	return 0;
+}
+
+/* Takes the directory c walked to out of it: the caller closes the descriptor. */
+static int outdir_cursor_take(const struct outdir *od, struct outdir_cursor *c)
+{
+	int fd = c->fd;
+	c->fd = -1;
+	c->path[0] = 0;
+	for (size_t i = 0; i < OUTDIR_CURSOR_KEPT; i++)
+		if (c->kept[i].used && c->kept[i].fd == fd) {
+			c->kept[i].used = 0;
+			return fd;
+		}
+	return fd == od->fd ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : fd;
 }
 
 /* The directory part of path, and its last segment. */
@@ -601,6 +685,8 @@ static int outdir_open_read(const struct outdir *od, struct outdir_cursor *c, co
 		return -1;
 	/* O_NONBLOCK: a FIFO put there must not hang the read */
 	int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && outdir_cursor_retry(c, errno))
+		fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	return fd < 0 ? outdir_fail(err, path, "cannot read", errno) : fd;
 }
 
@@ -799,7 +885,10 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 	outdir_writeback_count(od, len);
 	int e;
 	if (is_new) {
-		if (outdir_write_watched(od, dir, name, O_EXCL, data, len, od->per_file_sync, &e) < 0)
+		int rc = outdir_write_watched(od, dir, name, O_EXCL, data, len, od->per_file_sync, &e);
+		if (rc < 0 && outdir_cursor_retry(&od->writer, e))
+			rc = outdir_write_watched(od, dir, name, O_EXCL, data, len, od->per_file_sync, &e);
+		if (rc < 0)
 			return outdir_fail(err, path, "cannot write", e);
 		tempfile_forget(&od->current);
 		return 0;
@@ -814,6 +903,8 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 	 * fsynced before its rename, or named in the journal before the render writes it,
 	 * and the next render writes it again */
 	int rc = outdir_write_watched(od, od->tmp_fd, "w", 0, data, len, od->per_file_sync, &e);
+	if (rc < 0 && outdir_cursor_retry(&od->writer, e))
+		rc = outdir_write_watched(od, od->tmp_fd, "w", 0, data, len, od->per_file_sync, &e);
 	tempfile_forget(&od->spare);
 	if (rc < 0 || outdir_replace_watched(od, dir, name, &e) < 0)
 		return outdir_fail(err, path, "cannot write", e);
@@ -1226,6 +1317,7 @@ static void outdir_scan_worker(void *arg, size_t worker)
 {
 	struct outdir_scan_job *job = arg;
 	struct outdir_scan_part *part = &job->parts[worker];
+	struct outdir_cursor c = OUTDIR_CURSOR_INIT; /* keeps their parents open */
 	while (part->rc == 0) {
 		pthread_mutex_lock(&job->lock);
 		size_t i = job->next++;
@@ -1233,7 +1325,6 @@ static void outdir_scan_worker(void *arg, size_t worker)
 		if (i >= job->deferred->count)
 			break;
 		const char *dir = job->deferred->dirs[i];
-		struct outdir_cursor c = OUTDIR_CURSOR_INIT;
 		int rc = outdir_walk(job->od, &c, dir, strlen(dir), 0, 0, NULL, &part->err);
 		if (rc == 1)
 			continue; /* removed while we looked */
@@ -1241,10 +1332,11 @@ static void outdir_scan_worker(void *arg, size_t worker)
 			part->rc = -1;
 			break;
 		}
-		int fd = c.fd;
-		c.fd = -1;
-		part->rc = outdir_scan_fd(&part->scan, fd, dir, NULL, &part->err);
+		int fd = outdir_cursor_take(job->od, &c);
+		part->rc = fd < 0 ? outdir_fail(&part->err, dir, "cannot open the directory", errno)
+				  : outdir_scan_fd(&part->scan, fd, dir, NULL, &part->err);
 	}
+	outdir_cursor_release(&c);
 }
 
 /* Moves part's entries into scan (offsets into part's text become offsets into scan's). */

@@ -46,16 +46,32 @@ struct error_list;
 #define OUTDIR_PENDING ".stamp-pending"
 #define OUTDIR_TMP ".stamp-tmp"
 
+/* The directories a cursor keeps open: a walk starts from the deepest one that holds
+ * its target, so going back and forth between out/apps/ and out/customers/<id>/ costs
+ * no system call, and a new customer's directory one mkdirat and one openat (no look
+ * first in a directory the cursor made). */
+#define OUTDIR_CURSOR_KEPT 4
+
+struct outdir_cursor_dir {
+	char path[OUTPATH_MAX + 1];
+	size_t len;
+	int fd;
+	int made;                   /* this cursor created it: what is in it, it made */
+	unsigned long used;         /* when last walked to or through; 0: the slot is free */
+};
+
 struct outdir_cursor {
 	char path[OUTPATH_MAX + 1]; /* the directory whose descriptor is fd; "" is out/ */
-	int fd;                     /* -1: none cached */
+	int fd;                     /* -1: none; else out/'s or a kept one's (not owned) */
 	int missing;                /* fd is -1 and path is a directory found missing: a look
 				     * below it needs no system call until this cursor creates
 				     * one (a cursor that looks while another writes must not
 				     * outlive the pass) */
+	struct outdir_cursor_dir kept[OUTDIR_CURSOR_KEPT]; /* owned: closed on release */
+	unsigned long clock;
 };
 
-#define OUTDIR_CURSOR_INIT { "", -1, 0 }
+#define OUTDIR_CURSOR_INIT { "", -1, 0, { { "", 0, -1, 0, 0 } }, 0 }
 
 struct outdir {
 	int root_fd;            /* the stamp repository; not owned */

@@ -159,6 +159,22 @@ for n in $after_swap; do
 done
 check "the stat after each swap was found ($runs)" test "$runs" -gt 40
 sweep cold openat error=EMFILE 1
+# a file's open that runs out of descriptors closes the directories the writer keeps
+# open beside the one it writes in (outdir.h), and tries once more: the render goes on
+# as if nothing happened. Twice in a row, and it fails as any other open does
+fresh_work cold
+(cd "$work" && traced -f -qq -o /dev/null -P acme.yaml -e trace=openat -e inject=openat:error=EMFILE:when=1 \
+	"$stamp" -C "$work" -j1 -q render >/dev/null 2>"$work.err")
+rc=$?
+check "out of descriptors once, the writer sheds its kept directories and renders all (exit $rc)" \
+	sh -c "[ $rc = 0 ] && diff -r '$scratch/cold-ref/out' '$work/out'"
+fresh_work cold
+(cd "$work" && traced -f -qq -o /dev/null -P acme.yaml -e trace=openat -e inject=openat:error=EMFILE:when=1..2 \
+	"$stamp" -C "$work" -j1 -q render >/dev/null 2>"$work.err")
+rc=$?
+check "twice, it says so in one line (exit $rc)" \
+	grep -qx 'out/apps/acme.yaml: error: cannot write: Too many open files' "$work.err"
+verify "openat of out/apps/acme.yaml:error=EMFILE twice" cold 1 $rc
 sweep update openat error=ENOSPC 1
 sweep cold mkdirat error=ENOSPC 1
 # 0: the failing unlinkat may be the cleanup's own (the next render removes what it left)
