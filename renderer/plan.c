@@ -396,7 +396,7 @@ static void plan_two_outputs(struct plan *p, const char *path)
 		      "templates/stamp.yaml)");
 }
 
-int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
+int plan_begin(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
 	       int force, int defer)
 {
 	int rc = plan_load(p, src, od, jobs, force);
@@ -434,7 +434,12 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 		plan_render_changed(p, progress, 0);
 	for (size_t i = 0; i < p->customers.count; i++)
 		error_list_append(&p->errors, &p->slots[i].errors);
+	return 0;
+}
 
+int plan_finish(struct plan *p, const struct source *src)
+{
+	int rc;
 	/* outputs over all customers, when anything about the customers changed: they read
 	 * every customer, the reused ones through their summaries */
 	if (p->aggregates_rendered && p->customers.reused) {
@@ -449,13 +454,22 @@ int plan_build(struct plan *p, const struct source *src, const struct outdir *od
 					p->customers.count, &hashes,
 					OUTPUT_PARSE_BACK | OUTPUT_KEEP, &p->aggregate_arena, &p->aggregate_files, &p->errors);
 	}
-	/* nothing will be written: the deferred customers are rendered now, for their
-	 * problems, as when nothing is deferred */
-	if (p->errors.count && p->deferred)
-		plan_render_deferred(p, 0);
 	if (p->errors.count)
 		return plan_status(p);
 	return plan_merge(p);
+}
+
+int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
+	       int force, int defer)
+{
+	int rc = plan_begin(p, src, od, jobs, progress, force, defer);
+	if (rc == 0)
+		rc = plan_finish(p, src);
+	/* nothing will be written: the deferred customers are rendered now, for their
+	 * problems, as when nothing is deferred */
+	if (rc != 0 && p->errors.count && p->deferred)
+		rc = plan_undefer(p, 0);
+	return rc;
 }
 
 int plan_undefer(struct plan *p, int progress)

@@ -488,6 +488,8 @@ struct sync_pipe {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;      /* the writer's: the awaited customer is rendered */
 	pthread_cond_t room;       /* the workers': in_flight fell to SYNC_AHEAD / 2, or stop */
+	struct pool pool;          /* the workers, while started */
+	int started;
 };
 
 /* Tells the workers to render no more. */
@@ -545,6 +547,84 @@ static void sync_worker(void *arg, size_t worker)
 			return;
 		sync_render_slot(pipe, i);
 	}
+}
+
+/* A pipe over the plan's customers, nothing to write yet, no worker started. */
+static struct sync_pipe *sync_pipe_new(struct plan *p)
+{
+	size_t customers = p->customers.count ? p->customers.count : 1;
+	struct sync_pipe *pipe = alloc_check(calloc(1, sizeof *pipe));
+	pipe->plan = p;
+	pipe->invalid = (struct error_list)ERROR_LIST_INIT;
+	pipe->awaited = SIZE_MAX;
+	if (pthread_mutex_init(&pipe->lock, NULL) != 0 || pthread_cond_init(&pipe->ready, NULL) != 0 ||
+	    pthread_cond_init(&pipe->room, NULL) != 0)
+		alloc_failed(); /* their only failure is a lack of memory */
+	pipe->actions = alloc_check(calloc(customers, sizeof *pipe->actions));
+	pipe->writes = alloc_check(calloc(customers, sizeof *pipe->writes));
+	pipe->slots = alloc_check(calloc(customers, sizeof *pipe->slots));
+	pipe->from_plan = alloc_check(calloc(customers, 1));
+	return pipe;
+}
+
+/* Starts the workers (one fewer than cores: the writer keeps a core of its own, and
+ * renders ahead itself when its next customer is not ready). None started: the writer
+ * renders every customer itself. */
+static void sync_pipe_start(struct sync_pipe *pipe)
+{
+	if (pipe->started)
+		return;
+	pipe->started = 1;
+	size_t workers = pipe->plan->worker_count;
+	pool_start(&pipe->pool, workers > 1 ? workers - 1 : 1, sync_worker, pipe);
+}
+
+/* Stops the workers and drops what they rendered that nobody wrote. */
+static void sync_pipe_halt(struct sync_pipe *pipe)
+{
+	if (pipe->started) {
+		sync_pipe_stop(pipe);
+		pool_join(&pipe->pool);
+		pipe->started = 0;
+	}
+	for (size_t i = 0; i < pipe->plan->customers.count; i++) {
+		output_files_release(&pipe->slots[i].again);
+		arena_release(&pipe->slots[i].bytes);
+		error_list_release(&pipe->slots[i].errors);
+	}
+}
+
+static void sync_pipe_free(struct sync_pipe *pipe)
+{
+	if (!pipe)
+		return;
+	sync_pipe_halt(pipe);
+	for (size_t i = 0; i < pipe->plan->customers.count; i++)
+		free(pipe->actions[i]);
+	free(pipe->actions);
+	free(pipe->writes);
+	free(pipe->from_plan);
+	free(pipe->slots);
+	error_list_release(&pipe->invalid);
+	pthread_mutex_destroy(&pipe->lock);
+	pthread_cond_destroy(&pipe->ready);
+	pthread_cond_destroy(&pipe->room);
+	free(pipe);
+}
+
+/* A cold render's customers, rendered from as soon as their paths are known, while
+ * this thread finishes the plan, looks at out/ and writes the journal: those are one
+ * thread's work (60 ms at 10,000 customers), and a core would stand idle. Each deferred
+ * customer writes every file it renders when it is written at all (sync_render() goes
+ * on with these renders only when every file is new); sync_apply() checks that this
+ * is what it found. */
+static struct sync_pipe *sync_pipe_ahead(struct plan *p)
+{
+	struct sync_pipe *pipe = sync_pipe_new(p);
+	for (size_t i = 0; i < p->customers.count; i++)
+		pipe->writes[i] = p->slots[i].deferred ? p->slots[i].files.count : 0;
+	sync_pipe_start(pipe);
+	return pipe;
 }
 
 /* Writes customer i's files, from the bytes rendered again (by a worker, or here when
@@ -651,10 +731,7 @@ static double sync_seconds(void)
 static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct outdir *od, struct error *err)
 {
 	struct plan *p = pipe->plan;
-	struct pool pool;
-	/* one worker fewer than cores: the writer keeps a core of its own, and renders
-	 * ahead itself when its next customer is not ready */
-	pool_start(&pool, p->worker_count > 1 ? p->worker_count - 1 : 1, sync_worker, pipe);
+	sync_pipe_start(pipe);
 	int rc = 0;
 	/* on a terminal, a write that takes more than a second says how far it is, as the
 	 * check pass does (plan.c): a cold render renders here */
@@ -675,14 +752,7 @@ static int sync_write_customers(struct sync *s, struct sync_pipe *pipe, struct o
 	}
 	if (shown > 0)
 		fputs("\r\033[K", stderr);
-	sync_pipe_stop(pipe);
-	pool_join(&pool);
-	/* what workers rendered ahead and nobody wrote */
-	for (size_t i = 0; i < p->customers.count; i++) {
-		output_files_release(&pipe->slots[i].again);
-		arena_release(&pipe->slots[i].bytes);
-		error_list_release(&pipe->slots[i].errors);
-	}
+	sync_pipe_halt(pipe);
 	return rc;
 }
 
@@ -771,16 +841,22 @@ static void sync_undo(struct outdir *od, const char **created, size_t count)
 	}
 }
 
-int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manifest, struct error *err)
+/* Writes and removes what the classification says, then the manifest (od locked; its
+ * text is kept in s->manifest with want_manifest, else written as it is formatted).
+ * Stops at the first I/O error: what this run created is removed again and err says
+ * what failed (-1). A deferred customer (plan.h), rendered for the first time here, that
+ * is invalid stops the writing too: the others are still rendered for their problems,
+ * which go to s->invalid, what this run created is removed again, and out/ is left as
+ * it was (1). `ahead`: the customers sync_pipe_ahead() started rendering (NULL: none),
+ * used when they are what is to be written, else halted; the caller frees it. */
+static int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manifest,
+		      struct sync_pipe *ahead, struct error *err)
 {
 	od->replace_links = s->force;
 	size_t customers = p->customers.count;
-	struct sync_pipe pipe = { p, ERROR_LIST_INIT, NULL, NULL, NULL, NULL, 0, 0, 0, SIZE_MAX, 0,
-				  PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER };
-	pipe.actions = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.actions));
-	pipe.writes = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.writes));
-	pipe.slots = alloc_check(calloc(customers ? customers : 1, sizeof *pipe.slots));
-	pipe.from_plan = alloc_check(calloc(customers ? customers : 1, 1));
+	unsigned char **actions = alloc_check(calloc(customers ? customers : 1, sizeof *actions));
+	size_t *writes = alloc_check(calloc(customers ? customers : 1, sizeof *writes));
+	unsigned char *from_plan = alloc_check(calloc(customers ? customers : 1, 1));
 	unsigned char *aggregate = alloc_check(calloc(p->aggregate_files.count + 1, 1));
 	const char **created = alloc_check(calloc(s->count + 1, sizeof *created));
 	const char **writing = alloc_check(calloc(s->count + 1, sizeof *writing));
@@ -803,21 +879,40 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 		writing[writing_count++] = f->path;
 		if (f->customer) {
 			size_t c = (size_t)(f->customer - p->slots);
-			if (!pipe.actions[c])
-				pipe.actions[c] = alloc_check(calloc(f->customer->files.count + 1, 1));
-			pipe.actions[c][f->rendered - f->customer->files.items] = (unsigned char)act;
-			pipe.writes[c]++;
+			if (!actions[c])
+				actions[c] = alloc_check(calloc(f->customer->files.count + 1, 1));
+			actions[c][f->rendered - f->customer->files.items] = (unsigned char)act;
+			writes[c]++;
 		} else {
 			aggregate[f->rendered - p->aggregate_files.items] = (unsigned char)act;
 		}
 	}
 	for (size_t c = 0; c < customers; c++) {
 		const struct plan_customer *slot = &p->slots[c];
-		pipe.from_plan[c] = pipe.writes[c] && !slot->deferred;
-		for (size_t j = 0; pipe.from_plan[c] && j < slot->files.count; j++)
-			if (pipe.actions[c][j] && !slot->files.items[j].data)
-				pipe.from_plan[c] = 0;
+		from_plan[c] = writes[c] && !slot->deferred;
+		for (size_t j = 0; from_plan[c] && j < slot->files.count; j++)
+			if (actions[c][j] && !slot->files.items[j].data)
+				from_plan[c] = 0;
 	}
+	/* the renders started ahead go on when they are of the customers to write, in the
+	 * same order (the workers read writes and from_plan): else they stop, and a pipe of
+	 * this run's own renders them */
+	struct sync_pipe *own = NULL, *pipe = ahead;
+	for (size_t c = 0; pipe && c < customers; c++)
+		if (pipe->writes[c] != writes[c] || pipe->from_plan[c] != from_plan[c])
+			pipe = NULL;
+	if (!pipe) {
+		if (ahead)
+			sync_pipe_halt(ahead);
+		pipe = own = sync_pipe_new(p);
+		memcpy(pipe->writes, writes, customers * sizeof *writes);
+		memcpy(pipe->from_plan, from_plan, customers);
+	}
+	/* only the writer reads the actions */
+	free(pipe->actions);
+	pipe->actions = actions;
+	free(writes);
+	free(from_plan);
 	/* items are never UNCHANGED */
 	outdir_expect_writes(od, s->count - s->counts[SYNC_EXTRA], p->writeback_bytes);
 	/* the journal first: a render that dies (or a machine that loses power before the
@@ -829,9 +924,9 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 	else if (writing_count)
 		rc = outdir_journal_write(od, writing, writing_count, err);
 	if (rc == 0)
-		rc = sync_write_customers(s, &pipe, od, err);
-	if (rc == 0 && pipe.invalid.count) {
-		error_list_append(&s->invalid, &pipe.invalid);
+		rc = sync_write_customers(s, pipe, od, err);
+	if (rc == 0 && pipe->invalid.count) {
+		error_list_append(&s->invalid, &pipe->invalid);
 		rc = 1;
 	}
 	for (size_t i = 0; i < p->aggregate_files.count && rc == 0; i++) {
@@ -866,12 +961,7 @@ int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manif
 		sync_undo(od, created, created_count);
 	if (rc > 0)
 		outdir_abandon(od); /* every file this run made is gone: out/ is as it was */
-	for (size_t i = 0; i < customers; i++)
-		free(pipe.actions[i]);
-	free(pipe.actions);
-	free(pipe.writes);
-	free(pipe.from_plan);
-	free(pipe.slots);
+	sync_pipe_free(own);
 	free(aggregate);
 	free(created);
 	free(writing);
@@ -901,6 +991,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	struct plan plan;
 	struct sync s = { 0 };
 	struct error err = ERROR_INIT;
+	struct sync_pipe *ahead = NULL;
 	int have_plan = 0;
 	if (outdir_open(&od, o->root_fd, &err) < 0 || outdir_lock(&od, &err) < 0) {
 		sync_fail(r, &err);
@@ -909,9 +1000,22 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	if (od.reclaimed[0])
 		buf_printf(&r->notices, "stamp: note: removed a stale lock, out/" OUTDIR_LOCK ", left by %s, which is no "
 			   "longer running\n", od.reclaimed);
-	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, o->force, 1);
+	int rc = plan_begin(&plan, o->src, &od, o->jobs, o->progress, o->force, 1);
 	have_plan = 1;
 	r->customers = plan.customers.count;
+	/* the deferred customers are rendered from now on (sync_pipe_ahead), unless the
+	 * plan still has values to fill in (plan.h) */
+	if (rc == 0 && plan.deferred && !plan.customers.reused)
+		ahead = sync_pipe_ahead(&plan);
+	if (rc == 0)
+		rc = plan_finish(&plan, o->src);
+	if (rc != 0 && plan.errors.count && plan.deferred) {
+		/* nothing will be written: they are rendered for their problems, as when
+		 * nothing is deferred, once the renders ahead stopped */
+		sync_pipe_free(ahead);
+		ahead = NULL;
+		rc = plan_undefer(&plan, 0);
+	}
 	if (rc != 0) {
 		sync_take_plan_errors(r, &plan, rc);
 		goto out;
@@ -934,6 +1038,8 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 		}
 		if (!all_new) {
 			sync_release(&s);
+			sync_pipe_free(ahead);
+			ahead = NULL;
 			rc = plan_undefer(&plan, o->progress);
 			if (rc != 0) {
 				sync_take_plan_errors(r, &plan, rc);
@@ -979,7 +1085,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 	if (r->status)
 		goto out;
 	s.progress = o->progress && isatty(2);
-	rc = sync_apply(&s, &plan, &od, o->want_manifest, &err);
+	rc = sync_apply(&s, &plan, &od, o->want_manifest, ahead, &err);
 	if (rc < 0) {
 		sync_fail(r, &err);
 		goto out;
@@ -1007,6 +1113,7 @@ int sync_render(const struct sync_options *o, struct sync_report *r)
 out:
 	memcpy(r->counts, s.counts, sizeof r->counts);
 	sync_release(&s);
+	sync_pipe_free(ahead); /* before the plan it renders */
 	if (have_plan)
 		plan_release(&plan);
 	outdir_close(&od);

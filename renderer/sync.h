@@ -54,10 +54,10 @@ struct sync {
 	size_t cap;
 	size_t counts[SYNC_STATES];
 	int force;                 /* from sync_classify_render */
-	size_t written, removed;   /* by sync_apply */
-	struct error_list invalid; /* sync_apply: a deferred customer's problems (returned 1) */
-	int progress;              /* sync_apply: say how far the writing is, on stderr */
-	struct buf manifest;       /* the new manifest's text, after sync_apply with want_manifest */
+	size_t written, removed;   /* by a render's writing (sync_render) */
+	struct error_list invalid; /* sync_render: a deferred customer's problems (returned 1) */
+	int progress;              /* sync_render: say how far the writing is, on stderr */
+	struct buf manifest;       /* the new manifest's text, after a render with want_manifest */
 };
 
 /* For check: every planned file against the scan of out/. -1 on I/O failure (err). */
@@ -74,14 +74,6 @@ enum { SYNC_RENDER = 0, SYNC_CHECK = 1, SYNC_CHECK_STAGED = 2 };
  * 0) the ones it refuses. Returns the exit status they call for: 0, 1 (hand edits,
  * foreign files) or 2 (a link in the way). */
 int sync_problems(const struct sync *s, const struct plan *p, int for_check, int force, struct error_list *out);
-/* Writes and removes what the classification says, then the manifest (od locked; its
- * text is kept in s->manifest with want_manifest, else written as it is formatted).
- * Stops at the first I/O error: what this run created is removed again and err says
- * what failed (-1). A deferred customer (plan.h), rendered for the first time here, that
- * is invalid stops the writing too: the others are still rendered for their problems,
- * which go to s->invalid, what this run created is removed again, and out/ is left as
- * it was (1). */
-int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int want_manifest, struct error *err);
 void sync_release(struct sync *s);
 
 /* The two whole operations, for the commands: they do the work and fill a report,

@@ -428,7 +428,10 @@ if grep -q __asan_init "$stamp"; then
 elif command -v strace >/dev/null 2>&1; then
 	rm -rf "$repo/out"
 	strace_log "$scratch/pipeline.trace" -e trace=futex "$stamp" -C "$repo" -j2 -q render >/dev/null 2>&1
-	futexes=$(grep -c 'futex(' "$scratch/pipeline.trace" || true)
+	# not counted: glibc's arena locks (the first lock of a heap, 64 MiB aligned, at
+	# +0x30), which the writer takes to free what a worker rendered, and waits for when
+	# the worker is allocating: how often is up to the scheduler, not the pipeline
+	futexes=$(grep 'futex(' "$scratch/pipeline.trace" | grep -vc 'futex(0x[0-9a-f]*[048c]000030,' || true)
 	check "a cold render of 300 customers on two workers waits or wakes fewer times than it has customers ($futexes)" \
 		test "$futexes" -lt 300
 	check "and out/ is as rendered before" diff -r "$scratch/batches-out" "$repo/out"
@@ -466,14 +469,16 @@ rm -rf "$repo/out/.stamp-manifest"
 check "a cold render (one pass) writes what a render that checks first writes" diff -r "$scratch/one-pass-out" "$repo/out"
 
 # past the values a render keeps (STAMP_TEST_HOLD=1: every customer but the first), a
-# customer is parsed again as it is written, and its spec must be the one checked: one
-# edited meanwhile (here while stamp is held, once the journal is in place) is refused,
-# and out/ is as it was
+# customer is parsed again as it is rendered for writing, and its spec must be the one
+# checked: one edited meanwhile is refused, and out/ is as it was. Every open of the
+# spec waits 2 s: the check's, and then its second read, during which the journal is
+# written (the writer does not wait for it) and the spec is edited
 if command -v strace >/dev/null 2>&1; then
 	repo=$(fresh lean-race)
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" STAMP_TEST_HOLD=1 \
-		strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:delay_exit=2000000:when=1 \
-		"$stamp" -C "$repo" -j2 render >/dev/null 2>"$scratch/lean-race.err" &
+	(cd "$repo" && ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" STAMP_TEST_HOLD=1 \
+		strace -f -qq -o /dev/null -P customers/evergreen.yaml -e trace=openat \
+		-e inject=openat:delay_enter=2000000 \
+		"$stamp" -C "$repo" -j2 render >/dev/null 2>"$scratch/lean-race.err") &
 	racer=$!
 	i=0
 	while [ ! -e "$repo/out/.stamp-pending" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
