@@ -481,21 +481,20 @@ static int outdir_cursor_shed(struct outdir_cursor *c, int keep)
 	return shed;
 }
 
-/* openat() of a directory segment, once more after shedding the kept directories when
- * the process is out of descriptors. */
+/* Whether an open that failed with errno e is worth once more: it ran out of
+ * descriptors, and c had directories kept beside `in_use`, now closed. */
+static int outdir_cursor_retry(struct outdir_cursor *c, int in_use, int e)
+{
+	return (e == EMFILE || e == ENFILE) && outdir_cursor_shed(c, in_use);
+}
+
+/* openat() of a directory segment, once more when outdir_cursor_retry() says so. */
 static int outdir_open_segment(struct outdir_cursor *c, int fd, const char *name)
 {
 	int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (next < 0 && (errno == EMFILE || errno == ENFILE) && outdir_cursor_shed(c, fd))
+	if (next < 0 && outdir_cursor_retry(c, fd, errno))
 		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return next;
-}
-
-/* Whether an open that failed with errno e is worth once more: it ran out of
- * descriptors, and c had directories kept beside the one in use, now closed. */
-static int outdir_cursor_retry(struct outdir_cursor *c, int e)
-{
-	return (e == EMFILE || e == ENFILE) && outdir_cursor_shed(c, c->fd);
 }
 
 /* Opens the directory `dir` (len bytes of a path, "" for out/ itself) into c, one
@@ -685,7 +684,7 @@ static int outdir_open_read(const struct outdir *od, struct outdir_cursor *c, co
 		return -1;
 	/* O_NONBLOCK: a FIFO put there must not hang the read */
 	int fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && outdir_cursor_retry(c, errno))
+	if (fd < 0 && outdir_cursor_retry(c, c->fd, errno))
 		fd = openat(c->fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	return fd < 0 ? outdir_fail(err, path, "cannot read", errno) : fd;
 }
@@ -886,7 +885,7 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 	int e;
 	if (is_new) {
 		int rc = outdir_write_watched(od, dir, name, O_EXCL, data, len, od->per_file_sync, &e);
-		if (rc < 0 && outdir_cursor_retry(&od->writer, e))
+		if (rc < 0 && outdir_cursor_retry(&od->writer, od->writer.fd, e))
 			rc = outdir_write_watched(od, dir, name, O_EXCL, data, len, od->per_file_sync, &e);
 		if (rc < 0)
 			return outdir_fail(err, path, "cannot write", e);
@@ -903,7 +902,7 @@ int outdir_write(struct outdir *od, const char *path, const char *data, size_t l
 	 * fsynced before its rename, or named in the journal before the render writes it,
 	 * and the next render writes it again */
 	int rc = outdir_write_watched(od, od->tmp_fd, "w", 0, data, len, od->per_file_sync, &e);
-	if (rc < 0 && outdir_cursor_retry(&od->writer, e))
+	if (rc < 0 && outdir_cursor_retry(&od->writer, od->writer.fd, e))
 		rc = outdir_write_watched(od, od->tmp_fd, "w", 0, data, len, od->per_file_sync, &e);
 	tempfile_forget(&od->spare);
 	if (rc < 0 || outdir_replace_watched(od, dir, name, &e) < 0)
