@@ -16,6 +16,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *gitindex_path(struct gitrepo *r, git_index *index, struct buf *where)
@@ -336,23 +337,47 @@ out:
 	return rc;
 }
 
-/* 1 when the stamp repository at path is the top of a git repository whose git
- * directory, path/.git, holds no note: git looks no further than a .git directory (a
- * worktree's or a submodule's .git is a file; GIT_DIR names another), so then there is
- * nothing to repair, seen without opening the repository through libgit2, whose
- * initialisation alone (loading the system's CA certificates) is a tenth of a no-op
- * render of 10,000 customers. 0 when only libgit2 can tell. */
+/* 1 when no git directory that git would find from path holds a note, seen without
+ * opening the repository through libgit2, whose initialisation alone (loading the
+ * system's CA certificates) is a tenth of a no-op render of 10,000 customers. git looks
+ * for a .git in path, then in each parent up to /, and takes the first it finds; so the
+ * first .git directory on that walk is the only one that can hold the note, and with
+ * none up to / (a render outside any repository) there is no note at all. A .git that
+ * is a file (a worktree or a submodule), GIT_DIR set, or a path that cannot be followed
+ * to the top: 0, only libgit2 can tell. (Where libgit2 would stop earlier, at a
+ * ceiling, a bare repository or another file system, it finds no work tree's note, so
+ * the walk's answer, no note, is never one libgit2 would contradict.) */
 static int gitindex_surely_no_note(const char *path)
 {
 	if (getenv("GIT_DIR") || getenv("GIT_COMMON_DIR"))
 		return 0;
-	struct buf dir = BUF_INIT;
-	buf_printf(&dir, "%s/.git", path);
-	struct stat st;
-	int plain = lstat(dir.ptr, &st) == 0 && S_ISDIR(st.st_mode);
-	buf_printf(&dir, "/%s", GITINDEX_PENDING);
-	int none = plain && lstat(dir.ptr, &st) < 0 && errno == ENOENT;
-	buf_release(&dir);
+	char *dir = realpath(path, NULL);
+	if (!dir)
+		return 0;
+	struct buf probe = BUF_INIT;
+	int none = 0;
+	for (;;) {
+		buf_clear(&probe);
+		buf_printf(&probe, "%s/.git", strcmp(dir, "/") == 0 ? "" : dir);
+		struct stat st;
+		if (lstat(probe.ptr, &st) == 0) {
+			if (S_ISDIR(st.st_mode)) {
+				buf_printf(&probe, "/%s", GITINDEX_PENDING);
+				none = lstat(probe.ptr, &st) < 0 && errno == ENOENT;
+			}
+			break; /* a .git file or link: libgit2 follows it */
+		}
+		if (errno != ENOENT)
+			break;
+		char *slash = strrchr(dir, '/');
+		if (!slash || strcmp(dir, "/") == 0) {
+			none = 1; /* no repository up to / */
+			break;
+		}
+		slash[slash == dir] = '\0'; /* "/a" becomes "/" */
+	}
+	buf_release(&probe);
+	free(dir);
 	return none;
 }
 

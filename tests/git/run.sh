@@ -657,6 +657,33 @@ if command -v strace >/dev/null 2>&1; then
 		trace_opens "$scratch/lazy-note.trace" -q render
 		check "a note to look at makes a render open the repository" grep -q ca-certificates "$scratch/lazy-note.trace"
 		check "which removes the note (nothing to repair)" test ! -e "$r/.git/STAMP_INDEX_PENDING"
+		# git finds the repository from a subdirectory through the parents' .git: the note
+		# is looked for there, and a render in a directory no repository holds has none
+		trace_sub() { # file, stamp arguments...
+			out=$1
+			shift
+			strace_log "$out" -e trace=open,openat "$stamp" -C "$sub/platform" "$@" >/dev/null 2>&1
+		}
+		trace_sub "$scratch/lazy-sub.trace" -q render
+		check "a render in a subdirectory of a repository does not initialise libgit2" \
+			sh -c "! grep -q ca-certificates '$scratch/lazy-sub.trace'"
+		: > "$sub/.git/STAMP_INDEX_PENDING"
+		trace_sub "$scratch/lazy-sub-note.trace" -q render
+		check "a note in the parent's .git makes a render in the subdirectory open the repository" \
+			grep -q ca-certificates "$scratch/lazy-sub-note.trace"
+		check "which removes that note" test ! -e "$sub/.git/STAMP_INDEX_PENDING"
+		plain=$scratch/no-repository
+		mkdir -p "$plain"
+		cp -R "$root/templates" "$root/customers" "$plain/"
+		above=$(cd "$plain" && pwd -P)
+		while [ "$above" != / ] && [ ! -e "$above/.git" ]; do above=$(dirname "$above"); done
+		if [ ! -e "$above/.git" ]; then
+			strace_log "$scratch/lazy-plain.trace" -e trace=open,openat "$stamp" -C "$plain" -q render >/dev/null 2>&1
+			check "a render outside any repository succeeds" test -s "$plain/out/.stamp-manifest"
+			check "and does not initialise libgit2" sh -c "! grep -q ca-certificates '$scratch/lazy-plain.trace'"
+		else
+			echo "git: a render outside any repository: skipped ($above/.git is above the scratch directory)"
+		fi
 	else
 		echo "git: libgit2's lazy initialisation: skipped (this libgit2 reads no CA certificates)"
 	fi
