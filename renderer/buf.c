@@ -13,9 +13,8 @@
 
 char buf_slop[1];
 
-void buf_grow(struct buf *b, size_t extra)
+void buf_grow_to(struct buf *b, size_t need)
 {
-	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return;
 	size_t cap = b->cap ? b->cap : 64;
@@ -26,15 +25,6 @@ void buf_grow(struct buf *b, size_t extra)
 		alloc_failed();
 	b->ptr = p;
 	b->cap = cap;
-}
-
-void buf_add(struct buf *b, const void *data, size_t len)
-{
-	buf_grow(b, len);
-	if (len)
-		memcpy(b->ptr + b->len, data, len);
-	b->len += len;
-	b->ptr[b->len] = 0;
 }
 
 void buf_add_str(struct buf *b, const char *s)

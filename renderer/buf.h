@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *ptr;
@@ -23,8 +24,23 @@ struct buf {
 extern char buf_slop[1];
 #define BUF_INIT { buf_slop, 0, 0 }
 
-void buf_grow(struct buf *b, size_t extra);
-void buf_add(struct buf *b, const void *data, size_t len);
+/* Room for extra more bytes and the NUL. Inline: the renderer and the loaders grow a
+ * buffer for every piece they append, and the room is almost always there. */
+void buf_grow_to(struct buf *b, size_t need);
+static inline void buf_grow(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 > b->cap)
+		buf_grow_to(b, b->len + extra + 1);
+}
+
+static inline void buf_add(struct buf *b, const void *data, size_t len)
+{
+	buf_grow(b, len);
+	if (len)
+		memcpy(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = 0;
+}
 void buf_add_str(struct buf *b, const char *s);
 void buf_add_char(struct buf *b, char c);
 void buf_add_repeat(struct buf *b, char c, size_t count);

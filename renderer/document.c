@@ -25,7 +25,8 @@ struct document_frame {
 	enum value_type type;      /* VALUE_LIST or VALUE_MAP */
 	struct value *node;        /* NULL when only checking */
 	struct value *pending_key; /* maps: the key waiting for its value */
-	void **items;              /* list items, or key/value pairs for maps */
+	size_t keys_start;         /* maps: where their keys begin in the loader's keys */
+	void **items;              /* list items, or key/value pairs for maps (not when checking) */
 	size_t count;
 	size_t cap;
 };
@@ -38,11 +39,19 @@ struct document_loader {
 	struct document_frame *stack;
 	size_t depth;
 	size_t stack_cap;
-	int check_only; /* document_check_string(): keys are built, nothing else */
+	/* the keys of the maps open on the stack, each a struct document_key and its bytes,
+	 * to find a duplicate without a node per key */
+	struct buf keys;
+	int check_only; /* document_check_string(): nothing is built */
+};
+
+struct document_key {
+	unsigned line;
+	size_t len;
 };
 
 /* What stands for a node that is only checked: the loader looks at nothing but its type
- * (a key is always built, so duplicate keys are found the same way). */
+ * (the keys are kept apart, so duplicates are found the same way). */
 static struct value document_checked_scalar = { .type = VALUE_NULL };
 static struct value document_checked_list = { .type = VALUE_LIST };
 static struct value document_checked_map = { .type = VALUE_MAP };
@@ -88,13 +97,13 @@ static int document_check_tag(struct document_loader *l, const yaml_char_t *tag,
 			     document_tag_shown(t, tmp, sizeof tmp));
 }
 
-/* Attaches a finished node to the frame on top of the stack (or makes it the root). */
-static int document_attach(struct document_loader *l, struct value *node, struct value **root,
-			   yaml_mark_t mark)
+/* Attaches a finished node to the frame on top of the stack (or makes it the root). A
+ * key's duplicates were refused when it was read (document_key). */
+static void document_attach(struct document_loader *l, struct value *node, struct value **root)
 {
 	if (l->depth == 0) {
 		*root = node;
-		return 0;
+		return;
 	}
 	struct document_frame *top = &l->stack[l->depth - 1];
 	if (top->type == VALUE_LIST) {
@@ -102,30 +111,43 @@ static int document_attach(struct document_loader *l, struct value *node, struct
 			top->count++; /* nothing reads the items */
 		else
 			document_frame_push_item(top, node);
-		return 0;
+		return;
 	}
 	if (!top->pending_key) {
-		if (node->type != VALUE_STRING)
-			return document_fail(l, mark, "%s", "a map key must be a scalar, not a list or map");
-		for (size_t i = 0; i < top->count; i += 2) {
-			struct value *k = top->items[i];
-			if (k->as.string.len == node->as.string.len &&
-			    memcmp(k->as.string.ptr, node->as.string.ptr, k->as.string.len) == 0) {
-				struct buf msg = BUF_INIT;
-				error_quote_value(&msg, k->as.string.ptr, k->as.string.len, 80);
-				error_set(l->err, l->file, node->line, node->col,
-					  "duplicate key \"%s\" (first defined at line %u); remove one of them",
-					  msg.ptr, k->line);
-				buf_release(&msg);
-				return -1;
-			}
-		}
 		top->pending_key = node;
-		return 0;
+		return;
 	}
-	document_frame_push_item(top, top->pending_key);
-	document_frame_push_item(top, node);
+	if (!l->check_only) {
+		document_frame_push_item(top, top->pending_key);
+		document_frame_push_item(top, node);
+	}
 	top->pending_key = NULL;
+}
+
+/* Records the key text of the map on top of the stack, refused when the map has it
+ * already. */
+static int document_key(struct document_loader *l, const char *text, size_t len, unsigned line,
+			unsigned col)
+{
+	struct document_frame *top = &l->stack[l->depth - 1];
+	for (size_t at = top->keys_start; at < l->keys.len;) {
+		struct document_key k;
+		memcpy(&k, l->keys.ptr + at, sizeof k);
+		at += sizeof k;
+		if (k.len == len && memcmp(l->keys.ptr + at, text, len) == 0) {
+			struct buf msg = BUF_INIT;
+			error_quote_value(&msg, text, len, 80);
+			error_set(l->err, l->file, line, col,
+				  "duplicate key \"%s\" (first defined at line %u); remove one of them",
+				  msg.ptr, k.line);
+			buf_release(&msg);
+			return -1;
+		}
+		at += k.len;
+	}
+	struct document_key k = { line, len };
+	buf_add(&l->keys, &k, sizeof k);
+	buf_add(&l->keys, text, len);
 	return 0;
 }
 
@@ -176,7 +198,9 @@ static struct value *document_scalar(struct document_loader *l, yaml_event_t *ev
 				  "merge keys ('<<') are YAML 1.1 and not supported; write the keys out");
 			return NULL;
 		}
-		if (l->check_only && !is_key)
+		if (is_key && document_key(l, text, len, line, col) < 0)
+			return NULL;
+		if (l->check_only)
 			return &document_checked_scalar;
 		return value_new_string(l->arena, text, len, l->file, line, col);
 	}
@@ -238,6 +262,7 @@ static void document_free_stack(struct document_loader *l)
 	for (size_t i = 0; i < l->depth; i++)
 		free(l->stack[i].items);
 	free(l->stack);
+	buf_release(&l->keys);
 }
 
 static int document_open(struct document_loader *l, yaml_event_t *ev, enum value_type type,
@@ -251,6 +276,7 @@ static int document_open(struct document_loader *l, yaml_event_t *ev, enum value
 	struct document_frame *f = &l->stack[l->depth++];
 	memset(f, 0, sizeof *f);
 	f->type = type;
+	f->keys_start = l->keys.len;
 	if (!l->check_only)
 		f->node = value_new(l->arena, type, l->file, (unsigned)ev->start_mark.line + 1,
 				    (unsigned)ev->start_mark.column + 1);
@@ -261,10 +287,9 @@ static struct value *document_close(struct document_loader *l)
 {
 	struct document_frame *f = &l->stack[--l->depth];
 	struct value *node = f->node;
-	if (l->check_only) {
-		free(f->items);
+	buf_truncate(&l->keys, f->keys_start);
+	if (l->check_only)
 		return f->type == VALUE_LIST ? &document_checked_list : &document_checked_map;
-	}
 	if (node->type == VALUE_LIST) {
 		node->as.list.count = f->count;
 		node->as.list.items = arena_alloc(l->arena, (f->count ? f->count : 1) * sizeof(struct value *));
@@ -337,15 +362,12 @@ int document_load_recover(struct arena *arena, const char *text, size_t len, con
 }
 
 /* Why: a render parses back every file it writes and throws the tree away; building it
- * was a tenth of that parse. The same loop runs with the same rules, only the keys are
- * kept (duplicates are found by comparing them). */
+ * was a tenth of that parse. The same loop runs with the same rules and builds nothing:
+ * the keys it compares to find duplicates are kept by the loader for any load. */
 int document_check_string(const char *text, size_t len, const char *file,
 			  const struct document_limits *limits, struct error *err)
 {
-	struct arena keys = ARENA_INIT;
-	int rc = document_load(&keys, text, len, file, limits, NULL, err, NULL);
-	arena_release(&keys);
-	return rc;
+	return document_load(NULL, text, len, file, limits, NULL, err, NULL);
 }
 
 static int document_load(struct arena *arena, const char *text, size_t len, const char *file,
@@ -354,14 +376,16 @@ static int document_load(struct arena *arena, const char *text, size_t len, cons
 {
 	if (!limits)
 		limits = &document_default_limits;
-	file = arena_strdup(arena, file);
+	if (root) /* the nodes point at their file */
+		file = arena_strdup(arena, file);
 	if (root)
 		*root = NULL;
 	if (limits->max_bytes && len > limits->max_bytes)
 		return error_set(err, file, 0, 0, "file is larger than %zu bytes; split it",
 				 limits->max_bytes);
 
-	struct document_loader l = { arena, file, err, recovered, NULL, 0, 0, root == NULL };
+	struct document_loader l = { .arena = arena, .file = file, .err = err, .recovered = recovered,
+				     .keys = BUF_INIT, .check_only = root == NULL };
 	yaml_parser_t parser;
 	if (!yaml_parser_initialize(&parser))
 		alloc_failed(); /* its only failure is an allocation */
@@ -473,7 +497,7 @@ static int document_load(struct arena *arena, const char *text, size_t len, cons
 			break;
 		}
 		if (status == 0 && done)
-			status = document_attach(&l, done, &result, ev.start_mark);
+			document_attach(&l, done, &result);
 		yaml_event_delete(&ev);
 		if (status < 0 || type == YAML_STREAM_END_EVENT)
 			break;

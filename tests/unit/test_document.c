@@ -83,6 +83,9 @@ static void check_refusals(void)
 	static const struct { const char *text; unsigned line, col; const char *message; } bad[] = {
 		{ "a: 1\na: 2\n", 2, 1, "duplicate key \"a\" (first defined at line 1); remove one of them" },
 		{ "x:\n  - {b: 1, b: 2}\n", 2, 12, "duplicate key \"b\" (first defined at line 2); remove one of them" },
+		/* the outer map's keys outlive the inner maps read between them */
+		{ "a: {b: 1, a: 2}\nb: {a: 1}\na: 3\n", 3, 1, "duplicate key \"a\" (first defined at line 1); remove one of them" },
+		{ "\"\": 1\n'': 2\n", 2, 1, "duplicate key \"\" (first defined at line 1); remove one of them" },
 		{ "a: &x 1\nb: *x\n", 1, 4, "anchors ('&x') are not supported; write the value out" },
 		{ "a: !!python/object x\n", 1, 4,
 		  "tag '!!python/object' is not allowed here; only the YAML core schema's tags are accepted (remove the tag, or quote the value)" },
@@ -117,6 +120,7 @@ static void check_refusals(void)
 	 * key equal to a value, nested lists of maps, quoted and tagged scalars */
 	static const char *const good[] = {
 		"a: {b: 1}\nc: {b: 1}\n",
+		"ab: 1\na: 2\nb: {ab: 1, a: 1}\n\"a\\0\": 1\n",
 		"a: a\nb: [a, a, {a: a}]\n",
 		"- {x: 1, y: [1, 2]}\n- {x: 1, y: [1, 2]}\n",
 		"k: !!str 12\nq: \"a: b\"\ns: 'x'\nn: !!float 1\n",
