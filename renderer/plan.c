@@ -460,16 +460,10 @@ int plan_finish(struct plan *p, const struct source *src)
 }
 
 int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
-	       int force, int defer)
+	       int force)
 {
-	int rc = plan_begin(p, src, od, jobs, progress, force, defer);
-	if (rc == 0)
-		rc = plan_finish(p, src);
-	/* nothing will be written: the deferred customers are rendered now, for their
-	 * problems, as when nothing is deferred */
-	if (rc != 0 && p->errors.count && p->deferred)
-		rc = plan_undefer(p, 0);
-	return rc;
+	int rc = plan_begin(p, src, od, jobs, progress, force, 0);
+	return rc == 0 ? plan_finish(p, src) : rc;
 }
 
 int plan_undefer(struct plan *p, int progress)

@@ -91,25 +91,26 @@ struct plan {
 };
 
 /* Builds the plan of the stamp repository read through src, against out/ as od holds
- * it. Returns 0 when everything is valid and the plan complete; 1 when errors holds
- * invalid input; -1 when the environment failed (an unreadable directory or manifest;
- * errors says why). `progress` shows a progress line on a terminal for long runs;
- * `force` renders every customer as if nothing had been rendered before. With `defer`,
- * the customers whose files the last render did not write are not rendered here but
- * by the writer (plan_customer.deferred), so that each is rendered once. */
-int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
-	       int force, int defer);
-/* plan_build() in two steps, for a caller that starts rendering the deferred customers
- * (plan_render_again) between them: plan_begin() loads every customer and renders (or,
- * deferred, only names the paths of) the changed ones; plan_finish() renders the outputs
- * over all customers and makes the new tree. Neither renders the deferred customers
- * when something is invalid, as plan_build() does: the caller stops its own renders of
- * them first, then calls plan_undefer(). plan_finish() fills in the values of the
- * customers kept from the last render (plan.customers.reused of them): rendering the
- * deferred ones meanwhile is safe only when there are none. */
+ * it, in two steps, so that a caller can start rendering the deferred customers
+ * (plan_render_again) between them. Each returns 0 when everything is valid so far;
+ * 1 when errors holds invalid input; -1 when the environment failed (an unreadable
+ * directory or manifest; errors says why). `progress` shows a progress line on a
+ * terminal for long runs; `force` renders every customer as if nothing had been
+ * rendered before. plan_begin() loads every customer and renders the changed ones;
+ * with `defer`, the customers whose files the last render did not write are not
+ * rendered here but by the writer (plan_customer.deferred), so that each is rendered
+ * once, and only their paths are named. plan_finish() renders the outputs over all
+ * customers and makes the new tree. Neither renders the deferred customers when
+ * something is invalid: the caller stops its own renders of them first, then calls
+ * plan_undefer(). plan_finish() fills in the values of the customers kept from the
+ * last render (plan.customers.reused of them): rendering the deferred ones meanwhile
+ * is safe only when there are none. */
 int plan_begin(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
 	       int force, int defer);
 int plan_finish(struct plan *p, const struct source *src);
+/* Both steps, nothing deferred: every changed customer is rendered here. */
+int plan_build(struct plan *p, const struct source *src, const struct outdir *od, int jobs, int progress,
+	       int force);
 void plan_release(struct plan *p);
 /* 1 when nothing changed since the last render: no customer to render, none removed,
  * the same template set. */

@@ -549,7 +549,8 @@ static void sync_worker(void *arg, size_t worker)
 	}
 }
 
-/* A pipe over the plan's customers, nothing to write yet, no worker started. */
+/* A pipe over the plan's customers, nothing to write yet (sync_apply() gives it the
+ * actions), no worker started. */
 static struct sync_pipe *sync_pipe_new(struct plan *p)
 {
 	size_t customers = p->customers.count ? p->customers.count : 1;
@@ -560,7 +561,6 @@ static struct sync_pipe *sync_pipe_new(struct plan *p)
 	if (pthread_mutex_init(&pipe->lock, NULL) != 0 || pthread_cond_init(&pipe->ready, NULL) != 0 ||
 	    pthread_cond_init(&pipe->room, NULL) != 0)
 		alloc_failed(); /* their only failure is a lack of memory */
-	pipe->actions = alloc_check(calloc(customers, sizeof *pipe->actions));
 	pipe->writes = alloc_check(calloc(customers, sizeof *pipe->writes));
 	pipe->slots = alloc_check(calloc(customers, sizeof *pipe->slots));
 	pipe->from_plan = alloc_check(calloc(customers, 1));
@@ -599,7 +599,7 @@ static void sync_pipe_free(struct sync_pipe *pipe)
 	if (!pipe)
 		return;
 	sync_pipe_halt(pipe);
-	for (size_t i = 0; i < pipe->plan->customers.count; i++)
+	for (size_t i = 0; pipe->actions && i < pipe->plan->customers.count; i++)
 		free(pipe->actions[i]);
 	free(pipe->actions);
 	free(pipe->writes);
@@ -908,9 +908,7 @@ static int sync_apply(struct sync *s, struct plan *p, struct outdir *od, int wan
 		memcpy(pipe->writes, writes, customers * sizeof *writes);
 		memcpy(pipe->from_plan, from_plan, customers);
 	}
-	/* only the writer reads the actions */
-	free(pipe->actions);
-	pipe->actions = actions;
+	pipe->actions = actions; /* only the writer reads them */
 	free(writes);
 	free(from_plan);
 	/* items are never UNCHANGED */
@@ -1153,7 +1151,7 @@ int sync_check(const struct sync_options *o, struct sync_report *r)
 	pool_start(&pool, 1, sync_scan_main, &job);
 	if (!pool.started)
 		sync_scan_main(&job, 0);
-	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, 0, 0);
+	int rc = plan_build(&plan, o->src, &od, o->jobs, o->progress, 0);
 	pool_join(&pool);
 	r->customers = plan.customers.count;
 	r->files = plan.count;
